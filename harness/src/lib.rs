@@ -1,0 +1,3 @@
+//! petset: a declarative test harness and conformance suite for Kubernetes stateful workloads.
+
+pub mod scenario;

@@ -1,0 +1,3 @@
+//! The `petset` command line: authoring tools for scenarios.
+
+fn main() {}

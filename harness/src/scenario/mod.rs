@@ -1,0 +1,3 @@
+//! The scenario language: the YAML model, loading with spans, and validation.
+
+pub mod model;
