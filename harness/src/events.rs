@@ -1,0 +1,136 @@
+//! The event stream between the runner and its reporters.
+//!
+//! The executor and the runner emit [`Event`]s; the terminal, JUnit and coverage reporters only
+//! consume them. Nothing a reporter needs may be reachable any other way, so that every report
+//! says the same thing.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A stable identity for a scenario: `<area>::<name>` from its path under `scenarios/`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ScenarioId {
+    /// The folder under `scenarios/`, e.g. `statefulset`.
+    pub area: String,
+    /// The file stem, e.g. `ordered-scale-up`.
+    pub name: String,
+}
+
+impl std::fmt::Display for ScenarioId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}::{}", self.area, self.name)
+    }
+}
+
+/// Where the run happens, for report properties.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClusterInfo {
+    pub context: String,
+    pub server_version: String,
+}
+
+/// A measured figure, e.g. replication lag, reported as a JUnit property and in the terminal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub name: String,
+    pub value: f64,
+    pub unit: &'static str,
+}
+
+/// Why a step failed, with everything needed to diagnose it without rerunning.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Failure {
+    /// One line naming what failed, e.g. `step 4 (wait sts/web for rolledOut): timed out after 2m`.
+    pub message: String,
+    /// What was expected, as text (YAML or prose).
+    pub expected: String,
+    /// What was observed, as text; a field-level diff where one exists.
+    pub actual: String,
+    /// The recorded timeline of the scenario's namespace, one line per entry.
+    pub timeline: String,
+    /// Namespace events, statuses of non-ready pods, log tails.
+    pub diagnostics: String,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepOutcome {
+    Passed {
+        detail: String,
+        figures: Vec<Figure>,
+    },
+    Failed(Failure),
+}
+
+/// How a scenario ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScenarioOutcome {
+    Passed,
+    Failed(Failure),
+    /// Not run, with the reason (no cluster, unmet `requires`, filtered out).
+    Ignored {
+        reason: String,
+    },
+}
+
+/// One thing that happened during a run.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    RunStarted {
+        run_id: String,
+        cluster: Option<ClusterInfo>,
+    },
+    ScenarioStarted {
+        id: ScenarioId,
+        file: PathBuf,
+        covers: Vec<String>,
+        namespace: String,
+        attempt: u32,
+    },
+    StepStarted {
+        id: ScenarioId,
+        index: usize,
+        kind: &'static str,
+        /// A short description, e.g. `scale sts/web to 5`.
+        summary: String,
+        /// The step's line in the scenario file.
+        line: u64,
+    },
+    StepFinished {
+        id: ScenarioId,
+        index: usize,
+        outcome: StepOutcome,
+        elapsed: Duration,
+    },
+    /// One recorded timeline entry, as a line (for verbose terminals and system-out).
+    Timeline {
+        id: ScenarioId,
+        line: String,
+    },
+    ScenarioFinished {
+        id: ScenarioId,
+        attempt: u32,
+        outcome: ScenarioOutcome,
+        elapsed: Duration,
+        figures: Vec<Figure>,
+        /// Extra report properties, e.g. `namespace`.
+        properties: BTreeMap<String, String>,
+    },
+    RunFinished {
+        elapsed: Duration,
+    },
+}
+
+/// Something that receives events: a reporter, or a channel to one.
+pub trait EventSink: Send + Sync {
+    fn emit(&self, event: Event);
+}
+
+/// Discards events; for callers that only want the returned result.
+#[derive(Debug, Default)]
+pub struct NoEvents;
+
+impl EventSink for NoEvents {
+    fn emit(&self, _: Event) {}
+}
