@@ -2,3 +2,5 @@
 
 pub mod events;
 pub mod scenario;
+pub mod steps;
+pub mod timeline;
