@@ -1,0 +1,3 @@
+//! Test support shared by the harness's integration tests.
+
+pub mod mariadb;
