@@ -97,7 +97,7 @@ impl MariaDb {
         let mut last_err = None;
         for _ in 0..BIND_ATTEMPTS {
             let dir = ServerDir::create()?;
-            install_db(&dir.data())?;
+            install_db(&dir)?;
             match launch(dir, config) {
                 Ok(server) => return Ok(server),
                 Err(LaunchError::PortTaken(e)) => last_err = Some(e),
@@ -396,10 +396,12 @@ fn run_tool(cmd: &mut Command, what: &str) -> io::Result<()> {
     }
 }
 
-fn install_db(datadir: &Path) -> io::Result<()> {
+fn install_db(dir: &ServerDir) -> io::Result<()> {
     let mut cmd = Command::new("mariadb-install-db");
     cmd.arg("--no-defaults")
-        .arg(format!("--datadir={}", datadir.display()))
+        .arg(format!("--datadir={}", dir.data().display()))
+        // Parallel bootstraps sharing /tmp trip over each other's temporary tables.
+        .arg(format!("--tmpdir={}", dir.path().display()))
         .args([
             "--auth-root-authentication-method=normal",
             "--skip-test-db",
