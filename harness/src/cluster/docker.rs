@@ -1,0 +1,46 @@
+//! Asking whether a Docker engine answers (kind, k3d and the embedded k3s all need one).
+
+use std::time::Duration;
+
+use super::runner::{CommandOutput, RunError, Runner};
+
+/// The engine's version, or a one-line reason it is not usable, plus what `docker` printed.
+pub(crate) async fn engine_version(
+    runner: &Runner,
+    deadline: Duration,
+) -> (Result<String, String>, Option<CommandOutput>) {
+    match runner
+        .run(
+            "docker",
+            &["version", "--format", "{{.Server.Version}}"],
+            deadline,
+        )
+        .await
+    {
+        Ok(output) if output.success() && !output.stdout.trim().is_empty() => {
+            (Ok(output.stdout.trim().to_string()), Some(output))
+        }
+        Ok(output) => {
+            let said = first_line(&output.stderr)
+                .or_else(|| first_line(&output.stdout))
+                .unwrap_or("no server version reported");
+            (
+                Err(format!("`{}` failed: {said}", output.command)),
+                Some(output),
+            )
+        }
+        Err(RunError::TimedOut { deadline, output }) => (
+            Err(format!(
+                "`{}` got no answer within {}s",
+                output.command,
+                deadline.as_secs()
+            )),
+            Some(*output),
+        ),
+        Err(other) => (Err(other.to_string()), None),
+    }
+}
+
+fn first_line(text: &str) -> Option<&str> {
+    text.lines().map(str::trim).find(|line| !line.is_empty())
+}

@@ -1,0 +1,33 @@
+//! Clusters: finding or making the Kubernetes cluster a run uses (a kubeconfig context, kind,
+//! k3d or an embedded k3s), guarding against non-local ones, probing what it offers, and
+//! tearing down what petset created.
+
+mod docker;
+mod error;
+mod guard;
+mod handle;
+mod images;
+#[cfg(feature = "k3s")]
+mod k3s;
+mod kubeconfig;
+mod local;
+mod repo;
+mod runner;
+mod select;
+mod settings;
+
+pub use error::ClusterError;
+pub use guard::{
+    ALLOW_CONTEXT_VAR, FAKE_CONTEXT, GuardError, K3S_CONTEXT, check_context, looks_local,
+};
+pub use handle::{Cluster, Provider, ServerVersion, TeardownOutcome};
+pub use images::{
+    FixtureImage, ImagesError, PreloadReport, PreloadTarget, fixture_images, images_in_yaml,
+    preload,
+};
+#[cfg(feature = "k3s")]
+pub use k3s::K3S_TAG;
+pub use repo::{find_root_from, repo_root};
+pub use runner::{CommandOutput, RunError, Runner};
+pub use select::{Selection, Unavailable, connect, select};
+pub use settings::{ClusterChoice, DEFAULT_CLUSTER_NAME, Settings, SettingsError};
