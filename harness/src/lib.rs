@@ -2,6 +2,8 @@
 
 pub mod cluster;
 pub mod events;
+pub mod net;
 pub mod scenario;
+pub mod sql;
 pub mod steps;
 pub mod timeline;

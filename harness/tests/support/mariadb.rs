@@ -148,7 +148,15 @@ impl MariaDb {
             .arg("--no-defaults")
             .args(["--protocol=TCP", "-h", "127.0.0.1", "-P"])
             .arg(self.port.to_string())
-            .args(["-u", user, "-N", "-B", "-e", sql])
+            .args([
+                "-u",
+                user,
+                "--default-character-set=utf8mb4",
+                "-N",
+                "-B",
+                "-e",
+                sql,
+            ])
             .env("MYSQL_PWD", password)
             .stdin(Stdio::null())
             .output()?;
@@ -443,6 +451,9 @@ fn launch(dir: ServerDir, config: &ServerConfig) -> Result<MariaDb, LaunchError>
         format!("--log-basename=srv{}", config.server_id),
         "--log-bin".to_owned(),
         "--binlog-format=ROW".to_owned(),
+        // What current MySQL and MariaDB images default to; --no-defaults would give latin1.
+        "--character-set-server=utf8mb4".to_owned(),
+        "--collation-server=utf8mb4_general_ci".to_owned(),
         "--skip-name-resolve".to_owned(),
         "--innodb-log-file-size=8M".to_owned(),
         "--innodb-buffer-pool-size=32M".to_owned(),
