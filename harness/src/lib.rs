@@ -1,5 +1,6 @@
 //! petset: a declarative test harness and conformance suite for Kubernetes stateful workloads.
 
+pub mod cli;
 pub mod cluster;
 pub mod events;
 pub mod net;

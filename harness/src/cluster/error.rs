@@ -90,3 +90,19 @@ impl ClusterError {
         }
     }
 }
+
+/// An error and its causes on one line (repeated inner messages dropped).
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut cause = err.source();
+    while let Some(next) = cause {
+        let next_text = next.to_string();
+        // kube and hyper often repeat the inner message in the outer one.
+        if !text.contains(&next_text) {
+            text.push_str(": ");
+            text.push_str(&next_text);
+        }
+        cause = next.source();
+    }
+    text
+}

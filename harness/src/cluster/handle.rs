@@ -8,6 +8,9 @@ use k8s_openapi::apimachinery::pkg::version::Info;
 use super::error::ClusterError;
 use super::runner::{CommandOutput, Runner};
 
+/// How long the capability probe may take (four small list requests).
+const PROBE_DEADLINE: Duration = Duration::from_secs(20);
+
 /// Where the cluster came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Provider {
@@ -173,6 +176,11 @@ impl Cluster {
     /// The kind/k3d/docker commands run to get this cluster, for reports.
     pub fn commands(&self) -> &[CommandOutput] {
         &self.commands
+    }
+
+    /// Asks the cluster what it offers (nodes, default StorageClass, DNS, architectures).
+    pub async fn probe(&self) -> Result<super::probe::Capabilities, super::probe::ProbeError> {
+        super::probe::probe(&self.client, PROBE_DEADLINE).await
     }
 
     /// One line for the run's header: what, where, which version.

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
-use super::error::ClusterError;
+use super::error::{ClusterError, chain};
 use super::handle::ServerVersion;
 use super::settings::Settings;
 
@@ -146,20 +146,4 @@ pub(crate) async fn connect(
             deadline.as_secs_f64()
         ))),
     }
-}
-
-/// An error and its causes on one line.
-pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(next) = cause {
-        let next_text = next.to_string();
-        // kube and hyper often repeat the inner message in the outer one.
-        if !text.contains(&next_text) {
-            text.push_str(": ");
-            text.push_str(&next_text);
-        }
-        cause = next.source();
-    }
-    text
 }

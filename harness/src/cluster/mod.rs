@@ -11,12 +11,14 @@ mod images;
 mod k3s;
 mod kubeconfig;
 mod local;
+mod probe;
 mod repo;
+mod requires;
 mod runner;
 mod select;
 mod settings;
 
-pub use error::ClusterError;
+pub use error::{ClusterError, chain};
 pub use guard::{
     ALLOW_CONTEXT_VAR, FAKE_CONTEXT, GuardError, K3S_CONTEXT, check_context, looks_local,
 };
@@ -27,7 +29,9 @@ pub use images::{
 };
 #[cfg(feature = "k3s")]
 pub use k3s::K3S_TAG;
+pub use probe::{Capabilities, ProbeError, probe};
 pub use repo::{find_root_from, repo_root};
+pub use requires::{Unmet, evaluate};
 pub use runner::{CommandOutput, RunError, Runner};
-pub use select::{Selection, Unavailable, connect, select};
+pub use select::{Selection, Unavailable, connect, require_engine, select};
 pub use settings::{ClusterChoice, DEFAULT_CLUSTER_NAME, Settings, SettingsError};

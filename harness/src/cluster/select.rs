@@ -166,6 +166,15 @@ async fn context_cluster(
     })
 }
 
+/// The Docker engine's version, or [`ClusterError::DockerDown`] saying what `needs` it.
+pub async fn require_engine(
+    needs: &str,
+    settings: &Settings,
+    runner: &Runner,
+) -> Result<String, ClusterError> {
+    require_docker(needs, settings, runner, &mut Vec::new()).await
+}
+
 async fn require_docker(
     needs: &str,
     settings: &Settings,
@@ -284,5 +293,5 @@ async fn k3s(_settings: &Settings, _commands: Vec<CommandOutput>) -> Result<Clus
 
 /// A cluster error as one line (causes joined), for the list of things tried.
 fn flatten(err: &ClusterError) -> String {
-    kubeconfig::chain(err)
+    super::error::chain(err)
 }
