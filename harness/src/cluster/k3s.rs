@@ -127,7 +127,9 @@ async fn kubeconfig_of(
 }
 
 /// Points every cluster entry at `server` and renames the (single) context to
-/// [`K3S_CONTEXT`], making it current.
+/// [`K3S_CONTEXT`], making it current. When the Docker host is remote (`DOCKER_HOST=tcp://docker:2375`
+/// in CI), its name is not in k3s's serving certificate, so TLS checks the certificate
+/// against `localhost`, which always is.
 pub(crate) fn rewrite_kubeconfig(yaml: &str, server: &str) -> Result<Kubeconfig, ClusterError> {
     let mut config = Kubeconfig::from_yaml(yaml).map_err(|source| ClusterError::Kubeconfig {
         origin: "the k3s container's /etc/rancher/k3s/k3s.yaml".into(),
@@ -139,6 +141,9 @@ pub(crate) fn rewrite_kubeconfig(yaml: &str, server: &str) -> Result<Kubeconfig,
         .filter_map(|c| c.cluster.as_mut())
     {
         cluster.server = Some(server.to_string());
+        if !super::guard::is_loopback_url(server) {
+            cluster.tls_server_name = Some("localhost".to_string());
+        }
     }
     let Some(context) = config.contexts.first_mut() else {
         return Err(ClusterError::K3s {
@@ -174,5 +179,12 @@ mod tests {
             config.and_then(|c| c.current_context),
             Some(K3S_CONTEXT.to_string())
         );
+        let remote = rewrite_kubeconfig(yaml, "https://docker:49153").ok();
+        let name = remote
+            .as_ref()
+            .and_then(|c| c.clusters.first())
+            .and_then(|c| c.cluster.as_ref())
+            .and_then(|c| c.tls_server_name.clone());
+        assert_eq!(name.as_deref(), Some("localhost"));
     }
 }
