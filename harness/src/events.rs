@@ -53,6 +53,28 @@ pub struct Failure {
     pub diagnostics: String,
 }
 
+impl Failure {
+    /// A failure with only its one-line message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds what was expected.
+    pub fn with_expected(mut self, expected: impl Into<String>) -> Self {
+        self.expected = expected.into();
+        self
+    }
+
+    /// Adds what was observed.
+    pub fn with_actual(mut self, actual: impl Into<String>) -> Self {
+        self.actual = actual.into();
+        self
+    }
+}
+
 /// How a step ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StepOutcome {

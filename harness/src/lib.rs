@@ -1,10 +1,14 @@
 //! petset: a declarative test harness and conformance suite for Kubernetes stateful workloads.
 
+pub mod api;
 pub mod cli;
 pub mod cluster;
+pub mod diagnostics;
+pub mod engine;
 pub mod events;
 pub mod net;
 pub mod scenario;
 pub mod sql;
 pub mod steps;
 pub mod timeline;
+pub mod wait;

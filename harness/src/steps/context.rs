@@ -1,10 +1,13 @@
 //! What every step gets to work with, and what it returns.
 
 use crate::events::{Failure, Figure};
+use crate::scenario::model::Target;
 use crate::timeline::Timeline;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
+use tokio::time::Instant;
 
 /// The scenario's variables: `namespace`, captures, and `pod` inside per-pod loops.
 #[derive(Debug, Clone, Default)]
@@ -85,6 +88,80 @@ pub struct StepContext {
     pub default_timeout: Duration,
     /// The cluster domain for DNS names (`cluster.local` unless discovered otherwise).
     pub cluster_domain: String,
+    /// The scenario's deadline: no step may run past it, whatever its own timeout says.
+    pub deadline: Option<Instant>,
+    /// Nodes the scenario cordoned, which cleanup uncordons.
+    pub cordoned: CordonedNodes,
+}
+
+impl StepContext {
+    /// A context for `namespace` with no variables but `namespace`, a fresh timeline, no labels,
+    /// a 2-minute default timeout, `cluster.local` and no scenario deadline.
+    pub fn new(client: kube::Client, namespace: impl Into<String>, fixtures_dir: PathBuf) -> Self {
+        let namespace = namespace.into();
+        let mut vars = Variables::default();
+        vars.set("namespace", namespace.clone());
+        Self {
+            client,
+            namespace,
+            vars,
+            timeline: Timeline::new(),
+            fixtures_dir,
+            labels: BTreeMap::new(),
+            default_timeout: Duration::from_secs(120),
+            cluster_domain: "cluster.local".to_owned(),
+            deadline: None,
+            cordoned: CordonedNodes::default(),
+        }
+    }
+
+    /// When a step allowed `timeout` (or the default) must be done: that long from now, but
+    /// never after the scenario's deadline.
+    pub fn deadline_after(&self, timeout: Option<Duration>) -> Instant {
+        let own = Instant::now() + timeout.unwrap_or(self.default_timeout);
+        match self.deadline {
+            Some(scenario) => own.min(scenario),
+            None => own,
+        }
+    }
+
+    /// `target` with `${...}` variables in its name and selector replaced.
+    pub fn resolve(&self, target: &Target) -> Result<Target, Failure> {
+        let substitute = |text: &Option<String>| {
+            text.as_deref()
+                .map(|text| self.vars.substitute(text))
+                .transpose()
+                .map_err(|error| Failure::new(format!("{target}: {error}")))
+        };
+        Ok(Target {
+            kind: target.kind,
+            name: substitute(&target.name)?,
+            selector: substitute(&target.selector)?,
+        })
+    }
+}
+
+/// The nodes a scenario has cordoned, shared between its steps and its cleanup.
+#[derive(Debug, Clone, Default)]
+pub struct CordonedNodes(Arc<Mutex<BTreeSet<String>>>);
+
+impl CordonedNodes {
+    pub fn add(&self, node: &str) {
+        self.lock().insert(node.to_owned());
+    }
+
+    pub fn remove(&self, node: &str) {
+        self.lock().remove(node);
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        self.lock().iter().cloned().collect()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeSet<String>> {
+        // A poisoned lock only means a holder panicked; the set itself is intact.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 }
 
 impl std::fmt::Debug for StepContext {

@@ -11,6 +11,10 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext) -> StepResult {
             ctx.timeline.mark(name);
             Ok(super::StepReport::detail(format!("mark {name}")))
         }
+        Step::Apply(step) => super::apply::run(step, ctx).await,
+        Step::Delete(step) => super::delete::run(step, ctx).await,
+        Step::Scale(step) => super::scale::run(step, ctx).await,
+        Step::Wait(step) => super::wait::run(step, ctx).await,
         other => Err(Failure {
             message: format!(
                 "step kind `{}` is not supported by this build",

@@ -1,5 +1,9 @@
 //! The timeline: everything that happened in a scenario's namespace, in order, with timestamps.
 
 mod entry;
+mod fields;
+mod recorder;
 
 pub use entry::{Change, Timeline, TimelineEntry};
+pub use fields::entry_for;
+pub use recorder::{RECORDED_KINDS, Recorder};

@@ -152,6 +152,10 @@ impl Kind {
     /// The plural resource name, e.g. `statefulsets`.
     pub fn plural(self) -> &'static str {
         let spellings = self.row().3;
+        // Endpoints is its own plural; its second spelling is the short name.
+        if self == Kind::Endpoints {
+            return spellings[0];
+        }
         spellings.get(1).copied().unwrap_or(spellings[0])
     }
 
@@ -163,6 +167,11 @@ impl Kind {
     /// Every spelling accepted in scenario files, for "did you mean" hints.
     pub fn all_spellings() -> impl Iterator<Item = &'static str> {
         KINDS.iter().flat_map(|row| row.3.iter().copied())
+    }
+
+    /// Every kind petset knows.
+    pub fn all() -> impl Iterator<Item = Kind> {
+        KINDS.iter().map(|row| row.0)
     }
 
     /// Looks a kind up by its API name (`StatefulSet`) as found in a manifest.

@@ -1,0 +1,77 @@
+//! Errors from API calls, phrased for failure reports.
+
+/// An API call that did not succeed.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with an error that retrying will not fix (or the caller asked once).
+    #[error("failed to {what}: {}", describe_kube_error(.source))]
+    Failed {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Transient errors kept coming until the deadline.
+    #[error(
+        "failed to {what}: still failing after {attempts} attempts when the deadline came; \
+         last error: {}", describe_kube_error(.last)
+    )]
+    GaveUp {
+        what: String,
+        attempts: u32,
+        #[source]
+        last: kube::Error,
+    },
+    /// The deadline passed before any answer came.
+    #[error("failed to {what}: no answer before the deadline")]
+    NoAnswer { what: String },
+}
+
+impl ApiError {
+    /// The HTTP status the server answered with, if it answered.
+    pub fn status_code(&self) -> Option<u16> {
+        match self {
+            ApiError::Failed { source, .. } | ApiError::GaveUp { last: source, .. } => match source
+            {
+                kube::Error::Api(status) => Some(status.code),
+                _ => None,
+            },
+            ApiError::NoAnswer { .. } => None,
+        }
+    }
+
+    pub fn is_not_found(&self) -> bool {
+        self.status_code() == Some(404)
+    }
+}
+
+/// A kube error in one line: `404 NotFound: pods "web-9" not found` rather than a debug dump.
+pub fn describe_kube_error(error: &kube::Error) -> String {
+    match error {
+        kube::Error::Api(status) => {
+            let mut text = status.code.to_string();
+            if !status.reason.is_empty() {
+                text.push(' ');
+                text.push_str(&status.reason);
+            }
+            if !status.message.is_empty() {
+                text.push_str(": ");
+                text.push_str(&status.message);
+            }
+            text
+        }
+        other => {
+            // Chain the sources: hyper's outer message alone ("client error") says little.
+            let mut text = other.to_string();
+            let mut source = std::error::Error::source(other);
+            while let Some(cause) = source {
+                let cause_text = cause.to_string();
+                if !text.contains(&cause_text) {
+                    text.push_str(": ");
+                    text.push_str(&cause_text);
+                }
+                source = cause.source();
+            }
+            text
+        }
+    }
+}

@@ -1,0 +1,14 @@
+//! Dynamic access to the Kubernetes API by [`Kind`](crate::scenario::model::Kind), with retries
+//! for transient errors inside a deadline.
+
+mod error;
+mod objects;
+mod render;
+mod resource;
+mod retry;
+
+pub use error::{ApiError, describe_kube_error};
+pub use objects::{get_opt, list_target, object_ref};
+pub use render::{render_objects, render_value, to_value};
+pub use resource::{api_resource, dynamic_api};
+pub use retry::{Backoff, is_transient, with_retry};

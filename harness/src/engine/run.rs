@@ -1,0 +1,308 @@
+//! Running one scenario: its namespace, its steps in order under their deadlines, its timeline
+//! and diagnostics, and its cleanup, which always happens.
+
+use super::cleanup::{delete_namespace, uncordon};
+use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
+use super::namespace::{Heartbeat, annotate, create};
+use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
+use super::summary::{summarize, targets, time_limit};
+use crate::diagnostics;
+use crate::events::{Event, EventSink, Failure, Figure, ScenarioOutcome, StepOutcome};
+use crate::scenario::model::Step;
+use crate::steps::{StepContext, run_step};
+use crate::timeline::{Recorder, TimelineEntry};
+use std::collections::BTreeMap;
+use std::time::Duration;
+use tokio::sync::broadcast;
+use tokio::time::Instant;
+
+/// How long past its own limit a step may take before the engine stops it. Steps bound themselves
+/// and report the last state they saw; this margin lets that report win over a bare cut-off.
+const STEP_MARGIN: Duration = Duration::from_secs(5);
+/// How long gathering diagnostics for a failure may take.
+const DIAGNOSTICS_BUDGET: Duration = Duration::from_secs(20);
+
+/// Runs one attempt of a scenario against the cluster in `config` and reports it to `events`.
+///
+/// It creates a fresh namespace (`petset-<area>-<name>-<suffix>`, labelled
+/// `app.kubernetes.io/managed-by=petset` and `petset.dev/run=<run id>`, heartbeat refreshed while
+/// it runs), records the namespace's timeline, runs the steps in order (each bounded by its own
+/// timeout, the scenario's `timeout` and `config.cancel`), attaches the timeline and diagnostics
+/// to a failure, and then always cleans up: uncordons the nodes it cordoned and deletes the
+/// namespace and the PVs it owns, waiting for them to go. A cleanup that fails makes the scenario
+/// fail. With [`KeepPolicy::OnFailure`] a failed scenario's namespace is kept (and annotated so
+/// the stale sweep spares it) and the failure says how to inspect it.
+///
+/// Emits `ScenarioStarted`, `StepStarted`/`StepFinished` (step indexes count from 1) and
+/// `Timeline` events; `ScenarioFinished` is left to the caller, which decides about retries.
+/// Never panics on cluster errors; every problem ends up in the returned outcome.
+pub async fn run_scenario(
+    config: &EngineConfig,
+    run: ScenarioRun<'_>,
+    events: &dyn EventSink,
+) -> ScenarioResult {
+    let started = Instant::now();
+    let namespace = namespace_name(run.id);
+    let labels = scenario_labels(&config.run_id);
+    events.emit(Event::ScenarioStarted {
+        id: run.id.clone(),
+        file: run.file.to_path_buf(),
+        covers: run
+            .scenario
+            .covers
+            .iter()
+            .map(|c| c.value.clone())
+            .collect(),
+        namespace: namespace.clone(),
+        attempt: run.attempt,
+    });
+    let mut properties = BTreeMap::from([
+        ("namespace".to_owned(), namespace.clone()),
+        ("attempt".to_owned(), run.attempt.to_string()),
+    ]);
+    let result = |outcome, figures, properties, kept| ScenarioResult {
+        outcome,
+        figures,
+        properties,
+        namespace: namespace.clone(),
+        kept,
+        elapsed: started.elapsed(),
+    };
+
+    let setup_deadline = Instant::now() + Duration::from_secs(30);
+    if let Err(error) = create(&config.client, &namespace, run.id, &labels, setup_deadline).await {
+        let failure = Failure::new(format!("failed to set up the scenario: {error}"));
+        return result(
+            ScenarioOutcome::Failed(failure),
+            Vec::new(),
+            properties,
+            false,
+        );
+    }
+    let heartbeat = Heartbeat::start(&config.client, &namespace, config.heartbeat_every);
+
+    let mut ctx = StepContext::new(
+        config.client.clone(),
+        namespace.clone(),
+        config.fixtures_dir.clone(),
+    );
+    ctx.labels = labels;
+    ctx.default_timeout = config.default_timeout;
+    ctx.cluster_domain = config.cluster_domain.clone();
+    let scenario_timeout = run.scenario.timeout.as_std();
+    let deadline = Instant::now() + scenario_timeout;
+    ctx.deadline = Some(deadline);
+    let mut live = ctx.timeline.subscribe();
+    let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
+
+    let (mut outcome, figures) =
+        run_steps(config, &run, &mut ctx, deadline, &mut live, events).await;
+    recorder.stop();
+    forward_pending(&mut live, run, events);
+    if let ScenarioOutcome::Failed(failure) = &mut outcome {
+        failure.timeline = ctx.timeline.render();
+    }
+
+    // Cleanup: never cancelled, bounded by its own deadline.
+    drop(heartbeat);
+    let cleanup_deadline = Instant::now() + config.cleanup_timeout;
+    let mut problems = uncordon(&config.client, &ctx.cordoned.names(), cleanup_deadline).await;
+    let failed = matches!(outcome, ScenarioOutcome::Failed(_));
+    let keep = failed && config.keep == KeepPolicy::OnFailure;
+    if keep {
+        let note = BTreeMap::from([(
+            KEPT_ANNOTATION.to_owned(),
+            "PETSET_KEEP=on-failure".to_owned(),
+        )]);
+        if let Err(error) = annotate(&config.client, &namespace, &note, cleanup_deadline).await {
+            problems.push(format!(
+                "could not mark the kept namespace (a later run may sweep it): {error}"
+            ));
+        }
+        properties.insert("kept".to_owned(), "true".to_owned());
+        properties.insert("cleanup".to_owned(), "namespace kept".to_owned());
+    } else {
+        match delete_namespace(&config.client, &namespace, cleanup_deadline).await {
+            Ok(detail) => {
+                properties.insert("cleanup".to_owned(), detail);
+            }
+            Err(problem) => problems.push(problem),
+        }
+    }
+
+    if let ScenarioOutcome::Failed(failure) = &mut outcome
+        && keep
+    {
+        failure.diagnostics.push_str(&format!(
+            "\n== namespace kept (PETSET_KEEP=on-failure) ==\nlook at it with: kubectl get all,pvc,events -n {namespace}\n\
+             delete it with: kubectl delete namespace {namespace}\n"
+        ));
+    }
+    if !problems.is_empty() {
+        let problem = problems.join("; ");
+        properties.insert("cleanup".to_owned(), format!("failed: {problem}"));
+        outcome = match outcome {
+            ScenarioOutcome::Failed(mut failure) => {
+                failure.message.push_str("; cleanup also failed");
+                failure
+                    .diagnostics
+                    .push_str(&format!("\n== cleanup failed ==\n{problem}\n"));
+                ScenarioOutcome::Failed(failure)
+            }
+            _ => ScenarioOutcome::Failed(Failure {
+                message: format!("cleanup failed: {problem}"),
+                expected: format!("namespace {namespace} and everything the scenario owns deleted"),
+                actual: problem,
+                timeline: ctx.timeline.render(),
+                diagnostics: String::new(),
+            }),
+        };
+    }
+    result(outcome, figures, properties, keep)
+}
+
+/// How running one step ended.
+enum StepEnd {
+    Done(crate::steps::StepResult),
+    /// The step ran past its limit (or the scenario's deadline) plus the margin.
+    Overran,
+    Cancelled,
+}
+
+/// Runs the steps in order; stops at the first failure.
+async fn run_steps(
+    config: &EngineConfig,
+    run: &ScenarioRun<'_>,
+    ctx: &mut StepContext,
+    deadline: Instant,
+    live: &mut broadcast::Receiver<TimelineEntry>,
+    events: &dyn EventSink,
+) -> (ScenarioOutcome, Vec<Figure>) {
+    let mut figures = Vec::new();
+    for (position, spanned) in run.scenario.steps.iter().enumerate() {
+        let index = position + 1;
+        let step = &spanned.value;
+        let summary = summarize(step);
+        events.emit(Event::StepStarted {
+            id: run.id.clone(),
+            index,
+            kind: step.kind_name(),
+            summary: summary.clone(),
+            line: spanned.referenced.line(),
+        });
+        let step_started = Instant::now();
+        let limit =
+            (step_started + time_limit(step, config.default_timeout)).min(deadline) + STEP_MARGIN;
+        let end = if config.cancel.is_cancelled() {
+            StepEnd::Cancelled
+        } else if Instant::now() >= deadline {
+            StepEnd::Overran
+        } else {
+            run_one(step, ctx, limit, config, live, run, events).await
+        };
+        let result = match end {
+            StepEnd::Done(result) => result,
+            StepEnd::Overran => Err(Failure::new(format!(
+                "did not finish within its limit of {:.0}s",
+                (limit - step_started - STEP_MARGIN).as_secs_f64()
+            ))),
+            StepEnd::Cancelled => Err(Failure::new("cancelled: the run was interrupted")),
+        };
+        match result {
+            Ok(report) => {
+                figures.extend(report.figures.iter().cloned());
+                events.emit(Event::StepFinished {
+                    id: run.id.clone(),
+                    index,
+                    outcome: StepOutcome::Passed {
+                        detail: report.detail,
+                        figures: report.figures,
+                    },
+                    elapsed: step_started.elapsed(),
+                });
+            }
+            Err(mut failure) => {
+                let mut message = format!("step {index} ({summary}): {}", failure.message);
+                if Instant::now() >= deadline {
+                    message.push_str(&format!(
+                        " (the scenario's timeout of {} ran out)",
+                        run.scenario.timeout
+                    ));
+                }
+                failure.message = message;
+                let step_targets: Vec<_> = targets(step)
+                    .iter()
+                    .filter_map(|target| ctx.resolve(target).ok())
+                    .collect();
+                let gathered = diagnostics::gather(
+                    &ctx.client,
+                    &ctx.namespace,
+                    &step_targets,
+                    DIAGNOSTICS_BUDGET,
+                )
+                .await;
+                failure.diagnostics = if failure.diagnostics.is_empty() {
+                    gathered
+                } else {
+                    format!("{}\n{gathered}", failure.diagnostics)
+                };
+                failure.timeline = ctx.timeline.render();
+                events.emit(Event::StepFinished {
+                    id: run.id.clone(),
+                    index,
+                    outcome: StepOutcome::Failed(failure.clone()),
+                    elapsed: step_started.elapsed(),
+                });
+                return (ScenarioOutcome::Failed(failure), figures);
+            }
+        }
+    }
+    (ScenarioOutcome::Passed, figures)
+}
+
+/// Runs one step until it ends, `limit` passes or the run is cancelled, forwarding timeline
+/// entries to `events` as they are recorded.
+async fn run_one(
+    step: &Step,
+    ctx: &mut StepContext,
+    limit: Instant,
+    config: &EngineConfig,
+    live: &mut broadcast::Receiver<TimelineEntry>,
+    run: &ScenarioRun<'_>,
+    events: &dyn EventSink,
+) -> StepEnd {
+    let future = run_step(step, ctx);
+    tokio::pin!(future);
+    let mut following = true;
+    loop {
+        tokio::select! {
+            biased;
+            () = config.cancel.cancelled() => return StepEnd::Cancelled,
+            result = &mut future => return StepEnd::Done(result),
+            () = tokio::time::sleep_until(limit) => return StepEnd::Overran,
+            entry = live.recv(), if following => match entry {
+                Ok(entry) => events.emit(Event::Timeline { id: run.id.clone(), line: entry.to_line() }),
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => following = false,
+            },
+        }
+    }
+}
+
+/// Emits the timeline entries recorded since the last step.
+fn forward_pending(
+    live: &mut broadcast::Receiver<TimelineEntry>,
+    run: ScenarioRun<'_>,
+    events: &dyn EventSink,
+) {
+    loop {
+        match live.try_recv() {
+            Ok(entry) => events.emit(Event::Timeline {
+                id: run.id.clone(),
+                line: entry.to_line(),
+            }),
+            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
+            Err(_) => break,
+        }
+    }
+}

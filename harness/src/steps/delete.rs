@@ -1,0 +1,123 @@
+//! `delete`: delete objects by name or selector and, like kubectl, wait until those very objects
+//! (by uid: a StatefulSet recreates a pod under the same name) are gone.
+
+use super::{StepContext, StepReport, StepResult};
+use crate::api::{dynamic_api, list_target, object_ref, with_retry};
+use crate::events::Failure;
+use crate::scenario::model::DeleteStep;
+use crate::wait::{Verdict, Watched, wait_for};
+use kube::api::{DeleteParams, PropagationPolicy};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub(crate) async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
+    let target = ctx.resolve(&step.target)?;
+    let deadline = ctx.deadline_after(Some(
+        step.timeout
+            .map_or(DEFAULT_TIMEOUT, |timeout| timeout.as_std()),
+    ));
+    let objects = list_target(&ctx.client, &ctx.namespace, &target, deadline)
+        .await
+        .map_err(|error| Failure::new(error.to_string()))?;
+    if objects.is_empty() {
+        if target.is_single() {
+            return Err(
+                Failure::new(format!("failed to delete {target}: not found"))
+                    .with_expected(format!("{target} exists"))
+                    .with_actual("no such object"),
+            );
+        }
+        return Ok(StepReport::detail(format!("no {target} to delete")));
+    }
+
+    let api = dynamic_api(&ctx.client, target.kind, &ctx.namespace);
+    let params = DeleteParams {
+        grace_period_seconds: step
+            .grace_period_seconds
+            .and_then(|s| u32::try_from(s).ok()),
+        propagation_policy: Some(PropagationPolicy::Background),
+        ..DeleteParams::default()
+    };
+    let mut uids = BTreeSet::new();
+    let mut names = Vec::new();
+    for object in &objects {
+        let name = object.metadata.name.clone().unwrap_or_default();
+        let what = format!("delete {}", object_ref(target.kind, &name));
+        match with_retry(&what, deadline, || api.delete(&name, &params)).await {
+            Ok(_) => {}
+            // Gone already (a controller or a previous attempt beat us to it): that is the goal.
+            Err(error) if error.is_not_found() => {}
+            Err(error) => return Err(Failure::new(error.to_string())),
+        }
+        uids.extend(object.metadata.uid.clone());
+        names.push(object_ref(target.kind, &name));
+    }
+    if !step.wait {
+        return Ok(StepReport::detail(format!("deleted {}", names.join(", "))));
+    }
+
+    let watched = Watched::new(&ctx.client, &ctx.namespace, &target);
+    let waited = wait_for(&watched, deadline, |live| {
+        let left: Vec<String> = live
+            .iter()
+            .filter(|o| {
+                o.metadata
+                    .uid
+                    .as_ref()
+                    .is_some_and(|uid| uids.contains(uid))
+            })
+            .map(|o| o.metadata.name.clone().unwrap_or_default())
+            .collect();
+        if left.is_empty() {
+            Verdict::Met("gone".to_owned())
+        } else {
+            Verdict::NotYet(format!("still present: {}", left.join(", ")))
+        }
+    })
+    .await;
+    match waited {
+        Ok(observation) => Ok(StepReport::detail(format!(
+            "deleted {} (gone after {:.1}s)",
+            names.join(", "),
+            observation.waited.as_secs_f64()
+        ))),
+        Err(error) => {
+            let observation = error.observation();
+            let finalizers = finalizers_of(&observation.objects, &uids);
+            Err(Failure::new(format!(
+                "deleted {} but they did not go: {error}{finalizers}",
+                names.join(", ")
+            ))
+            .with_expected(format!("{} gone", names.join(", ")))
+            .with_actual(observation.render()))
+        }
+    }
+}
+
+/// `; finalizers: pod/web-0 [example.com/hold]`, naming what holds deleted objects back.
+fn finalizers_of(objects: &[kube::api::DynamicObject], uids: &BTreeSet<String>) -> String {
+    let held: Vec<String> = objects
+        .iter()
+        .filter(|o| {
+            o.metadata
+                .uid
+                .as_ref()
+                .is_some_and(|uid| uids.contains(uid))
+        })
+        .filter_map(|o| {
+            let finalizers = o.metadata.finalizers.as_ref().filter(|f| !f.is_empty())?;
+            Some(format!(
+                "{} [{}]",
+                o.metadata.name.as_deref().unwrap_or("?"),
+                finalizers.join(", ")
+            ))
+        })
+        .collect();
+    if held.is_empty() {
+        String::new()
+    } else {
+        format!("; held by finalizers: {}", held.join(", "))
+    }
+}

@@ -1,0 +1,177 @@
+//! The timeline recorder: one watcher per kind on the scenario's namespace (and one on the
+//! PersistentVolumes bound to its claims), appending a [`TimelineEntry`] for every change.
+//!
+//! Each watcher runs as its own task until the [`Recorder`] is stopped or dropped. After a relist
+//! (a cut watch that could not resume, a 410 Gone) the recorder compares the fresh list with what
+//! it knew, so objects created or deleted while it was not watching still appear, as changes seen
+//! late rather than not at all.
+
+use super::fields::{entry_for, same_state};
+use super::{Change, Timeline, TimelineEntry};
+use crate::api::{Backoff, api_resource, dynamic_api, to_value};
+use crate::scenario::model::Kind;
+use futures::StreamExt;
+use kube::api::{Api, DynamicObject};
+use kube::runtime::watcher::{self, Event};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+/// The namespaced kinds the recorder follows.
+pub const RECORDED_KINDS: &[Kind] = &[
+    Kind::Pod,
+    Kind::PersistentVolumeClaim,
+    Kind::StatefulSet,
+    Kind::Deployment,
+    Kind::ReplicaSet,
+    Kind::Service,
+    Kind::EndpointSlice,
+    Kind::Event,
+];
+
+/// The running recorder of one scenario; stops its watchers when stopped or dropped.
+#[derive(Debug)]
+pub struct Recorder {
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Recorder {
+    /// Starts watching `namespace`, appending to `timeline`.
+    pub fn start(client: &kube::Client, namespace: &str, timeline: &Timeline) -> Self {
+        let mut tasks = Vec::new();
+        for &kind in RECORDED_KINDS {
+            let api = dynamic_api(client, kind, namespace);
+            tasks.push(tokio::spawn(record(api, kind, None, timeline.clone())));
+        }
+        // PVs are cluster-scoped: follow all of them, keep those claimed from this namespace.
+        let pvs = Api::all_with(client.clone(), &api_resource(Kind::PersistentVolume));
+        tasks.push(tokio::spawn(record(
+            pvs,
+            Kind::PersistentVolume,
+            Some(namespace.to_owned()),
+            timeline.clone(),
+        )));
+        Self { tasks }
+    }
+
+    /// Stops every watcher.
+    pub fn stop(&mut self) {
+        for task in self.tasks.drain(..) {
+            task.abort();
+        }
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// What the recorder last recorded of each object, by uid.
+#[derive(Default)]
+struct Known {
+    last: BTreeMap<String, TimelineEntry>,
+}
+
+impl Known {
+    fn record(&mut self, timeline: &Timeline, kind: Kind, change: Change, object: &Value) {
+        let entry = entry_for(kind, change.clone(), object, timeline.elapsed());
+        let previous = self.last.get(&entry.uid);
+        let entry = match (previous, &change) {
+            (None, Change::Modified) => TimelineEntry {
+                change: Change::Added,
+                ..entry
+            },
+            (Some(before), Change::Modified | Change::Added) if same_state(before, &entry) => {
+                return;
+            }
+            (Some(_), Change::Added) => TimelineEntry {
+                change: Change::Modified,
+                ..entry
+            },
+            _ => entry,
+        };
+        if kind == Kind::Event && entry.change == Change::Deleted {
+            // Events expire by TTL; their removal says nothing about the scenario.
+            self.last.remove(&entry.uid);
+            return;
+        }
+        if entry.change == Change::Deleted {
+            self.last.remove(&entry.uid);
+        } else {
+            self.last.insert(entry.uid.clone(), entry.clone());
+        }
+        timeline.push(entry);
+    }
+}
+
+fn claimed_from(object: &Value, namespace: &str) -> bool {
+    object
+        .pointer("/spec/claimRef/namespace")
+        .and_then(Value::as_str)
+        == Some(namespace)
+}
+
+async fn record(
+    api: Api<DynamicObject>,
+    kind: Kind,
+    claims_from: Option<String>,
+    timeline: Timeline,
+) {
+    let mut known = Known::default();
+    let mut backoff = Backoff::default();
+    let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
+    let mut listing: Option<BTreeSet<String>> = None;
+    while let Some(event) = stream.next().await {
+        let (change, object) = match event {
+            Ok(Event::Init) => {
+                listing = Some(BTreeSet::new());
+                continue;
+            }
+            Ok(Event::InitApply(object)) => (Change::Added, object),
+            Ok(Event::InitDone) => {
+                // Whatever was known but not relisted was deleted while nobody watched.
+                let listed = listing.take().unwrap_or_default();
+                let gone: Vec<TimelineEntry> = known
+                    .last
+                    .values()
+                    .filter(|entry| !listed.contains(&entry.uid))
+                    .cloned()
+                    .collect();
+                for entry in gone {
+                    known.last.remove(&entry.uid);
+                    if kind != Kind::Event {
+                        timeline.push(TimelineEntry {
+                            at: timeline.elapsed(),
+                            change: Change::Deleted,
+                            ..entry
+                        });
+                    }
+                }
+                continue;
+            }
+            Ok(Event::Apply(object)) => (Change::Modified, object),
+            Ok(Event::Delete(object)) => (Change::Deleted, object),
+            Err(_) => {
+                // The watcher recovers on the next poll; pause so a failing server is not hammered.
+                backoff
+                    .pause(Instant::now() + std::time::Duration::from_secs(5))
+                    .await;
+                continue;
+            }
+        };
+        backoff = Backoff::default();
+        let value = to_value(&object);
+        if let Some(namespace) = &claims_from
+            && !claimed_from(&value, namespace)
+        {
+            continue;
+        }
+        if let (Some(listed), Some(uid)) = (listing.as_mut(), object.metadata.uid.as_ref()) {
+            listed.insert(uid.clone());
+        }
+        known.record(&timeline, kind, change, &value);
+    }
+}

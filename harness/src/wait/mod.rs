@@ -1,0 +1,8 @@
+//! The wait primitive: watch-driven condition waits under a deadline, and the conditions
+//! `wait` steps use.
+
+pub mod conditions;
+mod watch;
+
+pub use conditions::{Verdict, evaluate};
+pub use watch::{Observation, WaitError, Watched, wait_for};
