@@ -1,0 +1,198 @@
+//! `pods/exec` over websockets, speaking the `v5.channel.k8s.io` / `v4.channel.k8s.io`
+//! channel protocol: stdin 0, stdout 1, stderr 2, status 3 (a `Status` JSON), resize 4, and
+//! (v5) close 255. Commands are answered by handlers the test registers per pod.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::extract::Request;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use crate::handle::{Handle, lock};
+use crate::path::{Params, Target};
+use crate::status::ApiError;
+
+pub(crate) const PROTOCOLS: [&str; 2] = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
+const STDIN: u8 = 0;
+const STDOUT: u8 = 1;
+const STDERR: u8 = 2;
+const STATUS: u8 = 3;
+const CLOSE: u8 = 255;
+/// Output is sent in frames of at most this many bytes.
+const FRAME: usize = 32 * 1024;
+
+/// What a command run through exec was asked to do.
+#[derive(Debug, Clone)]
+pub struct ExecRequest {
+    pub namespace: String,
+    pub pod: String,
+    /// The `container` parameter, when the client named one.
+    pub container: Option<String>,
+    pub command: Vec<String>,
+    /// Everything the client wrote to stdin, up to its end (empty without `stdin=true`).
+    pub stdin: Vec<u8>,
+    pub tty: bool,
+}
+
+/// A finished command's output and exit code.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ExecOutput {
+    pub stdout: Vec<u8>,
+    pub stderr: Vec<u8>,
+    pub exit_code: i32,
+}
+
+impl ExecOutput {
+    /// Exit code 0 with this stdout.
+    pub fn stdout(out: impl Into<Vec<u8>>) -> Self {
+        Self {
+            stdout: out.into(),
+            ..Self::default()
+        }
+    }
+
+    pub fn with_stderr(mut self, err: impl Into<Vec<u8>>) -> Self {
+        self.stderr = err.into();
+        self
+    }
+
+    pub fn with_exit_code(mut self, code: i32) -> Self {
+        self.exit_code = code;
+        self
+    }
+}
+
+pub(crate) type ExecHandler =
+    Arc<dyn Fn(ExecRequest) -> Pin<Box<dyn Future<Output = ExecOutput> + Send>> + Send + Sync>;
+
+pub(crate) async fn serve(
+    h: &Handle,
+    req: Request,
+    target: &Target,
+    params: &Params,
+) -> Result<Response, ApiError> {
+    let pod = target.name.clone().unwrap_or_default();
+    let ns = target.ns_key().to_string();
+    if lock(&h.shared.store).get(target.res, &ns, &pod).is_none() {
+        return Err(ApiError::not_found(target.rt(), &pod));
+    }
+    let command: Vec<String> = params.get_all("command").map(str::to_string).collect();
+    if command.is_empty() {
+        return Err(ApiError::bad_request("you must specify at least 1 command"));
+    }
+    let container = params.get("container").map(str::to_string);
+    let request = ExecRequest {
+        namespace: ns,
+        pod,
+        container,
+        command,
+        stdin: Vec::new(),
+        tty: params.flag("tty"),
+    };
+    let handler = h.exec_handler(
+        &request.namespace,
+        &request.pod,
+        request.container.as_deref(),
+    );
+    let wants_stdin = params.flag("stdin");
+    let ws = upgrade(req).await?;
+    let shutdown = h.shared.shutdown.subscribe();
+    Ok(ws
+        .protocols(PROTOCOLS)
+        .on_upgrade(move |socket| async move {
+            tokio::select! {
+                _ = run(socket, request, handler, wants_stdin) => {}
+                _ = crate::handle::stopped(shutdown) => {}
+            }
+        }))
+}
+
+pub(crate) async fn upgrade(req: Request) -> Result<WebSocketUpgrade, ApiError> {
+    let (mut parts, _) = req.into_parts();
+    WebSocketUpgrade::from_request_parts(&mut parts, &())
+        .await
+        .map_err(|e| ApiError::bad_request(format!("Upgrade request required: {e}")))
+}
+
+async fn run(
+    mut socket: WebSocket,
+    mut request: ExecRequest,
+    handler: Option<ExecHandler>,
+    wants_stdin: bool,
+) {
+    if wants_stdin {
+        request.stdin = read_stdin(&mut socket).await;
+    }
+    let Some(handler) = handler else {
+        let container = request
+            .container
+            .as_deref()
+            .map(|c| format!(" container {c}"))
+            .unwrap_or_default();
+        let status = json!({
+            "metadata": {},
+            "status": "Failure",
+            "reason": "InternalError",
+            "message": format!("no exec handler is registered for pod {}/{}{container}", request.namespace, request.pod),
+        });
+        let _ = send(&mut socket, STATUS, status.to_string().as_bytes()).await;
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    };
+    let command = request.command.clone();
+    let out = handler(request).await;
+    for (ch, data) in [(STDOUT, &out.stdout), (STDERR, &out.stderr)] {
+        for chunk in data.chunks(FRAME) {
+            if !send(&mut socket, ch, chunk).await {
+                return;
+            }
+        }
+    }
+    let _ = send(
+        &mut socket,
+        STATUS,
+        exit_status(&command, out.exit_code).to_string().as_bytes(),
+    )
+    .await;
+    let _ = socket.send(Message::Close(None)).await;
+}
+
+/// Collects stdin until the client closes it (v5 close frame) or the socket (v4).
+async fn read_stdin(socket: &mut WebSocket) -> Vec<u8> {
+    let mut stdin = Vec::new();
+    while let Some(Ok(msg)) = socket.recv().await {
+        match msg {
+            Message::Binary(b) if b.first() == Some(&STDIN) => stdin.extend_from_slice(&b[1..]),
+            Message::Binary(b) if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) => break,
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    stdin
+}
+
+/// The `Status` the real kubelet reports on channel 3 when a command ends.
+fn exit_status(command: &[String], code: i32) -> Value {
+    if code == 0 {
+        return json!({"metadata": {}, "status": "Success"});
+    }
+    json!({
+        "metadata": {},
+        "status": "Failure",
+        "message": format!("command terminated with non-zero exit code: error executing command {command:?}, exit code {code}"),
+        "reason": "NonZeroExitCode",
+        "details": {"causes": [{"reason": "ExitCode", "message": code.to_string()}]},
+    })
+}
+
+/// Sends one frame on a channel; false once the client has gone.
+async fn send(socket: &mut WebSocket, channel: u8, data: &[u8]) -> bool {
+    let mut frame = Vec::with_capacity(data.len() + 1);
+    frame.push(channel);
+    frame.extend_from_slice(data);
+    socket.send(Message::Binary(frame.into())).await.is_ok()
+}

@@ -1,0 +1,218 @@
+//! Injected faults (failing, delaying and expiring requests) and per-verb request counters.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::events::Verb;
+use crate::status::ApiError;
+
+/// Which requests a fault applies to: any combination of verb and plural resource name.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilter {
+    verb: Option<Verb>,
+    resource: Option<String>,
+}
+
+impl RequestFilter {
+    /// Matches every request.
+    pub fn any() -> Self {
+        Self::default()
+    }
+
+    /// Only requests with this verb.
+    pub fn verb(mut self, verb: Verb) -> Self {
+        self.verb = Some(verb);
+        self
+    }
+
+    /// Only requests for this plural resource name (`pods`, `statefulsets`, ...).
+    pub fn resource(mut self, resource: &str) -> Self {
+        self.resource = Some(resource.to_string());
+        self
+    }
+
+    fn matches(&self, verb: Verb, resource: &str) -> bool {
+        self.verb.is_none_or(|v| v == verb)
+            && self.resource.as_deref().is_none_or(|r| r == resource)
+    }
+}
+
+/// How long a fault stays in force.
+#[derive(Debug, Clone, Copy)]
+pub enum Lasting {
+    /// For the next `n` matching requests.
+    Requests(u32),
+    /// For this long from now.
+    For(Duration),
+    /// Until [`crate::Handle::clear_faults`].
+    Always,
+}
+
+#[derive(Debug)]
+enum Left {
+    Requests(u32),
+    Until(Instant),
+    Always,
+}
+
+impl Left {
+    fn from(l: Lasting) -> Self {
+        match l {
+            Lasting::Requests(n) => Left::Requests(n),
+            Lasting::For(d) => Left::Until(Instant::now() + d),
+            Lasting::Always => Left::Always,
+        }
+    }
+
+    /// Uses up one application of the fault; false when it has run out.
+    fn take(&mut self) -> bool {
+        match self {
+            Left::Requests(0) => false,
+            Left::Requests(n) => {
+                *n -= 1;
+                true
+            }
+            Left::Until(t) => Instant::now() < *t,
+            Left::Always => true,
+        }
+    }
+
+    fn spent(&self) -> bool {
+        match self {
+            Left::Requests(n) => *n == 0,
+            Left::Until(t) => Instant::now() >= *t,
+            Left::Always => false,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Rule<T> {
+    filter: RequestFilter,
+    left: Left,
+    what: T,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Faults {
+    failures: Vec<Rule<u16>>,
+    delays: Vec<Rule<Duration>>,
+    expire_watches: u32,
+    counts: BTreeMap<(Verb, String), u64>,
+}
+
+impl Faults {
+    pub(crate) fn add_failure(&mut self, filter: RequestFilter, code: u16, lasting: Lasting) {
+        self.failures.push(Rule {
+            filter,
+            left: Left::from(lasting),
+            what: code,
+        });
+    }
+
+    pub(crate) fn add_delay(&mut self, filter: RequestFilter, delay: Duration, lasting: Lasting) {
+        self.delays.push(Rule {
+            filter,
+            left: Left::from(lasting),
+            what: delay,
+        });
+    }
+
+    pub(crate) fn expire_next_watches(&mut self, n: u32) {
+        self.expire_watches += n;
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.failures.clear();
+        self.delays.clear();
+        self.expire_watches = 0;
+    }
+
+    /// Counts a request and decides its fate: a delay to wait, then maybe an error to answer.
+    pub(crate) fn on_request(
+        &mut self,
+        verb: Verb,
+        resource: &str,
+    ) -> (Option<Duration>, Option<ApiError>) {
+        *self.counts.entry((verb, resource.to_string())).or_default() += 1;
+        let delay = apply(&mut self.delays, verb, resource).copied();
+        let error = apply(&mut self.failures, verb, resource).map(|&code| injected_error(code));
+        (delay, error)
+    }
+
+    /// Whether this watch start must be answered with 410 Gone.
+    pub(crate) fn take_watch_expiry(&mut self) -> bool {
+        if self.expire_watches > 0 {
+            self.expire_watches -= 1;
+            true
+        } else {
+            false
+        }
+    }
+
+    pub(crate) fn count(&self, verb: Verb, resource: &str) -> u64 {
+        self.counts
+            .get(&(verb, resource.to_string()))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    pub(crate) fn counts(&self) -> BTreeMap<(Verb, String), u64> {
+        self.counts.clone()
+    }
+}
+
+/// The first live matching rule's payload, using up one application of it.
+fn apply<'a, T>(rules: &'a mut Vec<Rule<T>>, verb: Verb, resource: &str) -> Option<&'a T> {
+    rules.retain(|r| !r.left.spent());
+    rules
+        .iter_mut()
+        .find(|r| r.filter.matches(verb, resource) && !r.left.spent())
+        .and_then(|r| r.left.take().then_some(&r.what))
+}
+
+fn injected_error(code: u16) -> ApiError {
+    let reason = match code {
+        429 => "TooManyRequests",
+        503 => "ServiceUnavailable",
+        504 => "Timeout",
+        _ => "InternalError",
+    };
+    ApiError::new(
+        code,
+        reason,
+        format!("injected fault: the server answered {code}"),
+    )
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_counted_faults_run_out() {
+        let mut f = Faults::default();
+        f.add_failure(
+            RequestFilter::any().verb(Verb::Get).resource("pods"),
+            503,
+            Lasting::Requests(2),
+        );
+        assert!(f.on_request(Verb::List, "pods").1.is_none());
+        assert!(f.on_request(Verb::Get, "services").1.is_none());
+        assert_eq!(f.on_request(Verb::Get, "pods").1.map(|e| e.code), Some(503));
+        assert_eq!(f.on_request(Verb::Get, "pods").1.map(|e| e.code), Some(503));
+        assert!(f.on_request(Verb::Get, "pods").1.is_none());
+        assert_eq!(f.count(Verb::Get, "pods"), 3);
+    }
+
+    #[test]
+    fn watch_expiries_are_counted_down() {
+        let mut f = Faults::default();
+        f.expire_next_watches(1);
+        assert!(f.take_watch_expiry());
+        assert!(!f.take_watch_expiry());
+    }
+}

@@ -1,0 +1,473 @@
+//! The test-facing [`Handle`]: direct reads and writes of the store (to play a controller),
+//! reactions to API writes, controllers, and fault injection.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
+
+use crate::events::{Origin, Verb, WriteEvent};
+use crate::exec::{ExecHandler, ExecOutput, ExecRequest};
+use crate::faults::{Faults, Lasting, RequestFilter};
+use crate::meta;
+use crate::patch::{self, PatchType};
+use crate::resources::{self, ResourceId};
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+use crate::store::{DeleteOpts, Part, Store, WriteCtx};
+
+type Reaction = Arc<dyn Fn(&Handle, &WriteEvent) + Send + Sync>;
+
+/// State shared by the HTTP side and every [`Handle`].
+pub(crate) struct Shared {
+    pub(crate) store: Mutex<Store>,
+    pub(crate) faults: Mutex<Faults>,
+    reactions: Mutex<Vec<Reaction>>,
+    /// Bumped to end every open watch stream.
+    pub(crate) cut_watches: watch::Sender<u64>,
+    /// Set once the server shuts down; long-running streams end on it.
+    pub(crate) shutdown: watch::Sender<bool>,
+    pub(crate) bookmark_interval: Mutex<Duration>,
+    tasks: Mutex<Vec<AbortHandle>>,
+    exec: Mutex<HashMap<PodKey, ExecHandler>>,
+    logs: Mutex<HashMap<PodKey, String>>,
+    forwards: Mutex<HashMap<(String, String, u16), SocketAddr>>,
+}
+
+/// (namespace, pod, container); `None` covers every container of the pod.
+type PodKey = (String, String, Option<String>);
+
+/// Reaction to a write, run by a task spawned with [`Handle::spawn_controller`].
+///
+/// A controller sees every committed write (from API clients and from the handle, including
+/// its own) in resourceVersion order, and acts through the handle it is given.
+pub trait Controller: Send + 'static {
+    fn on_event(&mut self, cluster: &Handle, event: WriteEvent) -> impl Future<Output = ()> + Send;
+}
+
+/// A cheap, cloneable handle on a running fake's state.
+#[derive(Clone)]
+pub struct Handle {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for Handle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Handle")
+            .field("resource_version", &self.resource_version())
+            .finish()
+    }
+}
+
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn unknown_type(api_version: &str, kind: &str) -> ApiError {
+    ApiError::new(
+        404,
+        "NotFound",
+        format!("the fake serves no type {kind:?} in {api_version:?}"),
+    )
+}
+
+impl Handle {
+    pub(crate) fn new() -> Self {
+        Self {
+            shared: Arc::new(Shared {
+                store: Mutex::new(Store::new()),
+                faults: Mutex::new(Faults::default()),
+                reactions: Mutex::new(Vec::new()),
+                cut_watches: watch::channel(0).0,
+                shutdown: watch::channel(false).0,
+                bookmark_interval: Mutex::new(Duration::from_secs(1)),
+                tasks: Mutex::new(Vec::new()),
+                exec: Mutex::new(HashMap::new()),
+                logs: Mutex::new(HashMap::new()),
+                forwards: Mutex::new(HashMap::new()),
+            }),
+        }
+    }
+
+    /// Runs `f` on the store, then the reactions to the API writes it made (outside the lock).
+    pub(crate) fn write<R>(&self, f: impl FnOnce(&mut Store) -> R) -> R {
+        let (out, events) = {
+            let mut store = lock(&self.shared.store);
+            let out = f(&mut store);
+            (out, store.take_pending())
+        };
+        let api_events: Vec<&WriteEvent> =
+            events.iter().filter(|e| e.origin == Origin::Api).collect();
+        if !api_events.is_empty() {
+            let reactions = lock(&self.shared.reactions).clone();
+            for e in api_events {
+                for r in &reactions {
+                    r(self, e);
+                }
+            }
+        }
+        out
+    }
+
+    pub(crate) fn faults(&self) -> MutexGuard<'_, Faults> {
+        lock(&self.shared.faults)
+    }
+
+    fn resolve(api_version: &str, kind: &str) -> Result<ResourceId, ApiError> {
+        resources::lookup(api_version, kind).ok_or_else(|| unknown_type(api_version, kind))
+    }
+
+    /// The current global resourceVersion.
+    pub fn resource_version(&self) -> u64 {
+        lock(&self.shared.store).resource_version()
+    }
+
+    /// One object, by `apiVersion`, kind (or plural or short name), namespace and name.
+    ///
+    /// `handle.get("apps/v1", "StatefulSet", Some("ns"), "web")`
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        let res = resources::lookup(api_version, kind)?;
+        lock(&self.shared.store)
+            .get(res, namespace.unwrap_or(""), name)
+            .cloned()
+    }
+
+    /// All objects of a type, in one namespace (or all with `None`).
+    ///
+    /// `handle.list("v1", "pods", Some("ns"))`
+    pub fn list(&self, api_version: &str, kind: &str, namespace: Option<&str>) -> Vec<Value> {
+        self.list_selected(api_version, kind, namespace, "")
+    }
+
+    /// Objects of a type matching a label selector (`app=web,tier in (db)`); an unparsable
+    /// selector selects nothing.
+    pub fn list_selected(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        labels: &str,
+    ) -> Vec<Value> {
+        let (Some(res), Ok(sel)) = (
+            resources::lookup(api_version, kind),
+            LabelSelector::parse(labels),
+        ) else {
+            return Vec::new();
+        };
+        lock(&self.shared.store).list(res, namespace, &sel, &FieldSelector::default())
+    }
+
+    /// Creates an object; its type comes from `apiVersion`/`kind`, its namespace from
+    /// `metadata.namespace` (default `default`). Status is kept as given.
+    ///
+    /// `handle.create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-0", "namespace": "ns"}}))`
+    pub fn create(&self, object: Value) -> Result<Value, ApiError> {
+        let res = type_of(&object)?;
+        self.write(|s| s.create(res, None, object, WriteCtx::handle(Verb::Create)))
+    }
+
+    /// Replaces a whole object (status included). A `metadata.resourceVersion`, if present,
+    /// must be current.
+    pub fn replace(&self, object: Value) -> Result<Value, ApiError> {
+        let res = type_of(&object)?;
+        let (ns, name) = (
+            meta::namespace(&object).to_string(),
+            meta::name(&object).to_string(),
+        );
+        self.write(|s| {
+            s.update(
+                res,
+                &ns,
+                &name,
+                object,
+                Part::Whole,
+                WriteCtx::handle(Verb::Update),
+            )
+        })
+    }
+
+    /// Applies a JSON merge patch to a whole object (status included).
+    ///
+    /// `handle.patch("apps/v1", "sts", Some("ns"), "web", json!({"status": {"readyReplicas": 2}}))`
+    pub fn patch(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        merge_patch: Value,
+    ) -> Result<Value, ApiError> {
+        let res = Self::resolve(api_version, kind)?;
+        let ns = namespace.unwrap_or("");
+        self.write(|s| {
+            let mut doc = s
+                .get(res, ns, name)
+                .cloned()
+                .ok_or_else(|| ApiError::not_found(resources::get(res), name))?;
+            patch::apply_patch(&mut doc, PatchType::Merge, &merge_patch)?;
+            s.update(
+                res,
+                ns,
+                name,
+                doc,
+                Part::Whole,
+                WriteCtx::handle(Verb::Patch),
+            )
+        })
+    }
+
+    /// Merges `status` into an object's status (a JSON merge patch of `status`).
+    pub fn set_status(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+        status: Value,
+    ) -> Result<Value, ApiError> {
+        self.patch(
+            api_version,
+            kind,
+            namespace,
+            name,
+            json!({ "status": status }),
+        )
+    }
+
+    /// Deletes an object as the API would (finalizers defer it; dependents are collected).
+    pub fn delete(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> Result<Value, ApiError> {
+        let res = Self::resolve(api_version, kind)?;
+        let ns = namespace.unwrap_or("");
+        self.write(|s| {
+            s.delete(
+                res,
+                ns,
+                name,
+                DeleteOpts::default(),
+                WriteCtx::handle(Verb::Delete),
+            )
+        })
+    }
+
+    /// Marks a pod Running and Ready (or Running and not Ready), with a pod IP when given.
+    ///
+    /// `handle.set_pod_ready("ns", "web-0", true, Some("10.244.0.5"))`
+    pub fn set_pod_ready(
+        &self,
+        namespace: &str,
+        name: &str,
+        ready: bool,
+        pod_ip: Option<&str>,
+    ) -> Result<Value, ApiError> {
+        let flag = if ready { "True" } else { "False" };
+        let now = meta::now_rfc3339();
+        let mut status = json!({
+            "phase": "Running",
+            "conditions": [
+                {"type": "Initialized", "status": "True", "lastTransitionTime": now},
+                {"type": "ContainersReady", "status": flag, "lastTransitionTime": now},
+                {"type": "Ready", "status": flag, "lastTransitionTime": now},
+                {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
+            ],
+        });
+        if let Some(ip) = pod_ip {
+            status["podIP"] = json!(ip);
+            status["podIPs"] = json!([{ "ip": ip }]);
+        }
+        self.set_status("v1", "Pod", Some(namespace), name, status)
+    }
+
+    /// Marks a PersistentVolumeClaim Bound to `volume_name`.
+    pub fn bind_pvc(
+        &self,
+        namespace: &str,
+        name: &str,
+        volume_name: &str,
+    ) -> Result<Value, ApiError> {
+        self.patch(
+            "v1",
+            "PersistentVolumeClaim",
+            Some(namespace),
+            name,
+            json!({
+                "spec": {"volumeName": volume_name},
+                "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"]},
+            }),
+        )
+    }
+
+    /// A stream of every committed write from now on (API and handle), in order.
+    pub fn subscribe(&self) -> mpsc::UnboundedReceiver<WriteEvent> {
+        lock(&self.shared.store).subscribe_writes()
+    }
+
+    /// Registers a reaction run synchronously after every write made by an API client, before
+    /// the client gets its answer. Writes it makes through the handle do not trigger reactions.
+    ///
+    /// `handle.on_write(|h, e| if e.is("StatefulSet") && !e.removed { /* create pods */ })`
+    pub fn on_write(&self, reaction: impl Fn(&Handle, &WriteEvent) + Send + Sync + 'static) {
+        lock(&self.shared.reactions).push(Arc::new(reaction));
+    }
+
+    /// Runs a [`Controller`] on a task until the server shuts down.
+    pub fn spawn_controller(&self, mut controller: impl Controller) {
+        let mut events = self.subscribe();
+        let handle = self.clone();
+        let task = tokio::spawn(async move {
+            while let Some(e) = events.recv().await {
+                controller.on_event(&handle, e).await;
+            }
+        });
+        lock(&self.shared.tasks).push(task.abort_handle());
+    }
+
+    /// Ends every open watch stream now (clients see the stream close and re-watch).
+    pub fn cut_watches(&self) {
+        self.shared.cut_watches.send_modify(|n| *n += 1);
+    }
+
+    /// Answers the next `n` watch requests with a 410 Gone `ERROR` event.
+    pub fn expire_next_watches(&self, n: u32) {
+        self.faults().expire_next_watches(n);
+    }
+
+    /// Fails matching requests with `code` (500, 503, 429, ...) as a `Status`.
+    ///
+    /// `handle.fail_requests(RequestFilter::any().verb(Verb::Get), 503, Lasting::Requests(2))`
+    pub fn fail_requests(&self, filter: RequestFilter, code: u16, lasting: Lasting) {
+        self.faults().add_failure(filter, code, lasting);
+    }
+
+    /// Delays answers to matching requests by `delay`.
+    pub fn delay_requests(&self, filter: RequestFilter, delay: Duration, lasting: Lasting) {
+        self.faults().add_delay(filter, delay, lasting);
+    }
+
+    /// Removes every injected failure, delay and pending watch expiry.
+    pub fn clear_faults(&self) {
+        self.faults().clear();
+    }
+
+    /// How many requests with this verb on this plural resource were served.
+    pub fn request_count(&self, verb: Verb, resource: &str) -> u64 {
+        self.faults().count(verb, resource)
+    }
+
+    /// All request counters, by (verb, plural resource).
+    pub fn request_counts(&self) -> BTreeMap<(Verb, String), u64> {
+        self.faults().counts()
+    }
+
+    /// How many watch events are kept for resuming (default 1000); older resume points get 410.
+    pub fn set_watch_history(&self, events: usize) {
+        lock(&self.shared.store).set_history_limit(events);
+    }
+
+    /// How often watches that allow bookmarks get one (default 1 s).
+    pub fn set_bookmark_interval(&self, interval: Duration) {
+        *lock(&self.shared.bookmark_interval) = interval;
+    }
+
+    /// Answers `exec` in a pod (in one container, or any with `None`) with `handler`.
+    ///
+    /// `handle.on_exec("ns", "web-0", None, |req| async move { ExecOutput::stdout(req.command.join(" ")) })`
+    pub fn on_exec<F, Fut>(&self, namespace: &str, pod: &str, container: Option<&str>, handler: F)
+    where
+        F: Fn(ExecRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ExecOutput> + Send + 'static,
+    {
+        let handler: ExecHandler = Arc::new(move |req| Box::pin(handler(req)));
+        lock(&self.shared.exec).insert(pod_key(namespace, pod, container), handler);
+    }
+
+    pub(crate) fn exec_handler(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+    ) -> Option<ExecHandler> {
+        let map = lock(&self.shared.exec);
+        map.get(&pod_key(namespace, pod, container))
+            .or_else(|| map.get(&pod_key(namespace, pod, None)))
+            .cloned()
+    }
+
+    /// Relays port-forwards to `port` of a pod to new TCP connections to `target`.
+    ///
+    /// `handle.forward_port("ns", "mysql-0", 3306, mariadb_addr)`
+    pub fn forward_port(&self, namespace: &str, pod: &str, port: u16, target: SocketAddr) {
+        lock(&self.shared.forwards).insert((namespace.to_string(), pod.to_string(), port), target);
+    }
+
+    pub(crate) fn forward_target(
+        &self,
+        namespace: &str,
+        pod: &str,
+        port: u16,
+    ) -> Option<SocketAddr> {
+        lock(&self.shared.forwards)
+            .get(&(namespace.to_string(), pod.to_string(), port))
+            .copied()
+    }
+
+    /// Sets the text `pods/log` returns for a pod (one container, or any with `None`).
+    pub fn set_pod_log(&self, namespace: &str, pod: &str, container: Option<&str>, text: &str) {
+        lock(&self.shared.logs).insert(pod_key(namespace, pod, container), text.to_string());
+    }
+
+    pub(crate) fn pod_log(&self, namespace: &str, pod: &str, container: Option<&str>) -> String {
+        let map = lock(&self.shared.logs);
+        map.get(&pod_key(namespace, pod, container))
+            .or_else(|| map.get(&pod_key(namespace, pod, None)))
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Stops streams and controller tasks; the server itself stops accepting separately.
+    pub(crate) fn stop(&self) {
+        self.shared.shutdown.send_replace(true);
+        for t in lock(&self.shared.tasks).drain(..) {
+            t.abort();
+        }
+    }
+}
+
+fn type_of(object: &Value) -> Result<ResourceId, ApiError> {
+    let api_version = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
+    let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+    resources::lookup(api_version, kind).ok_or_else(|| unknown_type(api_version, kind))
+}
+
+fn pod_key(namespace: &str, pod: &str, container: Option<&str>) -> PodKey {
+    (
+        namespace.to_string(),
+        pod.to_string(),
+        container.map(str::to_string),
+    )
+}
+
+/// Resolves once the server has been told to stop.
+pub(crate) async fn stopped(mut shutdown: watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means the server is gone.
+    let _ = shutdown.wait_for(|stopped| *stopped).await;
+}

@@ -1,0 +1,243 @@
+//! The resource endpoint: classifies each request into a verb, applies injected faults, and
+//! serves get, list, watch, create, update, patch and delete on objects and subresources.
+
+use axum::Json;
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+
+use crate::events::Verb;
+use crate::handle::Handle;
+use crate::patch::{self, PatchType};
+use crate::path::{self, Params, Target};
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+use crate::store::{DeleteOpts, Part, WriteCtx};
+use crate::{subresources, watch};
+
+const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// Entry point for every request below `/api/v1/` and `/apis/{group}/{version}/`.
+pub(crate) async fn dispatch(State(h): State<Handle>, req: Request) -> Response {
+    match serve(&h, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
+    let target = path::parse(req.uri().path())?;
+    let params = Params::from_uri(req.uri())?;
+    let verb = classify(req.method(), &target, &params)?;
+    let (delay, failure) = h.faults().on_request(verb, target.rt().plural);
+    if let Some(d) = delay {
+        tokio::time::sleep(d).await;
+    }
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match target.sub.as_deref() {
+        None => {}
+        Some("exec" | "portforward" | "log" | "scale" | "eviction") => {
+            return subresources::serve(h, req, target, params, verb).await;
+        }
+        Some("status") if target.rt().status => {}
+        Some(_) => {
+            return Err(ApiError::new(
+                404,
+                "NotFound",
+                "the server could not find the requested resource",
+            ));
+        }
+    }
+    let part = if target.sub.is_some() {
+        Part::Status
+    } else {
+        Part::Main
+    };
+    let (parts, body) = req.into_parts();
+    match verb {
+        Verb::Get => get(h, &target),
+        Verb::List => list(h, &target, &params),
+        Verb::Watch => watch::serve(h, &target, &params),
+        Verb::Create => {
+            let obj = read_json(body).await?;
+            let ns = target.ns.clone();
+            let out = h.write(|s| s.create(target.res, ns.as_deref(), obj, WriteCtx::api(verb)))?;
+            Ok((StatusCode::CREATED, Json(out)).into_response())
+        }
+        Verb::Update => {
+            let obj = read_json(body).await?;
+            let ctx = ctx(verb, &target);
+            let name = target.name.clone().unwrap_or_default();
+            let out = h.write(|s| s.update(target.res, target.ns_key(), &name, obj, part, ctx))?;
+            Ok(Json(out).into_response())
+        }
+        Verb::Patch => {
+            let ptype = patch_type(&parts.headers)?;
+            let body = read_json(body).await?;
+            if ptype == PatchType::Apply {
+                return crate::apply::serve(h, &target, &params, body, part);
+            }
+            let ctx = ctx(verb, &target);
+            let name = target.name.clone().unwrap_or_default();
+            let out = h.write(|s| {
+                let mut doc = s
+                    .get(target.res, target.ns_key(), &name)
+                    .cloned()
+                    .ok_or_else(|| ApiError::not_found(target.rt(), &name))?;
+                patch::apply_patch(&mut doc, ptype, &body)?;
+                s.update(target.res, target.ns_key(), &name, doc, part, ctx)
+            })?;
+            Ok(Json(out).into_response())
+        }
+        Verb::Delete => {
+            let opts = delete_opts(&params, body).await;
+            let name = target.name.clone().unwrap_or_default();
+            let out = h.write(|s| {
+                s.delete(
+                    target.res,
+                    target.ns_key(),
+                    &name,
+                    opts,
+                    WriteCtx::api(verb),
+                )
+            })?;
+            Ok(Json(out).into_response())
+        }
+        Verb::DeleteCollection => {
+            let opts = delete_opts(&params, body).await;
+            let (labels, fields) = selectors(&params)?;
+            let deleted = h.write(|s| {
+                let items = s.list(target.res, target.ns.as_deref(), &labels, &fields);
+                items
+                    .iter()
+                    .filter_map(|o| {
+                        let (ns, name) = (crate::meta::namespace(o), crate::meta::name(o));
+                        s.delete(target.res, ns, name, opts, WriteCtx::api(Verb::Delete))
+                            .ok()
+                    })
+                    .collect::<Vec<_>>()
+            });
+            Ok(Json(list_doc(h, &target, deleted)).into_response())
+        }
+        Verb::Connect => Err(ApiError::method_not_allowed(
+            "this resource cannot be connected to",
+        )),
+    }
+}
+
+fn ctx(verb: Verb, target: &Target) -> WriteCtx {
+    let c = WriteCtx::api(verb);
+    match target.sub.as_deref() {
+        Some("status") => c.sub("status"),
+        _ => c,
+    }
+}
+
+/// Maps method + URL shape to the API verb, as the real server's request info does.
+fn classify(method: &Method, target: &Target, params: &Params) -> Result<Verb, ApiError> {
+    let item = target.name.is_some();
+    if matches!(target.sub.as_deref(), Some("exec" | "portforward")) {
+        return Ok(Verb::Connect);
+    }
+    let verb = match (method.as_str(), item) {
+        ("GET", false) if params.flag("watch") => Verb::Watch,
+        ("GET", false) => Verb::List,
+        ("GET", true) => Verb::Get,
+        ("POST", false) => Verb::Create,
+        ("POST", true) if target.sub.is_some() => Verb::Create,
+        ("PUT", true) => Verb::Update,
+        ("PATCH", true) => Verb::Patch,
+        ("DELETE", true) => Verb::Delete,
+        ("DELETE", false) => Verb::DeleteCollection,
+        (m, _) => {
+            return Err(ApiError::method_not_allowed(format!(
+                "method {m} is not allowed here"
+            )));
+        }
+    };
+    if !item && target.rt().namespaced && target.ns.is_none() && verb == Verb::Create {
+        return Err(ApiError::method_not_allowed(
+            "create needs a namespace in the URL",
+        ));
+    }
+    Ok(verb)
+}
+
+fn get(h: &Handle, target: &Target) -> Result<Response, ApiError> {
+    let name = target.name.as_deref().unwrap_or("");
+    let store = crate::handle::lock(&h.shared.store);
+    let obj = store
+        .get(target.res, target.ns_key(), name)
+        .ok_or_else(|| ApiError::not_found(target.rt(), name))?;
+    Ok(Json(obj.clone()).into_response())
+}
+
+fn list(h: &Handle, target: &Target, params: &Params) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(params)?;
+    let items = crate::handle::lock(&h.shared.store).list(
+        target.res,
+        target.ns.as_deref(),
+        &labels,
+        &fields,
+    );
+    Ok(Json(list_doc(h, target, items)).into_response())
+}
+
+pub(crate) fn selectors(params: &Params) -> Result<(LabelSelector, FieldSelector), ApiError> {
+    Ok((
+        LabelSelector::parse(params.get("labelSelector").unwrap_or(""))?,
+        FieldSelector::parse(params.get("fieldSelector").unwrap_or(""))?,
+    ))
+}
+
+fn list_doc(h: &Handle, target: &Target, items: Vec<Value>) -> Value {
+    let rt = target.rt();
+    json!({
+        "kind": format!("{}List", rt.kind),
+        "apiVersion": rt.api_version(),
+        "metadata": {"resourceVersion": h.resource_version().to_string()},
+        "items": items,
+    })
+}
+
+pub(crate) async fn read_json(body: Body) -> Result<Value, ApiError> {
+    let bytes = to_bytes(body, MAX_BODY)
+        .await
+        .map_err(|e| ApiError::bad_request(format!("failed to read the request body: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}")))
+}
+
+fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    PatchType::from_content_type(ct).ok_or_else(|| {
+        ApiError::new(
+            415,
+            "UnsupportedMediaType",
+            format!("the patch content type {ct:?} is not supported"),
+        )
+    })
+}
+
+/// `propagationPolicy` from the query or a `DeleteOptions` body.
+async fn delete_opts(params: &Params, body: Body) -> DeleteOpts {
+    let from_body = read_json(body).await.ok().and_then(|b| {
+        b.get("propagationPolicy")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    });
+    let policy = params
+        .get("propagationPolicy")
+        .map(str::to_string)
+        .or(from_body);
+    DeleteOpts {
+        orphan: policy.as_deref() == Some("Orphan"),
+    }
+}

@@ -1,0 +1,200 @@
+//! Watch streams: newline-delimited watch events, resume from a resourceVersion within the
+//! bounded history (410 Gone as an `ERROR` event when too old), bookmarks, `timeoutSeconds`,
+//! and the streaming-list mode (`sendInitialEvents=true`).
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use tokio::sync::{broadcast, mpsc};
+use tokio::time::{Instant, sleep_until};
+
+use crate::handle::{Handle, lock};
+use crate::path::{Params, Target};
+use crate::resources::{self, ResourceId};
+use crate::rest::selectors;
+use crate::selectors::{FieldSelector, LabelSelector};
+use crate::status::ApiError;
+use crate::store::{EventReceiver, StoredEvent};
+
+/// Which events one watch delivers.
+struct Filter {
+    res: ResourceId,
+    ns: Option<String>,
+    labels: LabelSelector,
+    fields: FieldSelector,
+}
+
+impl Filter {
+    fn matches(&self, e: &StoredEvent) -> bool {
+        e.res == self.res
+            && self.ns.as_deref().is_none_or(|ns| e.ns == ns)
+            && self.labels.matches(&e.object)
+            && self.fields.matches(&e.object)
+    }
+}
+
+/// Where the stream starts, decided under the store lock.
+enum Start {
+    /// Synthetic ADDED events for the current state, then live events.
+    State(Vec<Value>, u64, EventReceiver),
+    /// Retained history after the requested resourceVersion, then live events.
+    Resume(Vec<Arc<StoredEvent>>, u64, EventReceiver),
+    Gone(ApiError),
+}
+
+pub(crate) fn serve(h: &Handle, target: &Target, params: &Params) -> Result<Response, ApiError> {
+    let (labels, fields) = selectors(params)?;
+    let filter = Filter {
+        res: target.res,
+        ns: target.ns.clone(),
+        labels,
+        fields,
+    };
+    let bookmarks = params.flag("allowWatchBookmarks");
+    let initial_events = params.flag("sendInitialEvents");
+    let timeout = params
+        .get("timeoutSeconds")
+        .and_then(|t| t.parse::<u64>().ok())
+        .filter(|&t| t > 0);
+    let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(1800));
+    let rv: Option<u64> = match params.get("resourceVersion").unwrap_or("") {
+        "" | "0" => None,
+        v => Some(
+            v.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
+        ),
+    };
+    let start = if h.faults().take_watch_expiry() {
+        Start::Gone(ApiError::gone("too old resource version (injected fault)"))
+    } else {
+        let store = lock(&h.shared.store);
+        let current = store.resource_version();
+        match (rv, initial_events) {
+            (None, _) | (Some(_), true) => match store.watch_from(current) {
+                Ok((_, rx)) => Start::State(
+                    store.list(
+                        filter.res,
+                        filter.ns.as_deref(),
+                        &filter.labels,
+                        &filter.fields,
+                    ),
+                    current,
+                    rx,
+                ),
+                Err(e) => Start::Gone(e),
+            },
+            (Some(rv), false) => match store.watch_from(rv) {
+                Ok((backlog, rx)) => Start::Resume(backlog, current.max(rv), rx),
+                Err(e) => Start::Gone(e),
+            },
+        }
+    };
+
+    let (tx, rx) = mpsc::channel::<Bytes>(64);
+    let stream = Stream {
+        h: h.clone(),
+        tx,
+        filter,
+        bookmarks,
+    };
+    tokio::spawn(stream.run(start, initial_events && bookmarks, deadline));
+    let body = Body::from_stream(futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|b| (Ok::<_, Infallible>(b), rx))
+    }));
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+}
+
+struct Stream {
+    h: Handle,
+    tx: mpsc::Sender<Bytes>,
+    filter: Filter,
+    bookmarks: bool,
+}
+
+impl Stream {
+    async fn run(self, start: Start, mark_initial_end: bool, deadline: Instant) {
+        let (mut events, mut last_rv) = match start {
+            Start::Gone(e) => {
+                let _ = self.send("ERROR", e.to_status()).await;
+                return;
+            }
+            Start::State(objects, rv, events) => {
+                for o in objects {
+                    if !self.send("ADDED", o).await {
+                        return;
+                    }
+                }
+                if mark_initial_end && !self.send("BOOKMARK", self.bookmark(rv, true)).await {
+                    return;
+                }
+                (events, rv)
+            }
+            Start::Resume(backlog, rv, events) => {
+                for e in backlog {
+                    if self.filter.matches(&e)
+                        && !self.send(e.kind.as_str(), e.object.clone()).await
+                    {
+                        return;
+                    }
+                }
+                (events, rv)
+            }
+        };
+        let mut cut = self.h.shared.cut_watches.subscribe();
+        let shutdown = crate::handle::stopped(self.h.shared.shutdown.subscribe());
+        tokio::pin!(shutdown);
+        let interval = *lock(&self.h.shared.bookmark_interval);
+        let mut next_bookmark = Instant::now() + interval;
+        loop {
+            tokio::select! {
+                ev = events.recv() => match ev {
+                    Ok(e) => {
+                        last_rv = e.rv;
+                        if self.filter.matches(&e) && !self.send(e.kind.as_str(), e.object.clone()).await {
+                            return;
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        let gone = ApiError::gone("the watch fell too far behind; too old resource version");
+                        let _ = self.send("ERROR", gone.to_status()).await;
+                        return;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return,
+                },
+                _ = sleep_until(next_bookmark), if self.bookmarks => {
+                    next_bookmark = Instant::now() + interval;
+                    if !self.send("BOOKMARK", self.bookmark(last_rv, false)).await {
+                        return;
+                    }
+                }
+                _ = cut.changed() => return,
+                _ = &mut shutdown => return,
+                _ = sleep_until(deadline) => return,
+                _ = self.tx.closed() => return,
+            }
+        }
+    }
+
+    fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
+        let rt = resources::get(self.filter.res);
+        let mut meta = json!({"resourceVersion": rv.to_string()});
+        if initial_end {
+            meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
+        }
+        json!({"kind": rt.kind, "apiVersion": rt.api_version(), "metadata": meta})
+    }
+
+    /// Sends one event line; false once the client has gone.
+    async fn send(&self, kind: &str, object: Value) -> bool {
+        let mut line = json!({"type": kind, "object": object})
+            .to_string()
+            .into_bytes();
+        line.push(b'\n');
+        self.tx.send(Bytes::from(line)).await.is_ok()
+    }
+}

@@ -1,0 +1,233 @@
+//! Watch streams: events, resume, 410 Gone with the watcher relisting, bookmarks, streaming
+//! lists and timeouts.
+
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use k8s_openapi::api::core::v1::ConfigMap;
+use kube::api::{Api, DeleteParams, PostParams, WatchEvent, WatchParams};
+use kube::runtime::watcher;
+use petset_fakeapi::Verb;
+use serde_json::json;
+
+use crate::{start, within};
+
+fn cm(name: &str) -> ConfigMap {
+    serde_json::from_value(json!({"metadata": {"name": name, "labels": {"app": "web"}}})).unwrap()
+}
+
+fn kind_and_name(e: &WatchEvent<ConfigMap>) -> (&'static str, String) {
+    match e {
+        WatchEvent::Added(o) => ("ADDED", o.metadata.name.clone().unwrap()),
+        WatchEvent::Modified(o) => ("MODIFIED", o.metadata.name.clone().unwrap()),
+        WatchEvent::Deleted(o) => ("DELETED", o.metadata.name.clone().unwrap()),
+        WatchEvent::Bookmark(b) => ("BOOKMARK", b.metadata.resource_version.clone()),
+        WatchEvent::Error(s) => ("ERROR", s.code.to_string()),
+    }
+}
+
+/// The next event that is not a bookmark (watches allow bookmarks by default in kube).
+async fn next_event<S>(stream: &mut S) -> (&'static str, String)
+where
+    S: futures::Stream<Item = Result<WatchEvent<ConfigMap>, kube::Error>> + Unpin,
+{
+    loop {
+        let e = within("watch event", stream.try_next())
+            .await
+            .unwrap()
+            .expect("stream ended");
+        if !matches!(e, WatchEvent::Bookmark(_)) {
+            return kind_and_name(&e);
+        }
+    }
+}
+
+#[tokio::test]
+async fn watch_streams_added_modified_deleted() {
+    let (server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    api.create(&PostParams::default(), &cm("before"))
+        .await
+        .unwrap();
+    let mut stream = api
+        .watch(&WatchParams::default().labels("app=web"), "0")
+        .await
+        .unwrap()
+        .boxed();
+    assert_eq!(next_event(&mut stream).await, ("ADDED", "before".into()));
+
+    api.create(&PostParams::default(), &cm("a")).await.unwrap();
+    server
+        .patch(
+            "v1",
+            "cm",
+            Some("default"),
+            "a",
+            json!({"data": {"x": "1"}}),
+        )
+        .unwrap();
+    // Not matching the selector: must not show up.
+    server.create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "other", "namespace": "default"}})).unwrap();
+    api.delete("a", &DeleteParams::default()).await.unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..3 {
+        seen.push(next_event(&mut stream).await);
+    }
+    assert_eq!(
+        seen,
+        [
+            ("ADDED", "a".into()),
+            ("MODIFIED", "a".into()),
+            ("DELETED", "a".into())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn watch_resumes_from_a_resource_version() {
+    let (_server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let a = api.create(&PostParams::default(), &cm("a")).await.unwrap();
+    let rv = a.metadata.resource_version.unwrap();
+    api.create(&PostParams::default(), &cm("b")).await.unwrap();
+    api.delete("a", &DeleteParams::default()).await.unwrap();
+    let mut stream = api
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        seen.push(next_event(&mut stream).await);
+    }
+    assert_eq!(seen, [("ADDED", "b".into()), ("DELETED", "a".into())]);
+}
+
+#[tokio::test]
+async fn too_old_resource_version_is_gone() {
+    let (server, client) = start().await;
+    server.set_watch_history(3);
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let first = api.create(&PostParams::default(), &cm("c0")).await.unwrap();
+    for i in 1..6 {
+        api.create(&PostParams::default(), &cm(&format!("c{i}")))
+            .await
+            .unwrap();
+    }
+    let rv = first.metadata.resource_version.unwrap();
+    let mut stream = api
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    assert_eq!(next_event(&mut stream).await, ("ERROR", "410".into()));
+    assert!(
+        within("stream end", stream.try_next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+#[tokio::test]
+async fn watcher_relists_after_gone() {
+    let (server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    api.create(&PostParams::default(), &cm("a")).await.unwrap();
+    let mut events = watcher(api.clone(), watcher::Config::default()).boxed();
+    let mut next = async || {
+        within("watcher event", events.next())
+            .await
+            .expect("watcher ended")
+    };
+    assert!(matches!(next().await, Ok(watcher::Event::Init)));
+    assert!(matches!(next().await, Ok(watcher::Event::InitApply(_))));
+    assert!(matches!(next().await, Ok(watcher::Event::InitDone)));
+    let lists_before = server.request_count(Verb::List, "configmaps");
+
+    // The next watch start is told its resourceVersion is gone; cutting the stream forces one.
+    server.expire_next_watches(1);
+    server.cut_watches();
+    server.create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "default"}})).unwrap();
+    let mut saw_gone = false;
+    let mut relisted = Vec::new();
+    loop {
+        match next().await {
+            Err(watcher::Error::WatchError(s)) if s.code == 410 => saw_gone = true,
+            Ok(watcher::Event::InitApply(o)) => relisted.push(o.metadata.name.unwrap()),
+            Ok(watcher::Event::InitDone) => break,
+            _ => {}
+        }
+    }
+    assert!(saw_gone);
+    relisted.sort();
+    assert_eq!(relisted, ["a", "b"]);
+    assert!(server.request_count(Verb::List, "configmaps") > lists_before);
+}
+
+#[tokio::test]
+async fn bookmarks_are_sent_when_allowed() {
+    let (server, client) = start().await;
+    server.set_bookmark_interval(Duration::from_millis(50));
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let rv = server.resource_version().to_string();
+    let mut stream = api
+        .watch(&WatchParams::default(), &rv)
+        .await
+        .unwrap()
+        .boxed();
+    let e = within("bookmark", stream.try_next())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kind_and_name(&e), ("BOOKMARK", rv));
+}
+
+#[tokio::test]
+async fn streaming_list_ends_initial_events_with_a_bookmark() {
+    let (_server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    api.create(&PostParams::default(), &cm("a")).await.unwrap();
+    let mut events = watcher(api.clone(), watcher::Config::default().streaming_lists()).boxed();
+    let mut got = Vec::new();
+    loop {
+        match within("watcher event", events.next())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            watcher::Event::InitApply(o) => got.push(o.metadata.name.unwrap()),
+            watcher::Event::InitDone => break,
+            _ => {}
+        }
+    }
+    assert_eq!(got, ["a"]);
+    api.create(&PostParams::default(), &cm("b")).await.unwrap();
+    match within("watcher event", events.next())
+        .await
+        .unwrap()
+        .unwrap()
+    {
+        watcher::Event::Apply(o) => assert_eq!(o.metadata.name.as_deref(), Some("b")),
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn watches_end_at_their_timeout() {
+    let (_server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let started = std::time::Instant::now();
+    let mut stream = api
+        .watch(&WatchParams::default().disable_bookmarks().timeout(1), "0")
+        .await
+        .unwrap()
+        .boxed();
+    assert!(
+        within("stream end", stream.try_next())
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(started.elapsed() >= Duration::from_millis(900));
+}
