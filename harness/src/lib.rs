@@ -7,6 +7,8 @@ pub mod diagnostics;
 pub mod engine;
 pub mod events;
 pub mod net;
+pub mod report;
+pub mod runner;
 pub mod scenario;
 pub mod sql;
 pub mod steps;

@@ -1,0 +1,326 @@
+//! The coverage reporter: catalogue behaviour -> scenarios -> passed/failed/ignored.
+//!
+//! The mapping from behaviours to scenarios comes from what the scenario files declare
+//! (`covers:`), so scenarios that were filtered out still show, as "not run"; the results come
+//! from the event stream. Printed at the end of a run and written as Markdown and JSON.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::Path;
+use std::sync::Mutex;
+
+use serde::Serialize;
+
+use super::error::ReportError;
+use super::record::{RunRecord, Verdict};
+use crate::events::{Event, EventSink, ScenarioId};
+
+/// One behaviour of the catalogue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Behaviour {
+    pub id: String,
+    pub title: String,
+}
+
+/// What became of one scenario, as coverage counts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    Failed,
+    /// Passed after failing (see `PETSET_RETRIES`); counts as passed, and is shown.
+    Flaky,
+    Passed,
+    Ignored,
+    NotRun,
+    Uncovered,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Failed => "failed",
+            Status::Flaky => "flaky",
+            Status::Passed => "passed",
+            Status::Ignored => "ignored",
+            Status::NotRun => "not run",
+            Status::Uncovered => "uncovered",
+        }
+    }
+}
+
+/// The coverage of one behaviour.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BehaviourCoverage {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub scenarios: Vec<ScenarioCoverage>,
+}
+
+/// One scenario's part in a behaviour's coverage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ScenarioCoverage {
+    pub scenario: String,
+    pub status: Status,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// The whole table, as written to `coverage.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Coverage {
+    pub summary: BTreeMap<&'static str, usize>,
+    pub behaviours: Vec<BehaviourCoverage>,
+    /// Ids that scenarios cover but the catalogue does not list.
+    pub unknown_ids: Vec<String>,
+}
+
+/// Collects events and renders the coverage table.
+#[derive(Debug)]
+pub struct CoverageReporter {
+    catalogue: Vec<Behaviour>,
+    declared: BTreeMap<ScenarioId, Vec<String>>,
+    record: Mutex<RunRecord>,
+}
+
+impl EventSink for CoverageReporter {
+    fn emit(&self, event: Event) {
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .apply(&event);
+    }
+}
+
+impl CoverageReporter {
+    /// `declared`: every discovered scenario with the ids its file says it covers.
+    pub fn new(
+        catalogue: Vec<Behaviour>,
+        declared: impl IntoIterator<Item = (ScenarioId, Vec<String>)>,
+    ) -> Self {
+        Self {
+            catalogue,
+            declared: declared.into_iter().collect(),
+            record: Mutex::default(),
+        }
+    }
+
+    pub fn coverage(&self) -> Coverage {
+        let record = self
+            .record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        compute(&self.catalogue, &self.declared, &record)
+    }
+
+    /// Writes `coverage.md` and `coverage.json` into `dir`.
+    pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
+        let coverage = self.coverage();
+        super::write_file(&dir.join("coverage.md"), &markdown(&coverage))?;
+        let json = serde_json::to_string_pretty(&coverage)
+            .map_err(|source| ReportError::Json { source })?;
+        super::write_file(&dir.join("coverage.json"), &(json + "\n"))
+    }
+}
+
+/// Joins the declared mapping with the results.
+pub fn compute(
+    catalogue: &[Behaviour],
+    declared: &BTreeMap<ScenarioId, Vec<String>>,
+    record: &RunRecord,
+) -> Coverage {
+    let mut by_id: BTreeMap<&str, Vec<ScenarioCoverage>> = BTreeMap::new();
+    let mut covers_of: BTreeMap<&ScenarioId, Vec<&str>> = BTreeMap::new();
+    for (id, covers) in declared {
+        covers_of
+            .entry(id)
+            .or_default()
+            .extend(covers.iter().map(String::as_str));
+    }
+    // A scenario the events know but the declaration does not (e.g. an invalid file whose
+    // covers could not be read) still counts for what its events say it covers.
+    for (id, scenario) in &record.scenarios {
+        let list = covers_of.entry(id).or_default();
+        for cover in &scenario.covers {
+            if !list.contains(&cover.as_str()) {
+                list.push(cover);
+            }
+        }
+    }
+    for (id, covers) in covers_of {
+        let (status, reason) = match record.scenarios.get(id) {
+            None => (Status::NotRun, None),
+            Some(scenario) => match scenario.verdict() {
+                Verdict::Passed => (Status::Passed, None),
+                Verdict::Flaky(_) => (Status::Flaky, None),
+                Verdict::Failed(failure) => (
+                    Status::Failed,
+                    Some(super::record::first_line(&failure.message).to_string()),
+                ),
+                Verdict::Ignored(reason) => (Status::Ignored, Some(reason.to_string())),
+                Verdict::Unfinished => (Status::Failed, Some("did not finish".to_string())),
+            },
+        };
+        for cover in covers {
+            by_id.entry(cover).or_default().push(ScenarioCoverage {
+                scenario: id.to_string(),
+                status,
+                reason: reason.clone(),
+            });
+        }
+    }
+    let mut behaviours = Vec::new();
+    for behaviour in catalogue {
+        let scenarios = by_id.remove(behaviour.id.as_str()).unwrap_or_default();
+        behaviours.push(BehaviourCoverage {
+            id: behaviour.id.clone(),
+            title: behaviour.title.clone(),
+            status: overall(&scenarios),
+            scenarios,
+        });
+    }
+    let unknown_ids: Vec<String> = by_id.keys().map(|id| id.to_string()).collect();
+    let mut summary = BTreeMap::new();
+    summary.insert("behaviours", behaviours.len());
+    for status in [
+        Status::Passed,
+        Status::Flaky,
+        Status::Failed,
+        Status::Ignored,
+        Status::NotRun,
+        Status::Uncovered,
+    ] {
+        let key = match status {
+            Status::NotRun => "not-run",
+            other => other.as_str(),
+        };
+        summary.insert(
+            key,
+            behaviours.iter().filter(|b| b.status == status).count(),
+        );
+    }
+    Coverage {
+        summary,
+        behaviours,
+        unknown_ids,
+    }
+}
+
+/// A behaviour fails if any of its scenarios failed; it passes if one passed and none failed.
+fn overall(scenarios: &[ScenarioCoverage]) -> Status {
+    if scenarios.is_empty() {
+        return Status::Uncovered;
+    }
+    let has = |status| scenarios.iter().any(|s| s.status == status);
+    if has(Status::Failed) {
+        Status::Failed
+    } else if has(Status::Passed) {
+        Status::Passed
+    } else if has(Status::Flaky) {
+        Status::Flaky
+    } else if has(Status::Ignored) {
+        Status::Ignored
+    } else {
+        Status::NotRun
+    }
+}
+
+/// The Markdown report.
+pub fn markdown(coverage: &Coverage) -> String {
+    let mut out = String::from("# petset coverage\n\n");
+    let _ = writeln!(out, "{}\n", summary_line(coverage));
+    out.push_str("| Behaviour | Status | Scenarios | What it means |\n");
+    out.push_str("| --- | --- | --- | --- |\n");
+    for behaviour in &coverage.behaviours {
+        let scenarios = if behaviour.scenarios.is_empty() {
+            "—".to_string()
+        } else {
+            behaviour
+                .scenarios
+                .iter()
+                .map(|s| format!("`{}` {}", s.scenario, s.status.as_str()))
+                .collect::<Vec<_>>()
+                .join("<br>")
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} |",
+            behaviour.id,
+            behaviour.status.as_str(),
+            scenarios,
+            behaviour.title.replace('|', "\\|")
+        );
+    }
+    if !coverage.unknown_ids.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nCovered by scenarios but not in the catalogue: {}",
+            coverage.unknown_ids.join(", ")
+        );
+    }
+    let reasons: Vec<String> = coverage
+        .behaviours
+        .iter()
+        .flat_map(|b| b.scenarios.iter())
+        .filter_map(|s| s.reason.as_ref().map(|r| (s, r)))
+        .map(|(s, r)| format!("- `{}` {}: {}", s.scenario, s.status.as_str(), r))
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if !reasons.is_empty() {
+        out.push_str("\n## Why\n\n");
+        for line in reasons {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// The table as printed at the end of a run.
+pub fn text(coverage: &Coverage) -> String {
+    let mut out = String::from("coverage:\n");
+    let width = coverage
+        .behaviours
+        .iter()
+        .map(|b| b.id.len())
+        .max()
+        .unwrap_or(0);
+    for behaviour in &coverage.behaviours {
+        let scenarios: Vec<String> = behaviour
+            .scenarios
+            .iter()
+            .map(|s| format!("{} ({})", s.scenario, s.status.as_str()))
+            .collect();
+        let _ = writeln!(
+            out,
+            "  {:width$}  {:9}  {}",
+            behaviour.id,
+            behaviour.status.as_str(),
+            scenarios.join(", ")
+        );
+    }
+    if !coverage.unknown_ids.is_empty() {
+        let _ = writeln!(
+            out,
+            "  not in the catalogue: {}",
+            coverage.unknown_ids.join(", ")
+        );
+    }
+    let _ = writeln!(out, "{}", summary_line(coverage));
+    out
+}
+
+fn summary_line(coverage: &Coverage) -> String {
+    let get = |key| coverage.summary.get(key).copied().unwrap_or(0);
+    format!(
+        "{} behaviours: {} passed, {} flaky, {} failed, {} ignored, {} not run, {} uncovered",
+        get("behaviours"),
+        get("passed"),
+        get("flaky"),
+        get("failed"),
+        get("ignored"),
+        get("not-run"),
+        get("uncovered"),
+    )
+}

@@ -1,0 +1,234 @@
+//! The JUnit XML reporter: what a CI reviewer reads instead of the run's output.
+//!
+//! One testsuite per area, one testcase per scenario with a classname (`petset.<area>`) and
+//! name (`<scenario>`) that stay the same between versions, so CI history lines up. A failure
+//! carries a one-line message naming the failed step and a body with expected vs actual, the
+//! timeline and diagnostics; system-out carries the step log. Scenarios that failed and then
+//! passed under `PETSET_RETRIES` are successes with `flakyFailure` elements, never silent.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+use quick_junit::{
+    NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
+};
+
+use super::error::ReportError;
+use super::record::{AttemptRecord, RunRecord, ScenarioRecord, Verdict, value_text};
+use crate::events::{Event, EventSink, ScenarioOutcome};
+
+/// Collects events and renders them as JUnit XML.
+#[derive(Debug, Default)]
+pub struct JunitReporter {
+    record: Mutex<RunRecord>,
+}
+
+impl EventSink for JunitReporter {
+    fn emit(&self, event: Event) {
+        lock(&self.record).apply(&event);
+    }
+}
+
+impl JunitReporter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The report as it stands: complete after `RunFinished`, and still a valid report of
+    /// what happened when the run stopped early.
+    pub fn report(&self) -> Report {
+        render(&lock(&self.record))
+    }
+
+    pub fn to_xml(&self) -> Result<String, ReportError> {
+        self.report()
+            .to_string()
+            .map_err(|source| ReportError::Junit { source })
+    }
+
+    /// Writes the report to `path`, creating its folder.
+    pub fn write(&self, path: &Path) -> Result<(), ReportError> {
+        let xml = self.to_xml()?;
+        super::write_file(path, &xml)
+    }
+}
+
+fn lock(record: &Mutex<RunRecord>) -> std::sync::MutexGuard<'_, RunRecord> {
+    // A reporter that panicked mid-update still holds a usable record; keep reporting.
+    record
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Renders a run record as a JUnit report.
+pub fn render(record: &RunRecord) -> Report {
+    let mut report = Report::new("petset");
+    if let Some(elapsed) = record.elapsed {
+        report.set_time(elapsed);
+    }
+    let mut areas: BTreeMap<&str, Vec<&ScenarioRecord>> = BTreeMap::new();
+    for scenario in record.scenarios.values() {
+        areas.entry(&scenario.id.area).or_default().push(scenario);
+    }
+    for (area, scenarios) in areas {
+        let mut suite = TestSuite::new(area);
+        if let Some(started) = record.started_at {
+            let at: chrono::DateTime<chrono::Utc> = started.into();
+            suite.set_timestamp(at);
+        }
+        suite.set_time(scenarios.iter().map(|s| s.total_time()).sum());
+        suite.add_properties(run_properties(record));
+        for scenario in scenarios {
+            suite.add_test_case(test_case(record, scenario));
+        }
+        report.add_test_suite(suite);
+    }
+    report
+}
+
+fn run_properties(record: &RunRecord) -> Vec<Property> {
+    let mut properties = vec![Property::new("run.id", record.run_id.as_str())];
+    match &record.cluster {
+        Some(cluster) => {
+            properties.push(Property::new("cluster.context", cluster.context.as_str()));
+            properties.push(Property::new(
+                "cluster.serverVersion",
+                cluster.server_version.as_str(),
+            ));
+        }
+        None => properties.push(Property::new("cluster.context", "none")),
+    }
+    if record.elapsed.is_none() {
+        properties.push(Property::new(
+            "run.complete",
+            "false: the run stopped before it finished",
+        ));
+    }
+    properties
+}
+
+fn test_case(record: &RunRecord, scenario: &ScenarioRecord) -> TestCase {
+    let last = scenario.last();
+    let status = match scenario.verdict() {
+        Verdict::Passed => TestCaseStatus::success(),
+        Verdict::Flaky(_) => {
+            let mut status = TestCaseStatus::success();
+            status.add_reruns(reruns(scenario));
+            status
+        }
+        Verdict::Failed(failure) => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            if let Some(last) = last {
+                status.set_message(last.headline(failure));
+                status.set_description(last.failure_body(failure));
+            }
+            status.set_type("scenario failure");
+            status.add_reruns(reruns(scenario));
+            status
+        }
+        Verdict::Ignored(reason) => {
+            let mut status = TestCaseStatus::skipped();
+            status.set_message(reason);
+            status.set_type("ignored");
+            status
+        }
+        Verdict::Unfinished => {
+            let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
+            status.set_message("did not finish: the run stopped before this scenario ended");
+            status.set_type("aborted");
+            status.add_reruns(reruns(scenario));
+            status
+        }
+    };
+    let mut case = TestCase::new(scenario.id.name.as_str(), status);
+    case.set_classname(format!("petset.{}", scenario.id.area));
+    if let Some(finished) = last.and_then(|a| a.finished.as_ref()) {
+        case.set_time(finished.elapsed);
+    }
+    case.add_properties(case_properties(record, scenario));
+    if let Some(last) = last {
+        let output = last.output();
+        if !output.is_empty() {
+            case.set_system_out(output);
+        }
+    }
+    case
+}
+
+/// Earlier failed attempts, as `flakyFailure` (the scenario then passed) or `rerunFailure`.
+fn reruns(scenario: &ScenarioRecord) -> Vec<TestRerun> {
+    let count = scenario.attempts.len();
+    scenario
+        .attempts
+        .iter()
+        .take(count.saturating_sub(1))
+        .filter_map(|attempt| {
+            let finished = attempt.finished.as_ref()?;
+            let ScenarioOutcome::Failed(failure) = &finished.outcome else {
+                return None;
+            };
+            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+            rerun
+                .set_type("scenario failure")
+                .set_message(format!(
+                    "attempt {}: {}",
+                    attempt.attempt,
+                    attempt.headline(failure)
+                ))
+                .set_time(finished.elapsed)
+                .set_description(attempt.failure_body(failure));
+            let output = attempt.output();
+            if !output.is_empty() {
+                rerun.set_system_out(output);
+            }
+            Some(rerun)
+        })
+        .collect()
+}
+
+fn case_properties(record: &RunRecord, scenario: &ScenarioRecord) -> Vec<Property> {
+    let mut properties = Vec::new();
+    if let Some(cluster) = &record.cluster {
+        properties.push(Property::new("cluster.context", cluster.context.as_str()));
+        properties.push(Property::new(
+            "cluster.serverVersion",
+            cluster.server_version.as_str(),
+        ));
+    }
+    properties.push(Property::new("file", scenario.file.display().to_string()));
+    properties.push(Property::new("covers", scenario.covers.join(",")));
+    properties.push(Property::new(
+        "attempts",
+        scenario.attempts.len().max(1).to_string(),
+    ));
+    if matches!(scenario.verdict(), Verdict::Flaky(_)) {
+        properties.push(Property::new("flaky", "true"));
+    }
+    if let Some(last) = scenario.last() {
+        properties.extend(attempt_properties(last));
+    }
+    properties
+}
+
+fn attempt_properties(attempt: &AttemptRecord) -> Vec<Property> {
+    let mut properties = Vec::new();
+    if !attempt.namespace.is_empty() {
+        properties.push(Property::new("namespace", attempt.namespace.as_str()));
+    }
+    if let Some(finished) = &attempt.finished {
+        for figure in &finished.figures {
+            properties.push(Property::new(
+                format!("figure.{}", figure.name),
+                value_text(figure),
+            ));
+        }
+        for (name, value) in &finished.properties {
+            // The executor's own properties never replace the ones above.
+            if properties.iter().all(|p| p.name.as_str() != name) {
+                properties.push(Property::new(name.as_str(), value.as_str()));
+            }
+        }
+    }
+    properties
+}

@@ -1,0 +1,22 @@
+//! Reporters: the terminal, JUnit XML and the coverage table, three consumers of one event
+//! stream, and the fan-out that feeds them.
+
+mod coverage;
+mod error;
+mod fanout;
+mod junit;
+mod record;
+mod terminal;
+
+pub use coverage::{
+    Behaviour, BehaviourCoverage, Coverage, CoverageReporter, ScenarioCoverage, Status,
+    markdown as coverage_markdown, text as coverage_text,
+};
+pub use error::ReportError;
+pub use fanout::{Reporters, Written};
+pub use junit::{JunitReporter, render as render_junit};
+pub use record::{AttemptRecord, Finished, RunRecord, ScenarioRecord, Verdict, failure_text};
+pub use terminal::{TerminalReporter, WriteDebug};
+
+pub(crate) use error::chain as error_chain;
+pub(crate) use fanout::write_file;

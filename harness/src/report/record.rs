@@ -1,0 +1,352 @@
+//! A fold of the event stream into what happened to each scenario, attempt by attempt.
+//!
+//! The JUnit, coverage and terminal reporters each keep one of these, fed by the events they
+//! receive, so every report is derived from the same stream and from nothing else.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
+
+use crate::events::{
+    ClusterInfo, Event, Failure, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
+};
+
+/// Everything the events said about one run.
+#[derive(Debug, Clone, Default)]
+pub struct RunRecord {
+    pub run_id: String,
+    pub cluster: Option<ClusterInfo>,
+    /// When the `RunStarted` event arrived.
+    pub started_at: Option<SystemTime>,
+    /// Set by `RunFinished`; `None` means the run stopped before it finished.
+    pub elapsed: Option<Duration>,
+    pub scenarios: BTreeMap<ScenarioId, ScenarioRecord>,
+}
+
+/// One scenario: where it came from and each attempt at it.
+#[derive(Debug, Clone)]
+pub struct ScenarioRecord {
+    pub id: ScenarioId,
+    pub file: PathBuf,
+    pub covers: Vec<String>,
+    pub attempts: Vec<AttemptRecord>,
+}
+
+/// One attempt at a scenario (there are several when retries are on).
+#[derive(Debug, Clone, Default)]
+pub struct AttemptRecord {
+    pub attempt: u32,
+    /// Empty when the attempt never got a namespace (ignored, invalid, cancelled early).
+    pub namespace: String,
+    /// One line per step event, in order: the attempt's step log.
+    pub log: Vec<String>,
+    /// Timeline entries the executor streamed, one line each.
+    pub timeline: Vec<String>,
+    /// `step N (summary)` of the last step that failed.
+    pub failed_step: Option<String>,
+    pub steps: BTreeMap<usize, StepHead>,
+    pub finished: Option<Finished>,
+}
+
+/// What a `StepStarted` said, kept to describe the step when it finishes.
+#[derive(Debug, Clone)]
+pub struct StepHead {
+    pub kind: &'static str,
+    pub summary: String,
+    pub line: u64,
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone)]
+pub struct Finished {
+    pub outcome: ScenarioOutcome,
+    pub elapsed: Duration,
+    pub figures: Vec<Figure>,
+    pub properties: BTreeMap<String, String>,
+}
+
+/// The verdict on a scenario over all its attempts.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict<'a> {
+    Passed,
+    /// Passed after failing: the earlier failures, oldest first.
+    Flaky(Vec<&'a Failure>),
+    Failed(&'a Failure),
+    Ignored(&'a str),
+    /// Started but never finished: the run stopped under it.
+    Unfinished,
+}
+
+impl RunRecord {
+    /// Folds one event in. Events may come in any interleaving across scenarios; within one
+    /// scenario they arrive in the order they happened.
+    pub fn apply(&mut self, event: &Event) {
+        match event {
+            Event::RunStarted { run_id, cluster } => {
+                self.run_id.clone_from(run_id);
+                self.cluster.clone_from(cluster);
+                self.started_at = Some(SystemTime::now());
+            }
+            Event::ScenarioStarted {
+                id,
+                file,
+                covers,
+                namespace,
+                attempt,
+            } => {
+                let record = self.scenario(id);
+                record.file.clone_from(file);
+                record.covers.clone_from(covers);
+                let current = record.attempt(*attempt);
+                current.namespace.clone_from(namespace);
+            }
+            Event::StepStarted {
+                id,
+                index,
+                kind,
+                summary,
+                line,
+            } => {
+                let attempt = self.scenario(id).latest();
+                attempt.steps.insert(
+                    *index,
+                    StepHead {
+                        kind,
+                        summary: summary.clone(),
+                        line: *line,
+                    },
+                );
+            }
+            Event::StepFinished {
+                id,
+                index,
+                outcome,
+                elapsed,
+            } => {
+                let attempt = self.scenario(id).latest();
+                let head = attempt.steps.get(index).cloned();
+                let name = step_name(*index, head.as_ref());
+                let line = match outcome {
+                    StepOutcome::Passed { detail, figures } => {
+                        let mut line = format!("{name}: passed in {}", seconds(*elapsed));
+                        if !detail.is_empty() {
+                            line.push_str(" — ");
+                            line.push_str(detail);
+                        }
+                        for figure in figures {
+                            line.push_str(&format!("; {}", figure_text(figure)));
+                        }
+                        line
+                    }
+                    StepOutcome::Failed(failure) => {
+                        attempt.failed_step = Some(name.clone());
+                        format!(
+                            "{name}: FAILED after {}: {}",
+                            seconds(*elapsed),
+                            first_line(&failure.message)
+                        )
+                    }
+                };
+                attempt.log.push(line);
+            }
+            Event::Timeline { id, line } => {
+                self.scenario(id).latest().timeline.push(line.clone());
+            }
+            Event::ScenarioFinished {
+                id,
+                attempt,
+                outcome,
+                elapsed,
+                figures,
+                properties,
+            } => {
+                let current = self.scenario(id).attempt(*attempt);
+                current.finished = Some(Finished {
+                    outcome: outcome.clone(),
+                    elapsed: *elapsed,
+                    figures: figures.clone(),
+                    properties: properties.clone(),
+                });
+            }
+            Event::RunFinished { elapsed } => self.elapsed = Some(*elapsed),
+        }
+    }
+
+    fn scenario(&mut self, id: &ScenarioId) -> &mut ScenarioRecord {
+        self.scenarios
+            .entry(id.clone())
+            .or_insert_with(|| ScenarioRecord {
+                id: id.clone(),
+                file: PathBuf::new(),
+                covers: Vec::new(),
+                attempts: Vec::new(),
+            })
+    }
+}
+
+impl ScenarioRecord {
+    fn attempt(&mut self, number: u32) -> &mut AttemptRecord {
+        let at = match self.attempts.iter().position(|a| a.attempt == number) {
+            Some(at) => at,
+            None => {
+                self.attempts.push(AttemptRecord {
+                    attempt: number,
+                    ..AttemptRecord::default()
+                });
+                self.attempts.len() - 1
+            }
+        };
+        &mut self.attempts[at]
+    }
+
+    /// The attempt step and timeline events belong to: the newest one (events carry no attempt
+    /// number, and attempts of one scenario never overlap).
+    fn latest(&mut self) -> &mut AttemptRecord {
+        if self.attempts.is_empty() {
+            self.attempts.push(AttemptRecord {
+                attempt: 1,
+                ..AttemptRecord::default()
+            });
+        }
+        let last = self.attempts.len() - 1;
+        &mut self.attempts[last]
+    }
+
+    /// The attempt the verdict is about: the last one.
+    pub fn last(&self) -> Option<&AttemptRecord> {
+        self.attempts.last()
+    }
+
+    pub fn verdict(&self) -> Verdict<'_> {
+        let Some(last) = self.attempts.last() else {
+            return Verdict::Unfinished;
+        };
+        match last.finished.as_ref().map(|f| &f.outcome) {
+            None => Verdict::Unfinished,
+            Some(ScenarioOutcome::Ignored { reason }) => Verdict::Ignored(reason),
+            Some(ScenarioOutcome::Failed(failure)) => Verdict::Failed(failure),
+            Some(ScenarioOutcome::Passed) => {
+                let earlier: Vec<&Failure> = self
+                    .attempts
+                    .iter()
+                    .filter_map(|a| match a.finished.as_ref().map(|f| &f.outcome) {
+                        Some(ScenarioOutcome::Failed(failure)) => Some(failure),
+                        _ => None,
+                    })
+                    .collect();
+                if earlier.is_empty() {
+                    Verdict::Passed
+                } else {
+                    Verdict::Flaky(earlier)
+                }
+            }
+        }
+    }
+
+    /// Total time over all attempts.
+    pub fn total_time(&self) -> Duration {
+        self.attempts
+            .iter()
+            .filter_map(|a| a.finished.as_ref().map(|f| f.elapsed))
+            .sum()
+    }
+}
+
+impl AttemptRecord {
+    /// The one-line failure message, naming the failed step when the message itself does not.
+    pub fn headline(&self, failure: &Failure) -> String {
+        let line = first_line(&failure.message);
+        match &self.failed_step {
+            Some(step) if !line.starts_with("step ") => format!("{step}: {line}"),
+            _ => line.to_string(),
+        }
+    }
+
+    /// The failure body: expected vs actual, the timeline and the diagnostics.
+    pub fn failure_body(&self, failure: &Failure) -> String {
+        failure_text(failure, &self.timeline)
+    }
+
+    /// The step log followed by the streamed timeline, for system-out.
+    pub fn output(&self) -> String {
+        let mut out = String::new();
+        if !self.namespace.is_empty() {
+            out.push_str(&format!("namespace {}\n", self.namespace));
+        }
+        for line in &self.log {
+            out.push_str(line);
+            out.push('\n');
+        }
+        if !self.timeline.is_empty() {
+            out.push_str("timeline:\n");
+            for line in &self.timeline {
+                out.push_str("  ");
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+        out
+    }
+}
+
+/// The body of a failure: the rest of its message, expected vs actual, the timeline (the
+/// failure's own, or the streamed one when it has none) and the diagnostics.
+pub fn failure_text(failure: &Failure, streamed_timeline: &[String]) -> String {
+    let mut sections = Vec::new();
+    let rest: Vec<&str> = failure.message.lines().skip(1).collect();
+    if !rest.is_empty() {
+        sections.push(rest.join("\n"));
+    }
+    push_section(&mut sections, "expected", &failure.expected);
+    push_section(&mut sections, "actual", &failure.actual);
+    let streamed = streamed_timeline.join("\n");
+    let timeline = if failure.timeline.trim().is_empty() {
+        streamed.as_str()
+    } else {
+        failure.timeline.as_str()
+    };
+    push_section(&mut sections, "timeline", timeline);
+    push_section(&mut sections, "diagnostics", &failure.diagnostics);
+    sections.join("\n\n")
+}
+
+fn push_section(sections: &mut Vec<String>, title: &str, text: &str) {
+    let text = text.trim_end();
+    if text.trim().is_empty() {
+        return;
+    }
+    let indented: Vec<String> = text.lines().map(|l| format!("  {l}")).collect();
+    sections.push(format!("{title}:\n{}", indented.join("\n")));
+}
+
+/// `step 3 (scale sts/web to 5, line 14)`, or `step 3` when its start was not seen. Step
+/// indexes count from 1, as the scenario's author counts them.
+pub(crate) fn step_name(index: usize, head: Option<&StepHead>) -> String {
+    match head {
+        Some(head) if head.summary.is_empty() => {
+            format!("step {index} ({}, line {})", head.kind, head.line)
+        }
+        Some(head) => format!("step {index} ({}, line {})", head.summary, head.line),
+        None => format!("step {index}"),
+    }
+}
+
+pub(crate) fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("").trim_end()
+}
+
+pub(crate) fn seconds(elapsed: Duration) -> String {
+    format!("{:.2}s", elapsed.as_secs_f64())
+}
+
+pub(crate) fn figure_text(figure: &Figure) -> String {
+    format!("{} = {}", figure.name, value_text(figure))
+}
+
+pub(crate) fn value_text(figure: &Figure) -> String {
+    if figure.unit.is_empty() {
+        format!("{}", figure.value)
+    } else {
+        format!("{} {}", figure.value, figure.unit)
+    }
+}

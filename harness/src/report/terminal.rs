@@ -1,0 +1,217 @@
+//! The terminal reporter: one line per step while scenarios run when verbose, and a closing
+//! summary (flaky scenarios, failure reasons, ignore reasons) either way.
+//!
+//! libtest-mimic prints the `test <name> ... ok` lines and the failure bodies; this reporter
+//! adds what those lines cannot say.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use super::record::{RunRecord, Verdict, figure_text, first_line, seconds, step_name};
+use crate::events::{Event, EventSink, ScenarioOutcome, StepOutcome};
+
+/// Prints step lines (when verbose) and keeps a record for the summary.
+#[derive(Debug)]
+pub struct TerminalReporter {
+    verbose: bool,
+    record: Mutex<RunRecord>,
+    out: Mutex<Box<dyn WriteDebug>>,
+}
+
+/// A `Write` that can sit in a `Debug` struct.
+pub trait WriteDebug: Write + Send + std::fmt::Debug {}
+impl<T: Write + Send + std::fmt::Debug> WriteDebug for T {}
+
+impl EventSink for TerminalReporter {
+    fn emit(&self, event: Event) {
+        let line = if self.verbose {
+            self.live_line(&event)
+        } else {
+            None
+        };
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .apply(&event);
+        if let Some(line) = line {
+            self.print(&line);
+        }
+    }
+}
+
+impl TerminalReporter {
+    /// A reporter printing to standard output.
+    pub fn stdout(verbose: bool) -> Self {
+        Self::to(verbose, Box::new(std::io::stdout()))
+    }
+
+    pub fn to(verbose: bool, out: Box<dyn WriteDebug>) -> Self {
+        Self {
+            verbose,
+            record: Mutex::default(),
+            out: Mutex::new(out),
+        }
+    }
+
+    /// Prints a block of text as is (headers, the coverage table).
+    pub fn print(&self, text: &str) {
+        let mut out = self
+            .out
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        // A closed terminal must not fail the run; the files are the record.
+        let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
+        let _ = out.flush();
+    }
+
+    fn live_line(&self, event: &Event) -> Option<String> {
+        match event {
+            Event::ScenarioStarted {
+                id,
+                namespace,
+                attempt,
+                ..
+            } if !namespace.is_empty() => Some(if *attempt > 1 {
+                format!("[{id}] attempt {attempt}, namespace {namespace}")
+            } else {
+                format!("[{id}] namespace {namespace}")
+            }),
+            Event::StepStarted {
+                id,
+                index,
+                kind,
+                summary,
+                line,
+            } => Some(format!(
+                "[{id}] step {index} {} (line {line}) ...",
+                if summary.is_empty() {
+                    kind
+                } else {
+                    summary.as_str()
+                },
+            )),
+            Event::StepFinished {
+                id,
+                index,
+                outcome,
+                elapsed,
+            } => {
+                let record = self
+                    .record
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let head = record
+                    .scenarios
+                    .get(id)
+                    .and_then(|s| s.last())
+                    .and_then(|a| a.steps.get(index));
+                let name = step_name(*index, head);
+                Some(match outcome {
+                    StepOutcome::Passed { detail, figures } => {
+                        let mut line = format!("[{id}] {name} ok in {}", seconds(*elapsed));
+                        if !detail.is_empty() {
+                            line.push_str(&format!(" — {detail}"));
+                        }
+                        for figure in figures {
+                            line.push_str(&format!("; {}", figure_text(figure)));
+                        }
+                        line
+                    }
+                    StepOutcome::Failed(failure) => format!(
+                        "[{id}] {name} FAILED after {}: {}",
+                        seconds(*elapsed),
+                        first_line(&failure.message)
+                    ),
+                })
+            }
+            Event::Timeline { id, line } => Some(format!("[{id}]   | {line}")),
+            Event::ScenarioFinished {
+                id,
+                attempt,
+                outcome,
+                elapsed,
+                ..
+            } => Some(match outcome {
+                ScenarioOutcome::Passed => {
+                    format!("[{id}] passed in {} (attempt {attempt})", seconds(*elapsed))
+                }
+                ScenarioOutcome::Failed(failure) => format!(
+                    "[{id}] failed in {} (attempt {attempt}): {}",
+                    seconds(*elapsed),
+                    first_line(&failure.message)
+                ),
+                ScenarioOutcome::Ignored { reason } => format!("[{id}] ignored: {reason}"),
+            }),
+            _ => None,
+        }
+    }
+
+    /// The closing summary: flaky scenarios, failures and ignore reasons, one line each.
+    pub fn summary(&self) -> String {
+        let record = self
+            .record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        summary(&record)
+    }
+}
+
+/// Renders the summary of a record.
+pub fn summary(record: &RunRecord) -> String {
+    let mut flaky = Vec::new();
+    let mut failed = Vec::new();
+    let mut ignored: Vec<(String, usize)> = Vec::new();
+    let mut unfinished = Vec::new();
+    for scenario in record.scenarios.values() {
+        let id = scenario.id.to_string();
+        match scenario.verdict() {
+            Verdict::Passed => {}
+            Verdict::Flaky(failures) => {
+                let attempts = scenario.attempts.len();
+                let first = failures
+                    .first()
+                    .map(|f| first_line(&f.message).to_string())
+                    .unwrap_or_default();
+                flaky.push(format!(
+                    "  {id}: passed on attempt {attempts} after failing: {first}"
+                ));
+            }
+            Verdict::Failed(failure) => {
+                let headline = scenario
+                    .last()
+                    .map(|a| a.headline(failure))
+                    .unwrap_or_default();
+                failed.push(format!("  {id}: {headline}"));
+            }
+            Verdict::Ignored(reason) => match ignored.iter_mut().find(|(r, _)| r == reason) {
+                Some((_, count)) => *count += 1,
+                None => ignored.push((reason.to_string(), 1)),
+            },
+            Verdict::Unfinished => unfinished.push(format!("  {id}")),
+        }
+    }
+    let mut out = String::new();
+    if !failed.is_empty() {
+        out.push_str(&format!("failed scenarios ({}):\n", failed.len()));
+        out.push_str(&(failed.join("\n") + "\n"));
+    }
+    if !flaky.is_empty() {
+        out.push_str(&format!(
+            "flaky scenarios ({}), reported as passed and flaky:\n",
+            flaky.len()
+        ));
+        out.push_str(&(flaky.join("\n") + "\n"));
+    }
+    if !unfinished.is_empty() {
+        out.push_str(&format!(
+            "scenarios that did not finish ({}):\n",
+            unfinished.len()
+        ));
+        out.push_str(&(unfinished.join("\n") + "\n"));
+    }
+    // Each ignored trial's line above already names it; the reasons are listed once here.
+    for (reason, count) in ignored {
+        out.push_str(&format!("ignored ({count}): {reason}\n"));
+    }
+    out
+}

@@ -1,0 +1,21 @@
+//! The conformance runner: scenarios -> libtest-mimic trials on one shared tokio runtime, each
+//! under its deadline, in parallel up to `--test-threads` (serial scenarios alone), with
+//! retries, Ctrl-C handling and the event fan-out to the reporters.
+
+mod attempt;
+mod backend;
+mod conformance;
+mod discover;
+mod interrupt;
+mod run;
+mod settings;
+mod suite;
+mod trial;
+
+pub use backend::{Availability, ClusterSource, Executed, Job, ScenarioExecutor, Target, Teardown};
+pub use conformance::{SelectedCluster, conformance_main};
+pub use discover::discover;
+pub use interrupt::Interrupt;
+pub use run::{RunInput, RunOutcome, run, run_with};
+pub use settings::{RunSettings, SettingsError};
+pub use suite::{Content, SuiteEntry, scenario_id};

@@ -1,0 +1,249 @@
+//! A whole run: find a cluster if a selected trial needs one, run the trials through
+//! libtest-mimic on one shared tokio runtime, tear down, and write the reports.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use libtest_mimic::{Arguments, Conclusion, Trial};
+
+use super::backend::{Availability, ClusterSource};
+use super::interrupt::Interrupt;
+use super::settings::{RunSettings, SettingsError};
+use super::suite::{Content, SuiteEntry};
+use super::trial::{Backend, RunContext, trial};
+use crate::events::{Event, EventSink};
+use crate::report::{Behaviour, CoverageReporter, Reporters, TerminalReporter, Written};
+
+/// Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+const INTERRUPTED: u8 = 130;
+
+/// What a run is made of, besides the command line and the cluster.
+#[derive(Debug)]
+pub struct RunInput {
+    pub suite: Vec<SuiteEntry>,
+    pub catalogue: Vec<Behaviour>,
+    /// Settings, or why they could not be read (then every scenario fails with that reason,
+    /// and the reports still go to the default paths).
+    pub settings: Result<RunSettings, (SettingsError, RunSettings)>,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunOutcome {
+    /// libtest-mimic's counts; `None` for `--list`.
+    pub conclusion: Option<Conclusion>,
+    pub exit_code: ExitCode,
+    pub written: Vec<Written>,
+    pub interrupted: bool,
+}
+
+/// Runs the suite as `args` select, against whatever `source` finds.
+pub fn run(args: &Arguments, input: RunInput, source: &dyn ClusterSource) -> RunOutcome {
+    run_with(args, input, source, |_| {})
+}
+
+/// Like [`run`], calling `started` with the run's stop switch once trials are about to run
+/// (tests use it to interrupt a run the way Ctrl-C does).
+pub fn run_with(
+    args: &Arguments,
+    input: RunInput,
+    source: &dyn ClusterSource,
+    started: impl FnOnce(&Interrupt),
+) -> RunOutcome {
+    if args.list {
+        let trials = input
+            .suite
+            .iter()
+            .map(|entry| Trial::test(entry.trial_name(), || Ok(())))
+            .collect();
+        let _ = libtest_mimic::run(args, trials);
+        return RunOutcome {
+            conclusion: None,
+            exit_code: ExitCode::SUCCESS,
+            written: Vec::new(),
+            interrupted: false,
+        };
+    }
+    let (settings, settings_error) = match input.settings {
+        Ok(settings) => (settings, None),
+        Err((error, defaults)) => (defaults, Some(error)),
+    };
+    let declared = input.suite.iter().map(|e| (e.id.clone(), e.covers()));
+    let reporters = Arc::new(Reporters::new(
+        TerminalReporter::stdout(settings.verbose || args.nocapture),
+        CoverageReporter::new(input.catalogue, declared),
+        settings.junit.clone(),
+        settings.reports_dir.clone(),
+    ));
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("petset")
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("petset: failed to start the async runtime: {err}");
+            let written = finish_reports(&reporters);
+            return RunOutcome {
+                conclusion: None,
+                exit_code: ExitCode::FAILURE,
+                written,
+                interrupted: false,
+            };
+        }
+    };
+    let handle = runtime.handle().clone();
+    let interrupt = Interrupt::new();
+    interrupt.listen_for_ctrl_c(&handle);
+    let run_started = Instant::now();
+
+    let availability = match settings_error {
+        Some(error) => Availability::Failed {
+            message: error.to_string(),
+        },
+        None if needs_cluster(args, &input.suite) => {
+            handle.block_on(acquire(source, settings.acquire_deadline, &interrupt))
+        }
+        None => Availability::Unavailable {
+            reason: "no cluster needed".to_string(),
+            detail: String::new(),
+        },
+    };
+    let (backend, cluster, teardown) = match availability {
+        Availability::Ready(target) => {
+            reporters
+                .terminal
+                .print(&format!("cluster: {}", target.summary));
+            (
+                Backend::Ready(target.executor),
+                Some(target.info),
+                target.teardown,
+            )
+        }
+        Availability::Unavailable { reason, detail } => {
+            if !detail.is_empty() {
+                reporters.terminal.print(&detail);
+            }
+            (Backend::Unavailable(reason), None, None)
+        }
+        Availability::Failed { message } => {
+            reporters
+                .terminal
+                .print(&format!("petset: no cluster for this run: {message}"));
+            (Backend::Failed(message), None, None)
+        }
+    };
+    reporters.emit(Event::RunStarted {
+        run_id: settings.run_id.clone(),
+        cluster,
+    });
+
+    let context = Arc::new(RunContext {
+        handle: handle.clone(),
+        sink: reporters.clone() as Arc<dyn EventSink>,
+        gate: tokio::sync::RwLock::new(()),
+        interrupt: interrupt.clone(),
+        settings,
+        backend,
+    });
+    let trials = input
+        .suite
+        .into_iter()
+        .map(|entry| trial(context.clone(), entry))
+        .collect();
+    started(&interrupt);
+    let conclusion = libtest_mimic::run(args, trials);
+    reporters.emit(Event::RunFinished {
+        elapsed: run_started.elapsed(),
+    });
+
+    drop(context);
+    if let Some(teardown) = teardown {
+        match handle.block_on(tokio::time::timeout(Duration::from_secs(300), teardown())) {
+            Ok(Ok(done)) if !done.is_empty() => reporters.terminal.print(&done),
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => eprintln!("petset: failed to tear down the cluster: {err}"),
+            Err(_) => eprintln!("petset: failed to tear down the cluster within 5m"),
+        }
+    }
+    let written = finish_reports(&reporters);
+    let interrupted = interrupt.is_triggered();
+    // Tasks left behind by abandoned cleanup must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_secs(5));
+
+    let exit_code = if interrupted {
+        ExitCode::from(INTERRUPTED)
+    } else if conclusion.has_failed() {
+        conclusion.exit_code()
+    } else if written.is_empty() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    };
+    RunOutcome {
+        conclusion: Some(conclusion),
+        exit_code,
+        written,
+        interrupted,
+    }
+}
+
+/// Writes the reports and prints the closing summary and their paths; an empty list means
+/// they could not be written (the error is printed).
+fn finish_reports(reporters: &Reporters) -> Vec<Written> {
+    reporters.terminal.print(&reporters.closing_text());
+    match reporters.finish() {
+        Ok(written) => {
+            let lines: Vec<String> = written
+                .iter()
+                .map(|w| format!("{}: {}", w.what, display(&w.path)))
+                .collect();
+            reporters.terminal.print(&lines.join("\n"));
+            written
+        }
+        Err(err) => {
+            eprintln!("petset: {}", crate::report::error_chain(&err));
+            Vec::new()
+        }
+    }
+}
+
+fn display(path: &std::path::Path) -> String {
+    let here: Option<PathBuf> = std::env::current_dir().ok();
+    match here.as_deref().and_then(|h| path.strip_prefix(h).ok()) {
+        Some(relative) => relative.display().to_string(),
+        None => path.display().to_string(),
+    }
+}
+
+/// Whether any trial the arguments select is one that needs a cluster.
+fn needs_cluster(args: &Arguments, suite: &[SuiteEntry]) -> bool {
+    suite.iter().any(|entry| {
+        matches!(entry.content, Content::Valid(_))
+            && !args.is_filtered_out(&Trial::test(entry.trial_name(), || Ok(())))
+    })
+}
+
+async fn acquire(
+    source: &dyn ClusterSource,
+    deadline: Duration,
+    interrupt: &Interrupt,
+) -> Availability {
+    tokio::select! {
+        found = tokio::time::timeout(deadline, source.acquire()) => match found {
+            Ok(availability) => availability,
+            Err(_) => Availability::Failed {
+                message: format!(
+                    "failed to get a cluster within {}",
+                    super::attempt::human(deadline)
+                ),
+            },
+        },
+        () = interrupt.triggered() => Availability::Unavailable {
+            reason: "not run: interrupted while looking for a cluster".to_string(),
+            detail: String::new(),
+        },
+    }
+}

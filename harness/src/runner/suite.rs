@@ -1,0 +1,52 @@
+//! The scenarios a run is made of: one entry per file under `scenarios/<area>/<name>.yaml`,
+//! valid or not (an invalid file is a failing trial, never a missing one).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::events::ScenarioId;
+use crate::scenario::model::Scenario;
+
+/// One scenario file.
+#[derive(Debug, Clone)]
+pub struct SuiteEntry {
+    pub id: ScenarioId,
+    /// Relative to the repository root, e.g. `scenarios/statefulset/ordered-scale-up.yaml`.
+    pub file: PathBuf,
+    pub content: Content,
+}
+
+/// A scenario file's content, or why it cannot be run.
+#[derive(Debug, Clone)]
+pub enum Content {
+    Valid(Arc<Scenario>),
+    /// The rendered diagnostics (file:line:column, snippet, hint).
+    Invalid {
+        diagnostics: String,
+    },
+}
+
+impl SuiteEntry {
+    /// The trial name: `<area>::<scenario>`.
+    pub fn trial_name(&self) -> String {
+        self.id.to_string()
+    }
+
+    /// The catalogue ids the file declares (none when it could not be read).
+    pub fn covers(&self) -> Vec<String> {
+        match &self.content {
+            Content::Valid(scenario) => scenario.covers.iter().map(|c| c.value.clone()).collect(),
+            Content::Invalid { .. } => Vec::new(),
+        }
+    }
+}
+
+/// The id of the scenario at `path` (`.../scenarios/<area>/<name>.yaml`), if it is one.
+pub fn scenario_id(path: &Path) -> Option<ScenarioId> {
+    let name = path.file_stem()?.to_str()?;
+    let area = path.parent()?.file_name()?.to_str()?;
+    Some(ScenarioId {
+        area: area.to_string(),
+        name: name.to_string(),
+    })
+}

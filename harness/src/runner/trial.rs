@@ -1,0 +1,276 @@
+//! One libtest-mimic trial per scenario: decide whether it can run here, take the serial gate,
+//! run its attempts (retries), and turn the result into events and a libtest outcome.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use libtest_mimic::{Completion, Failed, Trial};
+use tokio::sync::RwLock;
+
+use super::attempt::{panic_text, run_attempt};
+use super::backend::{Executed, Job, ScenarioExecutor};
+use super::interrupt::Interrupt;
+use super::settings::RunSettings;
+use super::suite::{Content, SuiteEntry};
+use crate::events::{Event, EventSink, Failure, ScenarioId, ScenarioOutcome};
+use crate::report::RunRecord;
+
+/// What every trial of a run shares.
+pub(crate) struct RunContext {
+    pub handle: tokio::runtime::Handle,
+    pub sink: Arc<dyn EventSink>,
+    /// Serial scenarios take it for writing, all others for reading.
+    pub gate: RwLock<()>,
+    pub interrupt: Interrupt,
+    pub settings: RunSettings,
+    pub backend: Backend,
+}
+
+/// Where cluster trials go: the availability of a cluster, without its teardown (which the
+/// run keeps for the end).
+pub(crate) enum Backend {
+    Ready(Arc<dyn ScenarioExecutor>),
+    Unavailable(String),
+    Failed(String),
+}
+
+/// How a trial ended, for libtest-mimic.
+enum TrialEnd {
+    Passed,
+    Ignored(String),
+    Failed(String),
+}
+
+/// The libtest-mimic trial for `entry`.
+pub(crate) fn trial(context: Arc<RunContext>, entry: SuiteEntry) -> Trial {
+    Trial::ignorable_test(entry.trial_name(), move || {
+        // A bug in the runner itself must fail this trial, not end the whole run.
+        let ended = catch_unwind(AssertUnwindSafe(|| {
+            context.handle.block_on(run_trial(&context, &entry))
+        }));
+        let ended = ended.unwrap_or_else(|payload| {
+            let failure = Failure {
+                message: format!("the runner panicked: {}", panic_text(payload)),
+                ..Failure::default()
+            };
+            finish_unrun(&context, &entry, ScenarioOutcome::Failed(failure.clone()));
+            TrialEnd::Failed(failure.message)
+        });
+        match ended {
+            TrialEnd::Passed => Ok(Completion::Completed),
+            TrialEnd::Ignored(reason) => Ok(Completion::ignored_with(reason)),
+            TrialEnd::Failed(text) => Err(Failed::from(text)),
+        }
+    })
+}
+
+async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
+    let scenario = match &entry.content {
+        Content::Invalid { diagnostics } => {
+            let failure = Failure {
+                message: format!("{} is not a valid scenario", entry.file.display()),
+                diagnostics: diagnostics.clone(),
+                ..Failure::default()
+            };
+            finish_unrun(context, entry, ScenarioOutcome::Failed(failure));
+            return TrialEnd::Failed(format!(
+                "{} is not a valid scenario:\n{diagnostics}",
+                entry.file.display()
+            ));
+        }
+        Content::Valid(scenario) => scenario.clone(),
+    };
+    if let Some(why) = context.interrupt.reason() {
+        return ignore(context, entry, format!("not run: {why}"));
+    }
+    let executor = match &context.backend {
+        Backend::Unavailable(reason) => return ignore(context, entry, reason.clone()),
+        Backend::Failed(message) => {
+            let failure = Failure {
+                message: first_line(message),
+                actual: message.clone(),
+                ..Failure::default()
+            };
+            finish_unrun(context, entry, ScenarioOutcome::Failed(failure));
+            return TrialEnd::Failed(message.clone());
+        }
+        Backend::Ready(executor) => executor,
+    };
+    if let Some(why) = executor.unmet(&scenario) {
+        return ignore(context, entry, why);
+    }
+
+    let _gate = tokio::select! {
+        biased;
+        () = context.interrupt.triggered() => {
+            let why = context.interrupt.reason().unwrap_or_default();
+            return ignore(context, entry, format!("not run: {why}"));
+        }
+        gate = lock(&context.gate, scenario.serial) => gate,
+    };
+
+    let retries = context.settings.retries;
+    let mut failures = 0;
+    for attempt in 1..=retries.saturating_add(1) {
+        let sink = Arc::new(AttemptSink::new(entry.id.clone(), context.sink.clone()));
+        let job = Job {
+            id: entry.id.clone(),
+            file: entry.file.clone(),
+            scenario: scenario.clone(),
+            attempt,
+            run_id: context.settings.run_id.clone(),
+            cancel: context.interrupt.child_token(),
+            sink: sink.clone(),
+        };
+        let started = Instant::now();
+        let executed = run_attempt(
+            executor.clone(),
+            job,
+            scenario.timeout.as_std(),
+            context.settings.cleanup_grace,
+            &context.interrupt,
+        )
+        .await;
+        if !sink.started.load(Ordering::SeqCst) {
+            context.sink.emit(started_event(entry, attempt));
+        }
+        let Executed {
+            outcome,
+            figures,
+            properties,
+        } = executed;
+        context.sink.emit(Event::ScenarioFinished {
+            id: entry.id.clone(),
+            attempt,
+            outcome: outcome.clone(),
+            elapsed: started.elapsed(),
+            figures,
+            properties,
+        });
+        match outcome {
+            ScenarioOutcome::Passed => return TrialEnd::Passed,
+            ScenarioOutcome::Ignored { reason } => return TrialEnd::Ignored(reason),
+            ScenarioOutcome::Failed(failure) => {
+                failures += 1;
+                let last = attempt > retries || context.interrupt.is_triggered();
+                if last {
+                    let record = sink.record();
+                    let attempt_record = record
+                        .scenarios
+                        .get(&entry.id)
+                        .and_then(|s| s.last())
+                        .cloned()
+                        .unwrap_or_default();
+                    let mut text = attempt_record.headline(&failure);
+                    let body = attempt_record.failure_body(&failure);
+                    if !body.is_empty() {
+                        text.push_str("\n\n");
+                        text.push_str(&body);
+                    }
+                    if failures > 1 {
+                        text.push_str(&format!("\n\n(failed all {failures} attempts)"));
+                    }
+                    return TrialEnd::Failed(text);
+                }
+            }
+        }
+    }
+    // The loop always returns on its last attempt.
+    TrialEnd::Failed("no attempt was made".to_string())
+}
+
+enum Gate<'a> {
+    Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'a, ()>),
+    Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),
+}
+
+async fn lock(gate: &RwLock<()>, serial: bool) -> Gate<'_> {
+    if serial {
+        Gate::Alone(gate.write().await)
+    } else {
+        Gate::Shared(gate.read().await)
+    }
+}
+
+fn ignore(context: &RunContext, entry: &SuiteEntry, reason: String) -> TrialEnd {
+    finish_unrun(
+        context,
+        entry,
+        ScenarioOutcome::Ignored {
+            reason: reason.clone(),
+        },
+    );
+    TrialEnd::Ignored(reason)
+}
+
+/// Reports a scenario that never reached an executor: started (without a namespace) and
+/// finished at once, so every report lists it.
+fn finish_unrun(context: &RunContext, entry: &SuiteEntry, outcome: ScenarioOutcome) {
+    context.sink.emit(started_event(entry, 1));
+    context.sink.emit(Event::ScenarioFinished {
+        id: entry.id.clone(),
+        attempt: 1,
+        outcome,
+        elapsed: std::time::Duration::ZERO,
+        figures: Vec::new(),
+        properties: Default::default(),
+    });
+}
+
+fn started_event(entry: &SuiteEntry, attempt: u32) -> Event {
+    Event::ScenarioStarted {
+        id: entry.id.clone(),
+        file: entry.file.clone(),
+        covers: entry.covers(),
+        namespace: String::new(),
+        attempt,
+    }
+}
+
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or("").to_string()
+}
+
+/// The sink an executor gets for one attempt: passes events on, and keeps this attempt's own
+/// record (to name the failed step in the trial's failure) and whether it announced itself.
+struct AttemptSink {
+    id: ScenarioId,
+    inner: Arc<dyn EventSink>,
+    started: AtomicBool,
+    record: Mutex<RunRecord>,
+}
+
+impl AttemptSink {
+    fn new(id: ScenarioId, inner: Arc<dyn EventSink>) -> Self {
+        Self {
+            id,
+            inner,
+            started: AtomicBool::new(false),
+            record: Mutex::default(),
+        }
+    }
+
+    fn record(&self) -> RunRecord {
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}
+
+impl EventSink for AttemptSink {
+    fn emit(&self, event: Event) {
+        if let Event::ScenarioStarted { id, .. } = &event
+            && *id == self.id
+        {
+            self.started.store(true, Ordering::SeqCst);
+        }
+        self.record
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .apply(&event);
+        self.inner.emit(event);
+    }
+}
