@@ -6,6 +6,7 @@ pub mod cluster;
 pub mod diagnostics;
 pub mod engine;
 pub mod events;
+pub mod expect;
 pub mod net;
 pub mod report;
 pub mod runner;

@@ -1,0 +1,159 @@
+//! Checking text (stdout, stderr, an HTTP body, a DNS answer) against a [`TextMatch`].
+
+use super::mismatch::Mismatch;
+use crate::scenario::model::TextMatch;
+use regex::Regex;
+
+/// `Ok` when every part of `expected` holds for `text`; otherwise one difference per failed part,
+/// each under `label` (e.g. `stdout`).
+pub fn match_text(label: &str, text: &str, expected: &TextMatch) -> Result<(), Mismatch> {
+    let mut out = Mismatch::default();
+    let shown = || quote(text);
+    if let Some(equals) = &expected.equals
+        && strip_newline(text) != strip_newline(equals)
+    {
+        out.push(label, quote(equals), shown());
+    }
+    for needle in &expected.contains {
+        if !text.contains(needle.as_str()) {
+            out.push(label, format!("text containing {}", quote(needle)), shown());
+        }
+    }
+    for needle in &expected.not_contains {
+        if text.contains(needle.as_str()) {
+            out.push(label, format!("text without {}", quote(needle)), shown());
+        }
+    }
+    if let Some(pattern) = &expected.regex {
+        match Regex::new(pattern) {
+            Ok(regex) if regex.is_match(text) => {}
+            Ok(_) => out.push(label, format!("text matching /{pattern}/"), shown()),
+            Err(error) => out.push(
+                label,
+                "a valid regular expression",
+                format!("/{pattern}/ does not compile: {error}"),
+            ),
+        }
+    }
+    if let Some(lines) = expected.line_count {
+        let actual = text.lines().filter(|line| !line.trim().is_empty()).count();
+        if actual != lines {
+            out.push(
+                label,
+                format!("{lines} non-empty lines"),
+                format!("{actual}: {}", shown()),
+            );
+        }
+    }
+    out.into_result()
+}
+
+/// Checks the parts of a [`TextMatch`] that can be wrong before anything runs (the regex).
+pub fn validate_text(expected: &TextMatch) -> Result<(), String> {
+    match &expected.regex {
+        Some(pattern) => Regex::new(pattern)
+            .map(drop)
+            .map_err(|error| format!("regex /{pattern}/ is invalid: {error}")),
+        None => Ok(()),
+    }
+}
+
+fn strip_newline(text: &str) -> &str {
+    text.strip_suffix('\n')
+        .map(|rest| rest.strip_suffix('\r').unwrap_or(rest))
+        .unwrap_or(text)
+}
+
+/// Text as a quoted, escaped one-liner, cut when long, so reports stay readable.
+fn quote(text: &str) -> String {
+    const LIMIT: usize = 400;
+    let quoted = format!("{text:?}");
+    if quoted.chars().count() <= LIMIT {
+        return quoted;
+    }
+    let cut: String = quoted.chars().take(LIMIT).collect();
+    format!("{cut}... ({} bytes in all)", text.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expect() -> TextMatch {
+        TextMatch::default()
+    }
+
+    #[test]
+    fn equals_ignores_one_trailing_newline() {
+        let m = TextMatch {
+            equals: Some("web-0".into()),
+            ..expect()
+        };
+        assert!(match_text("stdout", "web-0\n", &m).is_ok());
+        assert!(match_text("stdout", "web-0\r\n", &m).is_ok());
+        assert_eq!(
+            match_text("stdout", "web-0\n\n", &m).map_err(|e| e.to_string()),
+            Err(r#"stdout: expected "web-0", got "web-0\n\n""#.to_owned())
+        );
+    }
+
+    #[test]
+    fn contains_not_contains_regex_and_lines() {
+        let m = TextMatch {
+            contains: vec!["Address".into(), "10.0.0.5".into()],
+            not_contains: vec!["NXDOMAIN".into()],
+            regex: Some(r"^Server:\s+\S+".into()),
+            line_count: Some(3),
+            ..expect()
+        };
+        let good = "Server: 10.96.0.10\n\nName: web-0\nAddress 10.0.0.5\n";
+        assert!(match_text("stdout", good, &m).is_ok());
+        let bad = "** server can't find web-9: NXDOMAIN\n";
+        let differences = match_text("stdout", bad, &m)
+            .expect_err("fails")
+            .differences;
+        let expected: Vec<&str> = differences.iter().map(|d| d.expected.as_str()).collect();
+        assert_eq!(
+            expected,
+            vec![
+                "text containing \"Address\"",
+                "text containing \"10.0.0.5\"",
+                "text without \"NXDOMAIN\"",
+                "text matching /^Server:\\s+\\S+/",
+                "3 non-empty lines",
+            ]
+        );
+        assert!(differences.iter().all(|d| d.path == "stdout"));
+    }
+
+    #[test]
+    fn bad_regex_is_a_difference_and_a_validation_error() {
+        let m = TextMatch {
+            regex: Some("(".into()),
+            ..expect()
+        };
+        let error = match_text("body", "x", &m).expect_err("bad regex");
+        assert!(error.to_string().contains("does not compile"), "{error}");
+        assert!(validate_text(&m).is_err());
+        assert!(validate_text(&expect()).is_ok());
+    }
+
+    #[test]
+    fn an_empty_expectation_holds_for_anything() {
+        assert!(match_text("stderr", "whatever", &expect()).is_ok());
+    }
+
+    #[test]
+    fn long_text_is_cut() {
+        let m = TextMatch {
+            equals: Some("short".into()),
+            ..expect()
+        };
+        let error = match_text("body", &"y".repeat(10_000), &m).expect_err("differs");
+        let actual = &error.differences[0].actual;
+        assert!(
+            actual.len() < 500 && actual.ends_with("(10000 bytes in all)"),
+            "{actual}"
+        );
+    }
+}
