@@ -14,7 +14,13 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext) -> StepResult {
         Step::Apply(step) => super::apply::run(step, ctx).await,
         Step::Delete(step) => super::delete::run(step, ctx).await,
         Step::Scale(step) => super::scale::run(step, ctx).await,
+        Step::Patch(step) => super::patch::run(step, ctx).await,
+        Step::Rollout(step) => super::rollout::run(step, ctx).await,
         Step::Wait(step) => super::wait::run(step, ctx).await,
+        Step::Capture(step) => super::capture::run(step, ctx).await,
+        Step::Cordon(step) => super::cordon::cordon(step, ctx).await,
+        Step::Uncordon(step) => super::cordon::uncordon(step, ctx).await,
+        Step::Drain(step) => super::drain::run(step, ctx).await,
         other => Err(Failure {
             message: format!(
                 "step kind `{}` is not supported by this build",
