@@ -1,3 +1,26 @@
-//! The scenario language: the YAML model, loading with spans, and validation.
+//! The scenario language: the YAML model, loading with spans, validation and the suite on disk.
+//!
+//! Checking runs in passes, each only on what the previous one accepted: YAML syntax, then shape
+//! (the serde model: unknown fields and step kinds), then meaning (fixtures, manifests, catalogue
+//! ids, references, variables). Every problem is a [`Diagnostic`] with file, line and column.
 
+pub mod catalogue;
+pub mod diagnostic;
+pub mod discover;
+pub mod load;
 pub mod model;
+pub mod selector;
+mod similar;
+pub mod suite;
+pub mod validate;
+pub(crate) mod yaml;
+
+pub use catalogue::Catalogue;
+pub use diagnostic::{Diagnostic, Severity, SourceFile, render_fancy, render_plain};
+pub use discover::{Discovered, discover, find_repo_root, repo_root};
+pub use load::load_source;
+pub use suite::{
+    Checked, FileProblems, LoadedScenario, Suite, SuiteError, check_file, check_source,
+    load_catalogue, load_suite,
+};
+pub use validate::Checker;

@@ -1,0 +1,14 @@
+//! The meaning pass: what a scenario that parsed says, checked before anything touches a cluster.
+//!
+//! Fixture files exist and their manifests fit their Kubernetes types; `covers` ids are in the
+//! catalogue; steps refer to objects the scenario creates, to variables defined earlier and to
+//! marks set earlier; fields that only make sense together are given together.
+
+mod check;
+mod kinds;
+mod manifests;
+mod references;
+mod steps;
+mod typed;
+
+pub use check::Checker;

@@ -1,0 +1,564 @@
+//! Per-step meaning: fields that only make sense together, targets of the right kind, label
+//! selectors, references to objects, variables and marks.
+
+use super::check::StepAt;
+use super::references::Objects;
+use crate::scenario::diagnostic::Diagnostic;
+use crate::scenario::model::*;
+use crate::scenario::selector::Selector;
+use crate::scenario::similar;
+use crate::scenario::yaml::Point;
+use std::collections::BTreeSet;
+
+/// Variables every step may use.
+pub(crate) const BUILTIN_VARIABLES: &[&str] = &["namespace", "pod"];
+
+/// What earlier steps defined: captured variables and timeline marks.
+#[derive(Debug, Default)]
+pub(crate) struct Flow {
+    captures: BTreeSet<String>,
+    marks: BTreeSet<String>,
+}
+
+pub(crate) fn check_step(
+    at: &StepAt<'_>,
+    step: &Step,
+    objects: &Objects,
+    flow: &mut Flow,
+    out: &mut Vec<Diagnostic>,
+) {
+    let mut report = Report { at, out };
+    check_variables(&mut report, flow);
+    for (target, path) in targets(step) {
+        check_target(&mut report, objects, target, &path);
+    }
+    match step {
+        Step::Apply(_) | Step::Delete(_) => {}
+        Step::Scale(scale) => {
+            if !matches!(
+                scale.target.kind,
+                Kind::StatefulSet | Kind::Deployment | Kind::ReplicaSet
+            ) {
+                report.error(
+                    &["target"],
+                    format!("cannot scale a {}", scale.target.kind.name()),
+                    "scale works on sts, deploy and rs",
+                );
+            }
+            if scale.replicas < 0 {
+                report.error(&["replicas"], "replicas cannot be negative", "use 0 or more");
+            }
+        }
+        Step::Patch(patch) => {
+            if patch.patch.is_none() && patch.image.is_empty() {
+                report.whole(
+                    "this `patch` changes nothing",
+                    "give `patch: {...}` or `image: {container: image:tag}`",
+                );
+            }
+            if patch.patch_type == PatchType::Json {
+                if patch.patch.as_ref().is_some_and(|p| !p.is_array()) {
+                    report.error(
+                        &["patch"],
+                        "a JSON patch is a list of operations",
+                        "write `patch: [{op: replace, path: /spec/replicas, value: 3}]`, or use `type: merge`",
+                    );
+                }
+                if !patch.image.is_empty() {
+                    report.error(
+                        &["image"],
+                        "`image` cannot be combined with `type: json`",
+                        "set images with a strategic or merge patch",
+                    );
+                }
+            }
+            single(&mut report, &patch.target, "target", "patch");
+        }
+        Step::Rollout(rollout) => {
+            if !matches!(rollout.undo.kind, Kind::Deployment | Kind::StatefulSet) {
+                report.error(
+                    &["undo"],
+                    format!("cannot roll back a {}", rollout.undo.kind.name()),
+                    "rollout undo works on deploy and sts",
+                );
+            }
+            if rollout.to_revision.is_some_and(|revision| revision < 1) {
+                report.error(&["toRevision"], "revisions start at 1", "omit `toRevision` to go back one revision");
+            }
+            single(&mut report, &rollout.undo, "undo", "rollout");
+        }
+        Step::Wait(wait) => check_wait(&mut report, wait),
+        Step::Exec(exec) => {
+            if exec.command.is_empty() {
+                report.error(&["command"], "the command is empty", "write e.g. `command: [cat, /data/log]`");
+            }
+            pods_only(&mut report, &exec.target, "target", "exec");
+            if exec.capture_stdout.is_some() && !exec.target.is_single() {
+                report.error(
+                    &["captureStdout"],
+                    "`captureStdout` needs a single pod",
+                    "target one pod (`pod/web-0`); with a selector the command runs in several",
+                );
+            }
+        }
+        Step::Sql(sql) => check_sql(&mut report, sql),
+        Step::Dns(dns) => check_dns(&mut report, dns),
+        Step::Http(http) => pods_only(&mut report, &http.target, "target", "http"),
+        Step::Assert(assert) => check_assert(&mut report, assert),
+        Step::Timeline(timeline) => check_timeline(&mut report, timeline, objects, flow),
+        Step::Capture(capture) => {
+            single(&mut report, &capture.target, "target", "capture");
+            if !is_field_path(&capture.field) {
+                report.error(
+                    &["field"],
+                    format!("`{}` is not a field path", capture.field),
+                    "write a dotted path such as `spec.volumeName` or `status.containerStatuses[0].restartCount`",
+                );
+            }
+            if !is_variable_name(&capture.name) || BUILTIN_VARIABLES.contains(&capture.name.as_str()) {
+                report.error(
+                    &["as"],
+                    format!("`{}` cannot be a variable name", capture.name),
+                    "use letters, digits, `_` and `-`, starting with a letter, and not `namespace` or `pod`",
+                );
+            }
+        }
+        Step::Mark(name) => {
+            if flow.marks.contains(name) {
+                report.whole(
+                    format!("the mark `{name}` is set twice"),
+                    "give each mark its own name, so `timeline: {since: ...}` is unambiguous",
+                );
+            }
+        }
+        Step::Cordon(node) | Step::Uncordon(node) => {
+            node_choice(&mut report, node.node.as_ref(), node.node_of.as_ref());
+        }
+        Step::Drain(drain) => node_choice(&mut report, drain.node.as_ref(), drain.node_of.as_ref()),
+        Step::Observe(observe) => {
+            if !observe.absent && observe.count.is_none() && observe.keeps.is_none() {
+                report.whole(
+                    "this `observe` checks nothing",
+                    "give `absent: true`, `count: N` or `keeps: {...}`",
+                );
+            }
+            if observe.absent && (observe.count.is_some() || observe.keeps.is_some()) {
+                report.whole(
+                    "`absent: true` contradicts `count`/`keeps`",
+                    "an absent object has no count or fields; keep one expectation",
+                );
+            }
+        }
+    }
+    match step {
+        Step::Capture(capture) => {
+            flow.captures.insert(capture.name.clone());
+        }
+        Step::Exec(ExecStep {
+            capture_stdout: Some(name),
+            ..
+        }) => {
+            flow.captures.insert(name.clone());
+        }
+        Step::Mark(name) => {
+            flow.marks.insert(name.clone());
+        }
+        _ => {}
+    }
+}
+
+struct Report<'a, 'b> {
+    at: &'a StepAt<'b>,
+    out: &'a mut Vec<Diagnostic>,
+}
+
+impl Report<'_, '_> {
+    fn error(&mut self, path: &[&str], message: impl Into<String>, help: impl Into<String>) {
+        let span = self.at.span(path, Point::Value);
+        self.out.push(
+            self.at
+                .file
+                .error("step::invalid", span, message)
+                .label("here")
+                .help(help),
+        );
+    }
+
+    fn whole(&mut self, message: impl Into<String>, help: impl Into<String>) {
+        let span = self.at.whole();
+        self.out.push(
+            self.at
+                .file
+                .error("step::invalid", span, message)
+                .label("in this step")
+                .help(help),
+        );
+    }
+}
+
+/// Every target a step names, with the path of its field.
+fn targets(step: &Step) -> Vec<(&Target, Vec<&'static str>)> {
+    let mut found = Vec::new();
+    match step {
+        Step::Delete(s) => found.push((&s.target, vec!["target"])),
+        Step::Scale(s) => found.push((&s.target, vec!["target"])),
+        Step::Patch(s) => found.push((&s.target, vec!["target"])),
+        Step::Rollout(s) => found.push((&s.undo, vec!["undo"])),
+        Step::Wait(s) => found.push((&s.target, vec!["target"])),
+        Step::Exec(s) => found.push((&s.target, vec!["target"])),
+        Step::Sql(s) => found.push((&s.target, vec!["target"])),
+        Step::Http(s) => found.push((&s.target, vec!["target"])),
+        Step::Assert(s) => found.push((&s.target, vec!["target"])),
+        Step::Timeline(s) => found.push((&s.target, vec!["target"])),
+        Step::Capture(s) => found.push((&s.target, vec!["target"])),
+        Step::Observe(s) => found.push((&s.target, vec!["target"])),
+        Step::Dns(s) => {
+            if let Some(from) = &s.from {
+                found.push((from, vec!["from"]));
+            }
+            if let Some(each) = &s.for_each {
+                found.push((each, vec!["forEach"]));
+            }
+            match &s.expect {
+                DnsExpect::PodIps(t) => found.push((t, vec!["expect", "podIps"])),
+                DnsExpect::ServiceIp(t) => found.push((t, vec!["expect", "serviceIp"])),
+                DnsExpect::SrvTargets(t) => found.push((t, vec!["expect", "srvTargets"])),
+                DnsExpect::NotFound => {}
+            }
+        }
+        Step::Cordon(s) | Step::Uncordon(s) => {
+            if let Some(pod) = &s.node_of {
+                found.push((pod, vec!["nodeOf"]));
+            }
+        }
+        Step::Drain(s) => {
+            if let Some(pod) = &s.node_of {
+                found.push((pod, vec!["nodeOf"]));
+            }
+        }
+        Step::Apply(_) | Step::Mark(_) => {}
+    }
+    found
+}
+
+fn check_target(report: &mut Report<'_, '_>, objects: &Objects, target: &Target, path: &[&str]) {
+    if let Some(selector) = &target.selector
+        && let Err(error) = Selector::parse(selector)
+    {
+        let span = report.at.span(path, Point::Value);
+        report.out.push(
+            report
+                .at
+                .file
+                .error("step::selector", span, error.to_string())
+                .label("invalid selector")
+                .help("write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`"),
+        );
+        return;
+    }
+    if let Err(unknown) = objects.check(target) {
+        let span = report.at.span(path, Point::Value);
+        report.out.push(
+            report
+                .at
+                .file
+                .error("step::unknown-object", span, unknown.message)
+                .label("not created by any `apply`")
+                .help(unknown.help),
+        );
+    }
+}
+
+fn single(report: &mut Report<'_, '_>, target: &Target, field: &str, step: &str) {
+    if !target.is_single() {
+        report.error(
+            &[field],
+            format!("`{step}` needs one object, not a selector"),
+            "name the object: `sts/web`, `pod/web-0`",
+        );
+    }
+}
+
+fn pods_only(report: &mut Report<'_, '_>, target: &Target, field: &str, step: &str) {
+    if target.kind != Kind::Pod {
+        report.error(
+            &[field],
+            format!("`{step}` runs in pods, not in a {}", target.kind.name()),
+            "target `pod/<name>` or `{kind: pod, selector: ...}`",
+        );
+    }
+}
+
+fn node_choice(report: &mut Report<'_, '_>, node: Option<&String>, node_of: Option<&Target>) {
+    match (node, node_of) {
+        (Some(_), Some(_)) => report.whole(
+            "give `node` or `nodeOf`, not both",
+            "`nodeOf: pod/web-0` names the node that pod runs on",
+        ),
+        (None, None) => report.whole(
+            "which node? give `node: <name>` or `nodeOf: pod/<name>`",
+            "`nodeOf: pod/web-0` names the node that pod runs on",
+        ),
+        (None, Some(pod)) if pod.kind != Kind::Pod || !pod.is_single() => report.error(
+            &["nodeOf"],
+            "`nodeOf` names one pod",
+            "write `nodeOf: pod/web-0`",
+        ),
+        _ => {}
+    }
+}
+
+fn check_wait(report: &mut Report<'_, '_>, wait: &WaitStep) {
+    let kind = wait.target.kind;
+    match &wait.until {
+        WaitFor::RolledOut if !matches!(kind, Kind::StatefulSet | Kind::Deployment) => report
+            .error(
+                &["for"],
+                format!("a {} has no rollout to wait for", kind.name()),
+                "wait for `rolledOut` on sts or deploy; use `ready` for pods",
+            ),
+        WaitFor::Bound if kind != Kind::PersistentVolumeClaim => report.error(
+            &["for"],
+            format!("a {} is never `bound`", kind.name()),
+            "wait for `bound` on pvc; use `{phase: Bound}` for a pv",
+        ),
+        WaitFor::Count(_) | WaitFor::ReadyCount(_) if wait.target.is_single() => report.error(
+            &["for"],
+            "counting needs a set of objects, not one named object",
+            "target `{kind: pod, selector: app=web}`",
+        ),
+        _ => {}
+    }
+}
+
+fn check_sql(report: &mut Report<'_, '_>, sql: &SqlStep) {
+    pods_only(report, &sql.target, "target", "sql");
+    if sql.password.is_some() && sql.password_from.is_some() {
+        report.error(
+            &["password"],
+            "give `password` or `passwordFrom`, not both",
+            "prefer `passwordFrom: {secret: ..., key: ...}`",
+        );
+    }
+    if sql.statements.is_empty() && sql.query.is_none() {
+        report.whole(
+            "this `sql` step runs nothing",
+            "give `statements: [...]` and/or `query: ...`",
+        );
+    }
+    if sql.query.is_none() {
+        for (present, field) in [
+            (sql.expect.is_some(), "expect"),
+            (sql.repeat.is_some(), "repeat"),
+        ] {
+            if present {
+                report.error(
+                    &[field],
+                    format!("`{field}` needs a `query`"),
+                    "add `query: SELECT ...`",
+                );
+            }
+        }
+    }
+    if sql.expect.is_some() && sql.expect_error.is_some() {
+        report.error(
+            &["expectError"],
+            "`expectError` contradicts `expect` (rows)",
+            "a failing statement returns no rows; keep one of the two",
+        );
+    }
+}
+
+fn check_dns(report: &mut Report<'_, '_>, dns: &DnsStep) {
+    if let Some(from) = &dns.from {
+        pods_only(report, from, "from", "dns");
+    }
+    if dns.for_each.is_some() && !dns.name.contains("${pod}") {
+        report.error(
+            &["name"],
+            "`forEach` repeats the lookup per pod, but the name does not use `${pod}`",
+            "write e.g. `name: ${pod}.nginx`",
+        );
+    }
+    let (field, target, want) = match &dns.expect {
+        DnsExpect::PodIps(t) => ("podIps", t, Kind::Pod),
+        DnsExpect::ServiceIp(t) => ("serviceIp", t, Kind::Service),
+        DnsExpect::SrvTargets(t) => ("srvTargets", t, Kind::Pod),
+        DnsExpect::NotFound => return,
+    };
+    if target.kind != want {
+        report.error(
+            &["expect", field],
+            format!("`{field}` takes {}, not a {}", want.plural(), target.kind.name()),
+            format!("write `{field}: {want}/<name>` or a {want} selector"),
+        );
+    }
+    let srv = matches!(dns.expect, DnsExpect::SrvTargets(_));
+    if srv != (dns.record == RecordType::Srv) {
+        report.error(
+            &["expect"],
+            "`srvTargets` goes with `type: SRV`, and only with it",
+            "use `type: SRV` with `srvTargets`, `podIps`/`serviceIp` with A records",
+        );
+    }
+}
+
+fn check_assert(report: &mut Report<'_, '_>, assert: &AssertStep) {
+    let has_items = !assert.items.is_empty();
+    let checks = assert.matches.is_some() || assert.count.is_some() || assert.each.is_some() || has_items;
+    if !assert.absent && !checks {
+        report.whole(
+            "this `assert` checks nothing",
+            "give `matches`, `count`, `each`, `items` or `absent: true`",
+        );
+    }
+    if assert.absent && checks {
+        report.whole(
+            "`absent: true` contradicts the other expectations",
+            "an absent object has no fields or count; keep one",
+        );
+    }
+    if assert.matches.is_some() && !assert.target.is_single() {
+        report.error(
+            &["matches"],
+            "`matches` compares one object; the target is a set",
+            "use `each` (every object) or `items` (a list) with a selector",
+        );
+    }
+    if (has_items || assert.each.is_some() || assert.count.is_some()) && assert.target.is_single() {
+        report.error(
+            &["target"],
+            "`count`, `each` and `items` need a set of objects, not one named object",
+            "target `{kind: pod, selector: app=web}`, or use `matches` for one object",
+        );
+    }
+}
+
+fn check_timeline(
+    report: &mut Report<'_, '_>,
+    timeline: &TimelineStep,
+    objects: &Objects,
+    flow: &Flow,
+) {
+    if timeline.expect.is_empty() {
+        report.error(&["expect"], "the timeline expects nothing", "list at least one expectation, e.g. `- createdInOrder: [web-0, web-1]`");
+    }
+    if let Some(since) = &timeline.since
+        && !flow.marks.contains(since)
+    {
+        report.error(
+            &["since"],
+            format!("no `mark: {since}` comes before this step"),
+            similar::did_you_mean(since, flow.marks.iter().map(String::as_str))
+                .unwrap_or_else(|| format!("add `- mark: {since}` before the steps to look at")),
+        );
+    }
+    for expectation in &timeline.expect {
+        let names = match expectation {
+            TimelineExpect::CreatedInOrder(names)
+            | TimelineExpect::DeletedInOrder(names)
+            | TimelineExpect::ReadyBeforeNextCreated(names)
+            | TimelineExpect::GoneBeforeNextDeleted(names)
+            | TimelineExpect::CreatedWithoutWaiting(names) => names,
+            _ => continue,
+        };
+        for name in names {
+            let target = Target::object(timeline.target.kind, name.clone());
+            if let Err(unknown) = objects.check(&target) {
+                let span = report.at.span(&["expect"], Point::Value);
+                report.out.push(
+                    report
+                        .at
+                        .file
+                        .error("step::unknown-object", span, unknown.message)
+                        .label("in this list")
+                        .help(unknown.help),
+                );
+            }
+        }
+    }
+}
+
+/// Reports `${name}` uses whose name no earlier step defines.
+fn check_variables(report: &mut Report<'_, '_>, flow: &Flow) {
+    let Some(item) = report.at.item else { return };
+    let text = &report.at.file.text;
+    let start = item.start.byte.min(text.len());
+    let end = item.end.byte.clamp(start, text.len());
+    let body = &text[start..end];
+    let mut offset = 0;
+    while let Some(found) = body[offset..].find("${") {
+        let open = offset + found;
+        let Some(close) = body[open..].find('}') else {
+            let at = start + open;
+            report.out.push(
+                report
+                    .at
+                    .file
+                    .error("step::variable", at..at + 2, "`${` is never closed")
+                    .label("unclosed")
+                    .help("write variables as `${name}`"),
+            );
+            return;
+        };
+        let name = &body[open + 2..open + close];
+        offset = open + close + 1;
+        if BUILTIN_VARIABLES.contains(&name) || flow.captures.contains(name) {
+            continue;
+        }
+        let known: Vec<&str> = BUILTIN_VARIABLES
+            .iter()
+            .copied()
+            .chain(flow.captures.iter().map(String::as_str))
+            .collect();
+        let span = start + open..start + offset;
+        report.out.push(
+            report
+                .at
+                .file
+                .error("step::variable", span, format!("unknown variable `${{{name}}}`"))
+                .label("not defined before this step")
+                .help(similar::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "known here: {}; define others with `capture: {{..., as: {name}}}` or `exec: {{captureStdout: {name}}}` in an earlier step",
+                        known.iter().map(|k| format!("${{{k}}}")).collect::<Vec<_>>().join(", ")
+                    )
+                })),
+        );
+    }
+}
+
+fn is_variable_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// `spec.volumeName`, `status.containerStatuses[0].restartCount`, `metadata.annotations.a/b`.
+fn is_field_path(path: &str) -> bool {
+    !path.is_empty()
+        && path.split('.').all(|segment| {
+            let name = segment.split('[').next().unwrap_or_default();
+            let indexes_ok = segment.split('[').skip(1).all(|index| {
+                index
+                    .strip_suffix(']')
+                    .is_some_and(|digits| !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+            });
+            !name.is_empty() && !name.contains([' ', ']', '{', '}']) && indexes_ok
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recognises_field_paths_and_names() {
+        assert!(is_field_path("spec.volumeName"));
+        assert!(is_field_path("status.containerStatuses[0].restartCount"));
+        assert!(!is_field_path("spec..x"));
+        assert!(!is_field_path("status.x[a]"));
+        assert!(is_variable_name("vol0"));
+        assert!(!is_variable_name("0vol"));
+    }
+}
