@@ -1,3 +1,6 @@
 //! The `petset` command line's subcommands; each module has its clap `Args` and a `run`.
 
+pub mod coverage;
 pub mod images;
+pub mod lint;
+pub mod schema;

@@ -67,9 +67,8 @@ impl Catalogue {
     }
 
     pub fn parse(file: &SourceFile) -> Result<Self, CatalogueError> {
-        let catalogue: Catalogue =
-            serde_saphyr::from_str_with_options(&file.text, yaml::options())
-                .map_err(|error| CatalogueError::Parse(Box::new(shape_diagnostic(file, &error))))?;
+        let catalogue: Catalogue = serde_saphyr::from_str_with_options(&file.text, yaml::options())
+            .map_err(|error| CatalogueError::Parse(Box::new(shape_diagnostic(file, &error))))?;
         let mut seen = std::collections::BTreeSet::new();
         for behaviour in catalogue.behaviours() {
             if !seen.insert(behaviour.id.as_str()) {

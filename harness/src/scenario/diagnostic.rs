@@ -163,9 +163,9 @@ impl miette::Diagnostic for Diagnostic {
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         let label = (!self.label.is_empty()).then(|| self.label.clone());
         let span = SourceSpan::new(self.span.start.into(), self.span.len());
-        Some(Box::new(std::iter::once(LabeledSpan::new_primary_with_span(
-            label, span,
-        ))))
+        Some(Box::new(std::iter::once(
+            LabeledSpan::new_primary_with_span(label, span),
+        )))
     }
 }
 

@@ -12,6 +12,7 @@ use crate::scenario::model::{Scenario, Step};
 use crate::scenario::similar;
 use crate::scenario::yaml::{self, Node, Pos};
 use serde::de::DeserializeOwned;
+use serde_saphyr::Spanned;
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter};
 
 /// The top-level keys a scenario must have. Kept in step with the model by a unit test.
@@ -19,8 +20,31 @@ const REQUIRED_FIELDS: &[&str] = &["description", "covers", "steps"];
 
 /// Reads one scenario from its text: syntax and shape. Meaning is checked by `validate`.
 pub fn load_source(file: &SourceFile) -> Result<Scenario, Vec<Diagnostic>> {
-    let error = match serde_saphyr::from_str_with_options::<Scenario>(&file.text, yaml::options())
-    {
+    load_parts(file).map_err(|broken| broken.diagnostics)
+}
+
+/// A scenario whose shape is broken: its problems, and the parts that did parse, so their
+/// meaning can still be checked.
+#[derive(Debug, Default)]
+pub(crate) struct Broken {
+    pub diagnostics: Vec<Diagnostic>,
+    /// `covers`, when that entry parsed.
+    pub covers: Option<Vec<Spanned<String>>>,
+    /// The steps that parsed, with their index in the file.
+    pub steps: Vec<(usize, Step)>,
+    /// The kind key of each step that did not parse (`None` when it is not a one-key map).
+    pub broken_steps: Vec<Option<String>>,
+}
+
+/// Only the `covers` entry, for checking it alone.
+#[derive(serde::Deserialize)]
+struct CoversOnly {
+    covers: Vec<Spanned<String>>,
+}
+
+/// Reads one scenario, or everything that could be read of a broken one.
+pub(crate) fn load_parts(file: &SourceFile) -> Result<Scenario, Broken> {
+    let error = match serde_saphyr::from_str_with_options::<Scenario>(&file.text, yaml::options()) {
         Ok(scenario) => return Ok(scenario),
         Err(error) => error,
     };
@@ -28,28 +52,32 @@ pub fn load_source(file: &SourceFile) -> Result<Scenario, Vec<Diagnostic>> {
 }
 
 /// Every problem in a file whose whole-file parse failed with `first`.
-fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Vec<Diagnostic> {
+fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
     let first = shape_diagnostic(file, first);
+    let only = |diagnostic: Diagnostic| Broken {
+        diagnostics: vec![diagnostic],
+        ..Broken::default()
+    };
     let documents = match yaml::outline(&file.text) {
         Ok(documents) => documents,
         Err(syntax) => {
             let end = next_char_end(&file.text, syntax.pos.byte);
-            return vec![
+            return only(
                 file.error("syntax::yaml", syntax.pos.byte..end, format!("invalid YAML: {}", syntax.message))
                     .label("here")
                     .help("fix the YAML syntax first (indentation, quotes, brackets); nothing else is checked until it parses"),
-            ];
+            );
         }
     };
     let Some(root) = documents.first() else {
-        return vec![
+        return only(
             file.error("shape::empty", 0..0, "the scenario file is empty")
                 .help("a scenario needs `description`, `covers` and `steps`"),
-        ];
+        );
     };
     if documents.len() > 1 {
         let second = &documents[1];
-        return vec![
+        return only(
             file.error(
                 "shape::documents",
                 second.label_range(&file.text),
@@ -57,20 +85,30 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Vec<Diagnostic> {
             )
             .label("a second document starts here")
             .help("split it into two scenario files, or remove the `---` separator"),
-        ];
+        );
     }
     let Some(entries) = root.as_map() else {
-        return vec![first];
+        return only(first);
     };
 
-    let mut found = Vec::new();
+    let mut broken = Broken::default();
+    let found = &mut broken.diagnostics;
     for (key, value) in entries {
         let steps = key.scalar() == Some("steps");
         match value.as_seq() {
             Some(items) if steps => {
-                for item in items {
-                    if let Err(error) = check_unit::<Step>(&file.text, item.start, item.end) {
-                        found.push(shape_diagnostic(file, &error));
+                for (index, item) in items.iter().enumerate() {
+                    match check_unit::<Step>(&file.text, item.start, item.end) {
+                        Ok(step) => broken.steps.push((index, step)),
+                        Err(error) => {
+                            found.push(shape_diagnostic(file, &error));
+                            let kind = item
+                                .as_map()
+                                .filter(|entries| entries.len() == 1)
+                                .and_then(|entries| entries[0].0.scalar())
+                                .map(str::to_owned);
+                            broken.broken_steps.push(kind);
+                        }
                     }
                 }
             }
@@ -85,7 +123,13 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Vec<Diagnostic> {
                     });
                     if inside && !is_missing_field(&error) {
                         found.push(shape_diagnostic(file, &error));
+                        continue;
                     }
+                }
+                if key.scalar() == Some("covers")
+                    && let Ok(only) = check_unit::<CoversOnly>(&file.text, key.start, value.end)
+                {
+                    broken.covers = Some(only.covers);
                 }
             }
         }
@@ -93,9 +137,16 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Vec<Diagnostic> {
     for field in REQUIRED_FIELDS {
         if root.entry(field).is_none() {
             found.push(
-                file.error("shape::missing-field", root.label_range(&file.text), format!("missing field `{field}`"))
-                    .label("in this scenario")
-                    .help(format!("every scenario has `{}`", REQUIRED_FIELDS.join("`, `"))),
+                file.error(
+                    "shape::missing-field",
+                    root.label_range(&file.text),
+                    format!("missing field `{field}`"),
+                )
+                .label("in this scenario")
+                .help(format!(
+                    "every scenario has `{}`",
+                    REQUIRED_FIELDS.join("`, `")
+                )),
             );
         }
     }
@@ -107,7 +158,7 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Vec<Diagnostic> {
         found.insert(0, first);
     }
     found.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
-    found
+    broken
 }
 
 /// Deserializes the part of `source` between `start` and `end` alone, at its original position.
@@ -236,7 +287,9 @@ pub(crate) fn shape_diagnostic(file: &SourceFile, error: &serde_saphyr::Error) -
         E::SerdeInvalidType { .. } | E::SerdeInvalidValue { .. } | E::SerdeInvalidLength { .. } => {
             file.error("shape::invalid-type", span, message)
                 .label("wrong type")
-                .help("see `petset schema` or the README's authoring guide for what this field takes")
+                .help(
+                    "see `petset schema` or the README's authoring guide for what this field takes",
+                )
         }
         E::Message { .. } => file
             .error("shape::invalid-value", span, message)
@@ -292,7 +345,10 @@ mod tests {
             ],
             "{problems:#?}"
         );
-        assert_eq!(problems[2].help.as_deref(), Some("did you mean `replicas`?"));
+        assert_eq!(
+            problems[2].help.as_deref(),
+            Some("did you mean `replicas`?")
+        );
         assert_eq!(problems[2].snippet(), "replica");
         assert_eq!(problems[3].help.as_deref(), Some("did you mean `scale`?"));
     }

@@ -38,7 +38,9 @@ impl Selector {
         for part in split_top_level(input).map_err(fail)? {
             let part = part.trim();
             if part.is_empty() {
-                return Err(fail("an empty requirement (two commas, or a trailing comma)".into()));
+                return Err(fail(
+                    "an empty requirement (two commas, or a trailing comma)".into(),
+                ));
             }
             requirements.push(parse_requirement(part).map_err(fail)?);
         }
@@ -47,14 +49,18 @@ impl Selector {
 
     /// Whether an object with these labels is selected.
     pub fn matches(&self, labels: &BTreeMap<String, String>) -> bool {
-        self.requirements.iter().all(|requirement| match requirement {
-            Requirement::Equals(key, value) => labels.get(key) == Some(value),
-            Requirement::NotEquals(key, value) => labels.get(key) != Some(value),
-            Requirement::In(key, values) => labels.get(key).is_some_and(|v| values.contains(v)),
-            Requirement::NotIn(key, values) => !labels.get(key).is_some_and(|v| values.contains(v)),
-            Requirement::Exists(key) => labels.contains_key(key),
-            Requirement::NotExists(key) => !labels.contains_key(key),
-        })
+        self.requirements
+            .iter()
+            .all(|requirement| match requirement {
+                Requirement::Equals(key, value) => labels.get(key) == Some(value),
+                Requirement::NotEquals(key, value) => labels.get(key) != Some(value),
+                Requirement::In(key, values) => labels.get(key).is_some_and(|v| values.contains(v)),
+                Requirement::NotIn(key, values) => {
+                    !labels.get(key).is_some_and(|v| values.contains(v))
+                }
+                Requirement::Exists(key) => labels.contains_key(key),
+                Requirement::NotExists(key) => !labels.contains_key(key),
+            })
     }
 }
 
@@ -103,10 +109,16 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         return Ok(Requirement::NotExists(label_key(key.trim())?));
     }
     if let Some((key, value)) = part.split_once("!=") {
-        return Ok(Requirement::NotEquals(label_key(key.trim())?, label_value(value.trim())?));
+        return Ok(Requirement::NotEquals(
+            label_key(key.trim())?,
+            label_value(value.trim())?,
+        ));
     }
     if let Some((key, value)) = part.split_once("==").or_else(|| part.split_once('=')) {
-        return Ok(Requirement::Equals(label_key(key.trim())?, label_value(value.trim())?));
+        return Ok(Requirement::Equals(
+            label_key(key.trim())?,
+            label_value(value.trim())?,
+        ));
     }
     let words: Vec<&str> = part.splitn(2, char::is_whitespace).collect();
     if let [key, rest] = words.as_slice() {
@@ -116,7 +128,9 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
         } else if let Some(list) = rest.strip_prefix("in") {
             (false, list)
         } else {
-            return Err(format!("`{part}`: expected `=`, `!=`, `in (...)` or `notin (...)` after `{key}`"));
+            return Err(format!(
+                "`{part}`: expected `=`, `!=`, `in (...)` or `notin (...)` after `{key}`"
+            ));
         };
         let list = list.trim();
         let inner = list
@@ -140,8 +154,15 @@ fn parse_requirement(part: &str) -> Result<Requirement, String> {
 fn label_key(key: &str) -> Result<String, String> {
     let name = match key.rsplit_once('/') {
         Some((prefix, name)) => {
-            if prefix.is_empty() || prefix.len() > 253 || !prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-') {
-                return Err(format!("`{key}`: the prefix before `/` must be a DNS subdomain"));
+            if prefix.is_empty()
+                || prefix.len() > 253
+                || !prefix
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+            {
+                return Err(format!(
+                    "`{key}`: the prefix before `/` must be a DNS subdomain"
+                ));
             }
             name
         }
@@ -160,7 +181,9 @@ fn label_value(value: &str) -> Result<String, String> {
     if value.is_empty() || value.contains("${") || is_label_name(value) {
         Ok(value.to_owned())
     } else {
-        Err(format!("`{value}` is not a label value (letters, digits, `-`, `_`, `.`; at most 63)"))
+        Err(format!(
+            "`{value}` is not a label value (letters, digits, `-`, `_`, `.`; at most 63)"
+        ))
     }
 }
 
@@ -179,23 +202,40 @@ mod tests {
     use super::*;
 
     fn labels(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
     }
 
     #[test]
     fn parses_and_matches_kubectl_selectors() {
-        let selector = Selector::parse("app=web, tier!=db,env in (a, b),!legacy,zone").expect("parses");
+        let selector =
+            Selector::parse("app=web, tier!=db,env in (a, b),!legacy,zone").expect("parses");
         assert_eq!(selector.requirements.len(), 5);
         assert!(selector.matches(&labels(&[("app", "web"), ("env", "a"), ("zone", "z")])));
         assert!(!selector.matches(&labels(&[("app", "web"), ("env", "c"), ("zone", "z")])));
-        assert!(!selector.matches(&labels(&[("app", "web"), ("env", "a"), ("zone", "z"), ("legacy", "")])));
+        assert!(!selector.matches(&labels(&[
+            ("app", "web"),
+            ("env", "a"),
+            ("zone", "z"),
+            ("legacy", "")
+        ])));
         let notin = Selector::parse("app.kubernetes.io/name notin (x)").expect("parses");
         assert!(notin.matches(&labels(&[])));
     }
 
     #[test]
     fn rejects_malformed_selectors() {
-        for bad in ["app=", "=web", "app=web,", "env in a,b", "env in (a", "app = we b", "-x=y"] {
+        for bad in [
+            "app=",
+            "=web",
+            "app=web,",
+            "env in a,b",
+            "env in (a",
+            "app = we b",
+            "-x=y",
+        ] {
             if bad == "app=" {
                 // An empty value is allowed: `app=` selects objects whose label is empty.
                 assert!(Selector::parse(bad).is_ok());

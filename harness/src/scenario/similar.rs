@@ -64,7 +64,10 @@ mod tests {
     fn suggests_near_misses_only() {
         assert_eq!(closest("replica", ["target", "replicas"]), Some("replicas"));
         assert_eq!(closest("scael", ["scale", "sql", "exec"]), Some("scale"));
-        assert_eq!(closest("STS-ORDR-1", ["STS-ORDER-1", "STS-ORDER-2"]), Some("STS-ORDER-1"));
+        assert_eq!(
+            closest("STS-ORDR-1", ["STS-ORDER-1", "STS-ORDER-2"]),
+            Some("STS-ORDER-1")
+        );
         assert_eq!(closest("zzzzzz", ["scale", "sql"]), None);
         assert_eq!(distance("abc", "acb"), 1);
     }

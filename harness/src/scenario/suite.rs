@@ -7,8 +7,8 @@ use crate::events::ScenarioId;
 use crate::scenario::catalogue::{CATALOGUE_PATH, Catalogue, CatalogueError};
 use crate::scenario::diagnostic::{Diagnostic, SourceFile, render_plain};
 use crate::scenario::discover::{DiscoverError, discover};
-use crate::scenario::load::load_source;
-use crate::scenario::model::Scenario;
+use crate::scenario::load::load_parts;
+use crate::scenario::model::{Scenario, Step};
 use crate::scenario::validate::Checker;
 use std::path::{Path, PathBuf};
 
@@ -113,7 +113,7 @@ pub fn check_file(checker: &Checker, on_disk: &Path, display: &Path) -> Checked 
 
 /// Loads and checks a scenario given as text.
 pub fn check_source(checker: &Checker, source: SourceFile) -> Checked {
-    match load_source(&source) {
+    match load_parts(&source) {
         Ok(scenario) => {
             let diagnostics = checker.check(&source, &scenario);
             Checked {
@@ -122,11 +122,22 @@ pub fn check_source(checker: &Checker, source: SourceFile) -> Checked {
                 diagnostics,
             }
         }
-        Err(diagnostics) => Checked {
-            scenario: None,
-            source,
-            diagnostics,
-        },
+        Err(broken) => {
+            let steps: Vec<(usize, &Step)> = broken.steps.iter().map(|(i, s)| (*i, s)).collect();
+            let mut diagnostics = broken.diagnostics.clone();
+            diagnostics.extend(checker.check_parts(
+                &source,
+                broken.covers.as_deref(),
+                &steps,
+                &broken.broken_steps,
+            ));
+            diagnostics.sort_by_key(|d| (d.path != source.path, d.line, d.column));
+            Checked {
+                scenario: None,
+                source,
+                diagnostics,
+            }
+        }
     }
 }
 

@@ -138,7 +138,12 @@ pub(crate) fn outline(source: &str) -> Result<Vec<Node>, SyntaxError> {
         let (event, span) = item.map_err(|error| {
             let marker = error.marker();
             SyntaxError {
-                pos: builder.pos(marker.index(), marker.line(), marker.col(), marker.byte_offset()),
+                pos: builder.pos(
+                    marker.index(),
+                    marker.line(),
+                    marker.col(),
+                    marker.byte_offset(),
+                ),
                 message: error.info(),
             }
         })?;

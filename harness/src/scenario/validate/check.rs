@@ -9,6 +9,7 @@ use crate::scenario::load::outline_root;
 use crate::scenario::model::{Scenario, Step};
 use crate::scenario::similar;
 use crate::scenario::yaml::{self, Node, PathPart, Point};
+use serde_saphyr::Spanned;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::ops::Range;
@@ -36,7 +37,10 @@ impl StepAt<'_> {
         let Some(body) = self.body else {
             return self.whole();
         };
-        let parts: Vec<PathPart> = path.iter().map(|p| PathPart::Key((*p).to_owned())).collect();
+        let parts: Vec<PathPart> = path
+            .iter()
+            .map(|p| PathPart::Key((*p).to_owned()))
+            .collect();
         body.walk(&parts, point).0.label_range(&self.file.text)
     }
 
@@ -80,11 +84,54 @@ impl Checker {
     /// included (see [`Checker::fixture_problems`]); the scenario gets one error per broken
     /// fixture it applies.
     pub fn check(&self, file: &SourceFile, scenario: &Scenario) -> Vec<Diagnostic> {
+        let steps: Vec<(usize, &Step)> = scenario
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (index, &step.value))
+            .collect();
+        self.check_parts(file, Some(&scenario.covers), &steps, &[])
+    }
+
+    /// Checks the parts of a scenario that parsed. `broken` holds the kind key of each step
+    /// that did not (if it had one): checks across steps that such a step could have changed
+    /// (objects it applies, variables it captures, marks it sets) are skipped rather than
+    /// guessed.
+    pub(crate) fn check_parts(
+        &self,
+        file: &SourceFile,
+        covers: Option<&[Spanned<String>]>,
+        steps: &[(usize, &Step)],
+        broken: &[Option<String>],
+    ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
         let root = outline_root(&file.text);
-        let steps_node = root.as_ref().and_then(|r| r.get("steps")).and_then(Node::as_seq);
+        let steps_node = root
+            .as_ref()
+            .and_then(|r| r.get("steps"))
+            .and_then(Node::as_seq);
+        // A step with a misspelt kind is taken to be the kind it is closest to.
+        let could_be = |kinds: &[&str]| {
+            broken.iter().any(|kind| {
+                let meant = kind.as_deref().and_then(|kind| {
+                    if Step::KIND_NAMES.contains(&kind) {
+                        Some(kind)
+                    } else {
+                        similar::closest(kind, Step::KIND_NAMES.iter().copied())
+                    }
+                });
+                meant.is_none_or(|meant| kinds.contains(&meant))
+            })
+        };
+        let gates = steps::Gates {
+            references: !could_be(&["apply"]),
+            variables: !could_be(&["capture", "exec"]),
+            marks: !could_be(&["mark"]),
+        };
 
-        self.check_covers(file, scenario, &mut out);
+        if let Some(covers) = covers {
+            self.check_covers(file, covers, &mut out);
+        }
 
         let at = |index: usize| {
             let item = steps_node.and_then(|items| items.get(index));
@@ -97,8 +144,8 @@ impl Checker {
 
         // Pass one: what the scenario creates, from every apply step.
         let mut created: Vec<Created> = Vec::new();
-        for (index, step) in scenario.steps.iter().enumerate() {
-            if let Step::Apply(apply) = &step.value {
+        for &(index, step) in steps {
+            if let Step::Apply(apply) = step {
                 let step_at = at(index);
                 if apply.files.is_empty() && apply.manifests.is_empty() {
                     out.push(
@@ -134,15 +181,20 @@ impl Checker {
         // Pass two: every step on its own and against what came before it.
         let objects = Objects::new(created);
         let mut flow = steps::Flow::default();
-        for (index, step) in scenario.steps.iter().enumerate() {
-            steps::check_step(&at(index), &step.value, &objects, &mut flow, &mut out);
+        for &(index, step) in steps {
+            steps::check_step(&at(index), step, &objects, &gates, &mut flow, &mut out);
         }
         out.sort_by_key(|d| (d.path != file.path, d.line, d.column));
         out
     }
 
-    fn check_covers(&self, file: &SourceFile, scenario: &Scenario, out: &mut Vec<Diagnostic>) {
-        if scenario.covers.is_empty() {
+    fn check_covers(
+        &self,
+        file: &SourceFile,
+        covers: &[Spanned<String>],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if covers.is_empty() {
             let span = outline_root(&file.text)
                 .and_then(|root| root.entry("covers").map(|(k, _)| k.label_range(&file.text)))
                 .unwrap_or(0..0);
@@ -154,7 +206,7 @@ impl Checker {
             );
         }
         let mut seen = BTreeMap::new();
-        for id in &scenario.covers {
+        for id in covers {
             let span = located(file, &id.referenced, &id.value);
             if !self.catalogue.contains(&id.value) {
                 out.push(
@@ -168,10 +220,14 @@ impl Checker {
             }
             if seen.insert(id.value.as_str(), ()).is_some() {
                 out.push(
-                    file.error("covers::duplicate", span, format!("`{}` is listed twice", id.value))
-                        .label("again")
-                        .help("remove the repeated id")
-                        .warning(),
+                    file.error(
+                        "covers::duplicate",
+                        span,
+                        format!("`{}` is listed twice", id.value),
+                    )
+                    .label("again")
+                    .help("remove the repeated id")
+                    .warning(),
                 );
             }
         }
@@ -209,17 +265,29 @@ impl Checker {
                     (
                         format!("fixture file `{name}` does not exist"),
                         similar::did_you_mean(name, names.iter().map(String::as_str))
-                            .unwrap_or_else(|| format!("fixture paths are relative to {}", self.root.join("fixtures").display())),
+                            .unwrap_or_else(|| format!("there is no fixtures/{name}; fixture paths are relative to fixtures/")),
                     )
                 } else {
-                    (format!("failed to read fixture file `{name}`: {error}"), "check the file's permissions".to_owned())
+                    (
+                        format!("failed to read fixture file `{name}`: {error}"),
+                        "check the file's permissions".to_owned(),
+                    )
                 };
-                out.push(file.error("fixture::missing", span, message).label("no such file").help(help));
+                out.push(
+                    file.error("fixture::missing", span, message)
+                        .label("no such file")
+                        .help(help),
+                );
                 return None;
             }
         };
-        let fixture = Rc::new(manifests::check_fixture(&SourceFile::new(fixture_display(name), text)));
-        self.fixtures.borrow_mut().insert(name.to_owned(), fixture.clone());
+        let fixture = Rc::new(manifests::check_fixture(&SourceFile::new(
+            fixture_display(name),
+            text,
+        )));
+        self.fixtures
+            .borrow_mut()
+            .insert(name.to_owned(), fixture.clone());
         Some(self.report_broken(file, name, span, fixture, out))
     }
 
@@ -237,10 +305,16 @@ impl Checker {
                 file.error(
                     "fixture::invalid",
                     span,
-                    format!("fixture `{name}` has {errors} problem{}", if errors == 1 { "" } else { "s" }),
+                    format!(
+                        "fixture `{name}` has {errors} problem{}",
+                        if errors == 1 { "" } else { "s" }
+                    ),
                 )
                 .label("broken manifest file")
-                .help(format!("see the diagnostics for {}", fixture_display(name).display())),
+                .help(format!(
+                    "see the diagnostics for {}",
+                    fixture_display(name).display()
+                )),
             );
         }
         fixture
@@ -255,7 +329,9 @@ impl Checker {
         let mut names = Vec::new();
         let mut pending = vec![base.clone()];
         while let Some(dir) = pending.pop() {
-            let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.is_dir() {
@@ -280,7 +356,11 @@ pub(crate) fn location_byte(file: &SourceFile, location: &serde_saphyr::Location
     if location.line() == 0 {
         return 0;
     }
-    yaml::byte_offset(&file.text, location.line() as usize, location.column() as usize)
+    yaml::byte_offset(
+        &file.text,
+        location.line() as usize,
+        location.column() as usize,
+    )
 }
 
 /// The span of a located scalar, as long as its text (or its quoted form) appears there.
@@ -294,7 +374,9 @@ pub(crate) fn located(
     let len = if rest.starts_with(text) {
         text.len()
     } else {
-        rest.find(['\n', ',', ']', '}']).unwrap_or(rest.len()).min(rest.trim_end().len())
+        rest.find(['\n', ',', ']', '}'])
+            .unwrap_or(rest.len())
+            .min(rest.trim_end().len())
     };
     start..start + len
 }

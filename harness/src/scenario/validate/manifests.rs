@@ -62,7 +62,9 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
         let text = positioned(&file.text, document);
         match serde_saphyr::from_str_with_options::<Value>(&text, yaml::options()) {
             Ok(value) => {
-                if let Some(created) = check_manifest(file, Some(document), &value, 0, &mut fixture.problems) {
+                if let Some(created) =
+                    check_manifest(file, Some(document), &value, 0, &mut fixture.problems)
+                {
                     fixture.objects.push(created);
                 }
             }
@@ -82,7 +84,10 @@ fn positioned(source: &str, node: &Node) -> String {
     let end = node.end.byte.clamp(start, source.len());
     let mut text = String::with_capacity(node.start.line + node.start.column + end - start);
     text.extend(std::iter::repeat_n('\n', node.start.line.saturating_sub(1)));
-    text.extend(std::iter::repeat_n(' ', node.start.column.saturating_sub(1)));
+    text.extend(std::iter::repeat_n(
+        ' ',
+        node.start.column.saturating_sub(1),
+    ));
     text.push_str(&source[start..end]);
     text
 }
@@ -108,16 +113,24 @@ pub(crate) fn check_manifest(
 
     let Value::Object(map) = value else {
         out.push(
-            file.error("manifest::shape", at(&[], Point::Value), "a manifest must be a mapping")
-                .label("not an object")
-                .help("write a Kubernetes object: apiVersion, kind, metadata, spec"),
+            file.error(
+                "manifest::shape",
+                at(&[], Point::Value),
+                "a manifest must be a mapping",
+            )
+            .label("not an object")
+            .help("write a Kubernetes object: apiVersion, kind, metadata, spec"),
         );
         return None;
     };
     let api_version = map.get("apiVersion").and_then(Value::as_str);
     let kind = map.get("kind").and_then(Value::as_str);
     let (Some(api_version), Some(kind)) = (api_version, kind) else {
-        let missing = if api_version.is_none() { "apiVersion" } else { "kind" };
+        let missing = if api_version.is_none() {
+            "apiVersion"
+        } else {
+            "kind"
+        };
         out.push(
             file.error("manifest::shape", at(&[], Point::Value), format!("the manifest has no `{missing}`"))
                 .label(format!("`{missing}` missing"))
@@ -131,9 +144,13 @@ pub(crate) fn check_manifest(
             "petset checks built-in kinds only (Pod, Service, StatefulSet, Deployment, PersistentVolumeClaim, ...)".to_owned()
         });
         out.push(
-            file.error("manifest::kind", at(&[key("kind")], Point::Value), format!("unknown kind `{kind}`"))
-                .label("not a kind petset knows")
-                .help(help),
+            file.error(
+                "manifest::kind",
+                at(&[key("kind")], Point::Value),
+                format!("unknown kind `{kind}`"),
+            )
+            .label("not a kind petset knows")
+            .help(help),
         );
         return None;
     };
@@ -142,7 +159,10 @@ pub(crate) fn check_manifest(
             file.error(
                 "manifest::kind",
                 at(&[key("apiVersion")], Point::Value),
-                format!("{kind} is served as `{}`, not `{api_version}`", known.api_version),
+                format!(
+                    "{kind} is served as `{}`, not `{api_version}`",
+                    known.api_version
+                ),
             )
             .label("wrong apiVersion")
             .help(format!("write `apiVersion: {}`", known.api_version)),
@@ -150,20 +170,24 @@ pub(crate) fn check_manifest(
     }
 
     let metadata = map.get("metadata");
-    let name = metadata
-        .and_then(|m| m.get("name"))
-        .and_then(Value::as_str);
+    let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str);
     let generate_name = metadata
         .and_then(|m| m.get("generateName"))
         .and_then(Value::as_str);
     if name.is_none() && generate_name.is_none() {
         out.push(
-            file.error("manifest::shape", at(&[key("metadata")], Point::Key), format!("the {kind} has no `metadata.name`"))
-                .label("name missing")
-                .help("give it `metadata: {name: ...}`; steps refer to objects by name"),
+            file.error(
+                "manifest::shape",
+                at(&[key("metadata")], Point::Key),
+                format!("the {kind} has no `metadata.name`"),
+            )
+            .label("name missing")
+            .help("give it `metadata: {name: ...}`; steps refer to objects by name"),
         );
     }
-    if let Some(namespace) = metadata.and_then(|m| m.get("namespace")).and_then(Value::as_str)
+    if let Some(namespace) = metadata
+        .and_then(|m| m.get("namespace"))
+        .and_then(Value::as_str)
         && !namespace.contains("${namespace}")
     {
         out.push(
@@ -205,10 +229,20 @@ pub(crate) fn check_manifest(
         );
     }
     if let Some((path, message)) = &findings.invalid {
-        out.push(invalid(file, &at(&path.0, Point::Value), kind, path, message));
+        out.push(invalid(
+            file,
+            &at(&path.0, Point::Value),
+            kind,
+            path,
+            message,
+        ));
     }
 
-    Some(summarise(kind, name.or(generate_name).unwrap_or_default(), map))
+    Some(summarise(
+        kind,
+        name.or(generate_name).unwrap_or_default(),
+        map,
+    ))
 }
 
 fn invalid(
@@ -323,11 +357,9 @@ mod tests {
         .expect("parses");
         let mut out = Vec::new();
         assert!(check_manifest(&SourceFile::new("x", ""), None, &value, 0, &mut out).is_some());
-        let pod: Value = serde_saphyr::from_str_with_options(
-            "mode: 0755\nplain: 755\n",
-            yaml::options(),
-        )
-        .expect("parses");
+        let pod: Value =
+            serde_saphyr::from_str_with_options("mode: 0755\nplain: 755\n", yaml::options())
+                .expect("parses");
         assert_eq!(pod["mode"], 493);
         assert_eq!(pod["plain"], 755);
     }

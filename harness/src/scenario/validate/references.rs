@@ -214,7 +214,9 @@ mod tests {
         let objects = Objects::new(vec![sts()]);
         let ok = |text: &str| {
             let (kind, name) = text.split_once('/').expect("kind/name");
-            objects.check(&Target::object(kind.parse().expect("kind"), name)).is_ok()
+            objects
+                .check(&Target::object(kind.parse().expect("kind"), name))
+                .is_ok()
         };
         assert!(ok("sts/web"));
         assert!(ok("pod/web-2"));
@@ -226,8 +228,7 @@ mod tests {
         assert!(!ok("pvc/data-web-0"));
         let error = objects
             .check(&Target::object(Kind::StatefulSet, "webb"))
-            .err()
-            .expect("unknown");
+            .expect_err("unknown");
         assert_eq!(error.help, "did you mean `statefulset/web`?");
     }
 

@@ -13,6 +13,14 @@ use std::collections::BTreeSet;
 /// Variables every step may use.
 pub(crate) const BUILTIN_VARIABLES: &[&str] = &["namespace", "pod"];
 
+/// Which checks across steps can be trusted (all of them, unless some steps did not parse).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Gates {
+    pub references: bool,
+    pub variables: bool,
+    pub marks: bool,
+}
+
 /// What earlier steps defined: captured variables and timeline marks.
 #[derive(Debug, Default)]
 pub(crate) struct Flow {
@@ -24,13 +32,16 @@ pub(crate) fn check_step(
     at: &StepAt<'_>,
     step: &Step,
     objects: &Objects,
+    gates: &Gates,
     flow: &mut Flow,
     out: &mut Vec<Diagnostic>,
 ) {
     let mut report = Report { at, out };
-    check_variables(&mut report, flow);
+    if gates.variables {
+        check_variables(&mut report, flow);
+    }
     for (target, path) in targets(step) {
-        check_target(&mut report, objects, target, &path);
+        check_target(&mut report, objects, gates, target, &path);
     }
     match step {
         Step::Apply(_) | Step::Delete(_) => {}
@@ -46,7 +57,11 @@ pub(crate) fn check_step(
                 );
             }
             if scale.replicas < 0 {
-                report.error(&["replicas"], "replicas cannot be negative", "use 0 or more");
+                report.error(
+                    &["replicas"],
+                    "replicas cannot be negative",
+                    "use 0 or more",
+                );
             }
         }
         Step::Patch(patch) => {
@@ -83,14 +98,22 @@ pub(crate) fn check_step(
                 );
             }
             if rollout.to_revision.is_some_and(|revision| revision < 1) {
-                report.error(&["toRevision"], "revisions start at 1", "omit `toRevision` to go back one revision");
+                report.error(
+                    &["toRevision"],
+                    "revisions start at 1",
+                    "omit `toRevision` to go back one revision",
+                );
             }
             single(&mut report, &rollout.undo, "undo", "rollout");
         }
         Step::Wait(wait) => check_wait(&mut report, wait),
         Step::Exec(exec) => {
             if exec.command.is_empty() {
-                report.error(&["command"], "the command is empty", "write e.g. `command: [cat, /data/log]`");
+                report.error(
+                    &["command"],
+                    "the command is empty",
+                    "write e.g. `command: [cat, /data/log]`",
+                );
             }
             pods_only(&mut report, &exec.target, "target", "exec");
             if exec.capture_stdout.is_some() && !exec.target.is_single() {
@@ -105,7 +128,7 @@ pub(crate) fn check_step(
         Step::Dns(dns) => check_dns(&mut report, dns),
         Step::Http(http) => pods_only(&mut report, &http.target, "target", "http"),
         Step::Assert(assert) => check_assert(&mut report, assert),
-        Step::Timeline(timeline) => check_timeline(&mut report, timeline, objects, flow),
+        Step::Timeline(timeline) => check_timeline(&mut report, timeline, objects, gates, flow),
         Step::Capture(capture) => {
             single(&mut report, &capture.target, "target", "capture");
             if !is_field_path(&capture.field) {
@@ -115,7 +138,9 @@ pub(crate) fn check_step(
                     "write a dotted path such as `spec.volumeName` or `status.containerStatuses[0].restartCount`",
                 );
             }
-            if !is_variable_name(&capture.name) || BUILTIN_VARIABLES.contains(&capture.name.as_str()) {
+            if !is_variable_name(&capture.name)
+                || BUILTIN_VARIABLES.contains(&capture.name.as_str())
+            {
                 report.error(
                     &["as"],
                     format!("`{}` cannot be a variable name", capture.name),
@@ -241,7 +266,13 @@ fn targets(step: &Step) -> Vec<(&Target, Vec<&'static str>)> {
     found
 }
 
-fn check_target(report: &mut Report<'_, '_>, objects: &Objects, target: &Target, path: &[&str]) {
+fn check_target(
+    report: &mut Report<'_, '_>,
+    objects: &Objects,
+    gates: &Gates,
+    target: &Target,
+    path: &[&str],
+) {
     if let Some(selector) = &target.selector
         && let Err(error) = Selector::parse(selector)
     {
@@ -254,6 +285,9 @@ fn check_target(report: &mut Report<'_, '_>, objects: &Objects, target: &Target,
                 .label("invalid selector")
                 .help("write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`"),
         );
+        return;
+    }
+    if !gates.references {
         return;
     }
     if let Err(unknown) = objects.check(target) {
@@ -389,7 +423,11 @@ fn check_dns(report: &mut Report<'_, '_>, dns: &DnsStep) {
     if target.kind != want {
         report.error(
             &["expect", field],
-            format!("`{field}` takes {}, not a {}", want.plural(), target.kind.name()),
+            format!(
+                "`{field}` takes {}, not a {}",
+                want.plural(),
+                target.kind.name()
+            ),
             format!("write `{field}: {want}/<name>` or a {want} selector"),
         );
     }
@@ -405,7 +443,8 @@ fn check_dns(report: &mut Report<'_, '_>, dns: &DnsStep) {
 
 fn check_assert(report: &mut Report<'_, '_>, assert: &AssertStep) {
     let has_items = !assert.items.is_empty();
-    let checks = assert.matches.is_some() || assert.count.is_some() || assert.each.is_some() || has_items;
+    let checks =
+        assert.matches.is_some() || assert.count.is_some() || assert.each.is_some() || has_items;
     if !assert.absent && !checks {
         report.whole(
             "this `assert` checks nothing",
@@ -438,12 +477,18 @@ fn check_timeline(
     report: &mut Report<'_, '_>,
     timeline: &TimelineStep,
     objects: &Objects,
+    gates: &Gates,
     flow: &Flow,
 ) {
     if timeline.expect.is_empty() {
-        report.error(&["expect"], "the timeline expects nothing", "list at least one expectation, e.g. `- createdInOrder: [web-0, web-1]`");
+        report.error(
+            &["expect"],
+            "the timeline expects nothing",
+            "list at least one expectation, e.g. `- createdInOrder: [web-0, web-1]`",
+        );
     }
     if let Some(since) = &timeline.since
+        && gates.marks
         && !flow.marks.contains(since)
     {
         report.error(
@@ -453,7 +498,7 @@ fn check_timeline(
                 .unwrap_or_else(|| format!("add `- mark: {since}` before the steps to look at")),
         );
     }
-    for expectation in &timeline.expect {
+    for expectation in timeline.expect.iter().filter(|_| gates.references) {
         let names = match expectation {
             TimelineExpect::CreatedInOrder(names)
             | TimelineExpect::DeletedInOrder(names)
@@ -540,9 +585,9 @@ fn is_field_path(path: &str) -> bool {
         && path.split('.').all(|segment| {
             let name = segment.split('[').next().unwrap_or_default();
             let indexes_ok = segment.split('[').skip(1).all(|index| {
-                index
-                    .strip_suffix(']')
-                    .is_some_and(|digits| !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit()))
+                index.strip_suffix(']').is_some_and(|digits| {
+                    !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
+                })
             });
             !name.is_empty() && !name.contains([' ', ']', '{', '}']) && indexes_ok
         })

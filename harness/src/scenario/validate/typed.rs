@@ -350,7 +350,11 @@ mod tests {
             }
         });
         let findings = check::<StatefulSet>(&manifest);
-        let paths: Vec<String> = findings.unknown.iter().map(|u| u.path.to_string()).collect();
+        let paths: Vec<String> = findings
+            .unknown
+            .iter()
+            .map(|u| u.path.to_string())
+            .collect();
         assert_eq!(
             paths,
             [

@@ -1,0 +1,145 @@
+//! `petset lint [PATHS]`: checks scenario files before anything touches a cluster.
+//!
+//! Prints every diagnostic (file:line:column, the snippet, a hint) and exits non-zero when any
+//! file has an error. Paths may be files or folders; the default is `scenarios/`.
+
+use crate::scenario::diagnostic::{Diagnostic, render_fancy, render_plain};
+use crate::scenario::discover::{find_repo_root, is_scenario_file};
+use crate::scenario::suite::{check_file, load_catalogue};
+use crate::scenario::validate::Checker;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Scenario files or folders to check (default: `scenarios/`).
+    pub paths: Vec<PathBuf>,
+    /// The repository root holding `scenarios/` and `fixtures/` (default: found from the paths).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Output style: `fancy` (colour, for terminals), `plain` (no colour), `short` (one line each).
+    #[arg(long, value_name = "STYLE", default_value = "auto")]
+    pub format: String,
+}
+
+/// Runs `petset lint`.
+pub fn run(args: Args) -> ExitCode {
+    match lint(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn lint(args: &Args) -> Result<bool, String> {
+    let cwd = std::env::current_dir()
+        .map_err(|e| format!("failed to read the current directory: {e}"))?;
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("scenarios")]
+    } else {
+        args.paths.clone()
+    };
+    let root = match &args.root {
+        Some(root) => root.clone(),
+        None => {
+            let start = cwd.join(&paths[0]);
+            find_repo_root(&start)
+                .or_else(|| find_repo_root(&cwd))
+                .unwrap_or_else(|| cwd.clone())
+        }
+    };
+    let catalogue = load_catalogue(&root).map_err(|e| e.to_string())?;
+    let checker = Checker::new(&root, catalogue);
+
+    let mut files = Vec::new();
+    for path in &paths {
+        collect(path, &mut files)?;
+    }
+    files.sort();
+    files.dedup();
+
+    let style = match args.format.as_str() {
+        "auto" if std::io::stdout().is_terminal() => "fancy",
+        "auto" => "plain",
+        other => other,
+    };
+    let mut all: Vec<Diagnostic> = Vec::new();
+    for file in &files {
+        let display = file.strip_prefix(&cwd).unwrap_or(file);
+        let checked = check_file(&checker, file, display);
+        all.extend(checked.diagnostics);
+    }
+    for (path, diagnostics) in checker.fixture_problems() {
+        let shown = root.join(&path);
+        let shown = shown.strip_prefix(&cwd).unwrap_or(&shown).to_path_buf();
+        all.extend(diagnostics.into_iter().map(|mut d| {
+            d.path = shown.clone();
+            d
+        }));
+    }
+    print(style, &all)?;
+    let errors = all.iter().filter(|d| d.is_error()).count();
+    let warnings = all.len() - errors;
+    eprintln!(
+        "checked {} scenario file{}: {errors} error{}, {warnings} warning{}",
+        files.len(),
+        plural(files.len()),
+        plural(errors),
+        plural(warnings)
+    );
+    Ok(errors == 0)
+}
+
+fn print(style: &str, diagnostics: &[Diagnostic]) -> Result<(), String> {
+    match style {
+        "fancy" => print!("{}", render_fancy(diagnostics)),
+        "plain" => print!("{}", render_plain(diagnostics)),
+        "short" => {
+            for diagnostic in diagnostics {
+                println!("{}", diagnostic.one_line());
+            }
+        }
+        other => {
+            return Err(format!(
+                "unknown format `{other}` (use auto, fancy, plain or short)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 { "" } else { "s" }
+}
+
+/// The scenario files at `path`: the file itself, or every YAML file under a folder.
+fn collect(path: &Path, files: &mut Vec<PathBuf>) -> Result<(), String> {
+    let absolute = std::path::absolute(path)
+        .map_err(|e| format!("failed to resolve {}: {e}", path.display()))?;
+    if absolute.is_file() {
+        files.push(absolute);
+        return Ok(());
+    }
+    if !absolute.is_dir() {
+        return Err(format!("{} does not exist", path.display()));
+    }
+    let mut pending = vec![absolute];
+    while let Some(dir) = pending.pop() {
+        let entries = std::fs::read_dir(&dir)
+            .map_err(|e| format!("failed to list {}: {e}", dir.display()))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| format!("failed to list {}: {e}", dir.display()))?;
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if is_scenario_file(&path) {
+                files.push(path);
+            }
+        }
+    }
+    Ok(())
+}
