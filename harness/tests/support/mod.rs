@@ -1,3 +1,4 @@
 //! Test support shared by the harness's integration tests.
 
+pub mod manifests;
 pub mod mariadb;
