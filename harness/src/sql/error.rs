@@ -121,6 +121,16 @@ pub enum SqlError {
         #[source]
         source: super::secret::SecretError,
     },
+    /// The local end of the port-forward could not be opened.
+    #[error(
+        "failed to open a local listener for the port-forward to {target} in sql step `{step}`"
+    )]
+    Listener {
+        step: String,
+        target: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// The step asks for something that cannot be done.
     #[error("failed to run sql step `{step}`: {reason}")]
     Invalid { step: String, reason: String },

@@ -23,6 +23,7 @@ mod error;
 mod exec;
 mod rows;
 mod secret;
+mod step;
 
 pub use compare::{RowCheck, RowsMatch, compare};
 pub use driver::{Endpoint, run_on_endpoint};
@@ -34,3 +35,4 @@ pub use exec::{
 };
 pub use rows::{Cell, Row, Rows, format_row, format_rows, parse_batch_output, row};
 pub use secret::{Credentials, Password, REDACTED, SecretError, password_from_secret, redact};
+pub use step::{DEFAULT_FIGURE, build_plan, execute_sql_step, run_sql_step, step_label};

@@ -21,6 +21,7 @@ pub async fn run_step(step: &Step, ctx: &mut StepContext) -> StepResult {
         Step::Cordon(step) => super::cordon::cordon(step, ctx).await,
         Step::Uncordon(step) => super::cordon::uncordon(step, ctx).await,
         Step::Drain(step) => super::drain::run(step, ctx).await,
+        Step::Sql(sql) => crate::sql::run_sql_step(sql, ctx).await,
         other => Err(Failure {
             message: format!(
                 "step kind `{}` is not supported by this build",

@@ -122,9 +122,10 @@ pub struct SqlStep {
     #[serde(default = "mysql_port")]
     pub port: u16,
     pub user: String,
-    /// Inline password; prefer `passwordFrom`. Never printed.
+    /// Inline password; prefer `passwordFrom`. A redacting type, so that printing or
+    /// serializing the step never shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<String>,
+    pub password: Option<crate::sql::Password>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_from: Option<SecretKeyRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
