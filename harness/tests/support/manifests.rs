@@ -100,11 +100,18 @@ pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Every document of every fixture file.
+/// Folders under `fixtures/` that hold no Kubernetes objects: `clusters/` has the kind and k3d
+/// cluster definitions.
+pub const NOT_MANIFESTS: &[&str] = &["clusters/"];
+
+/// Every document of every fixture file that holds Kubernetes objects.
 pub fn load_fixtures() -> Result<Vec<Manifest>, String> {
     let dir = fixtures_dir();
     let mut out = Vec::new();
-    for file in yaml_files(&dir) {
+    let files = yaml_files(&dir)
+        .into_iter()
+        .filter(|f| !NOT_MANIFESTS.iter().any(|skip| f.starts_with(skip)));
+    for file in files {
         let text = fs::read_to_string(dir.join(&file)).map_err(|e| format!("{file}: {e}"))?;
         let docs = parse_documents(&text).map_err(|e| format!("{file}: {e}"))?;
         out.extend(docs.into_iter().enumerate().map(|(index, value)| Manifest {
