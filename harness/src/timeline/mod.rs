@@ -1,5 +1,6 @@
 //! The timeline: everything that happened in a scenario's namespace, in order, with timestamps.
 
+pub mod assertions;
 mod entry;
 mod fields;
 mod recorder;
