@@ -157,6 +157,8 @@ fn test_case(record: &RunRecord, scenario: &ScenarioRecord) -> TestCase {
 }
 
 /// Earlier failed attempts, as `flakyFailure` (the scenario then passed) or `rerunFailure`.
+/// They carry no `time`: the Jenkins schema does not allow one there, and the testcase's time
+/// is the final attempt's.
 fn reruns(scenario: &ScenarioRecord) -> Vec<TestRerun> {
     let count = scenario.attempts.len();
     scenario
@@ -176,7 +178,6 @@ fn reruns(scenario: &ScenarioRecord) -> Vec<TestRerun> {
                     attempt.attempt,
                     attempt.headline(failure)
                 ))
-                .set_time(finished.elapsed)
                 .set_description(attempt.failure_body(failure));
             let output = attempt.output();
             if !output.is_empty() {

@@ -40,9 +40,10 @@ impl EventSink for TerminalReporter {
 }
 
 impl TerminalReporter {
-    /// A reporter printing to standard output.
+    /// A reporter printing to standard output (through `print!`, so a test harness that
+    /// captures output captures it).
     pub fn stdout(verbose: bool) -> Self {
-        Self::to(verbose, Box::new(std::io::stdout()))
+        Self::to(verbose, Box::new(PrintStdout))
     }
 
     pub fn to(verbose: bool, out: Box<dyn WriteDebug>) -> Self {
@@ -153,6 +154,21 @@ impl TerminalReporter {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         summary(&record)
+    }
+}
+
+/// Standard output through `print!`.
+#[derive(Debug)]
+struct PrintStdout;
+
+impl Write for PrintStdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        print!("{}", String::from_utf8_lossy(buf));
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stdout().flush()
     }
 }
 

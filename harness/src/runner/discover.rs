@@ -1,67 +1,65 @@
-//! Finding the scenario files under `scenarios/<area>/<name>.yaml` and reading each one.
+//! The suite as the runner sees it, from the scenario loader: every scenario file becomes one
+//! trial, and every file with errors (a broken scenario, a stray file, a broken fixture) a
+//! failing one, so nothing broken is silently left out of a run.
 
-use std::path::Path;
 use std::sync::Arc;
 
-use super::suite::{Content, SuiteEntry, scenario_id};
-use crate::scenario::model::Scenario;
+use super::suite::{Content, SuiteEntry};
+use crate::events::ScenarioId;
+use crate::report::Behaviour;
+use crate::scenario::{load_suite, render_plain};
 
-/// Every scenario file under `root/scenarios`, in a stable order (area, then name). A folder
-/// that cannot be read is reported as an invalid entry rather than silently skipped.
-pub fn discover(root: &Path) -> Vec<SuiteEntry> {
-    let scenarios = root.join("scenarios");
-    let mut files = Vec::new();
-    let mut problems = Vec::new();
-    match std::fs::read_dir(&scenarios) {
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
-        Err(err) => problems.push((scenarios.clone(), err.to_string())),
-        Ok(areas) => {
-            for area in areas.flatten() {
-                let path = area.path();
-                if !path.is_dir() {
-                    continue;
-                }
-                match std::fs::read_dir(&path) {
-                    Err(err) => problems.push((path.clone(), err.to_string())),
-                    Ok(entries) => files.extend(entries.flatten().map(|e| e.path()).filter(|p| {
-                        matches!(p.extension().and_then(|e| e.to_str()), Some("yaml" | "yml"))
-                    })),
-                }
-            }
-        }
-    }
-    files.sort();
-    let mut suite: Vec<SuiteEntry> = files
-        .iter()
-        .filter_map(|path| {
-            let id = scenario_id(path)?;
-            let file = path.strip_prefix(root).unwrap_or(path).to_path_buf();
-            let content = match std::fs::read_to_string(path) {
-                Err(err) => Content::Invalid {
-                    diagnostics: format!("{}: failed to read the file: {err}", file.display()),
+/// The trials and the catalogue of the repository at `root`.
+pub fn load(root: &std::path::Path) -> (Vec<SuiteEntry>, Vec<Behaviour>) {
+    let suite = match load_suite(root) {
+        Ok(suite) => suite,
+        Err(err) => {
+            // Without a catalogue or a readable scenarios folder nothing can be judged; one
+            // failing trial says why.
+            let entry = SuiteEntry {
+                id: ScenarioId {
+                    area: "suite".to_string(),
+                    name: "load".to_string(),
                 },
-                Ok(text) => match serde_saphyr::from_str::<Scenario>(&text) {
-                    Ok(scenario) => Content::Valid(Arc::new(scenario)),
-                    Err(err) => Content::Invalid {
-                        diagnostics: format!("{}: {err}", file.display()),
-                    },
+                file: root.join("scenarios"),
+                content: Content::Invalid {
+                    diagnostics: crate::report::error_chain(&err),
                 },
             };
-            Some(SuiteEntry { id, file, content })
+            return (vec![entry], Vec::new());
+        }
+    };
+    let catalogue = suite
+        .catalogue
+        .behaviours()
+        .map(|b| Behaviour {
+            id: b.id.clone(),
+            title: b.summary.clone(),
         })
         .collect();
-    for (path, err) in problems {
-        let id = scenario_id(&path.join("unreadable.yaml")).unwrap_or(crate::events::ScenarioId {
-            area: "scenarios".to_string(),
-            name: "unreadable".to_string(),
+    let mut entries: Vec<SuiteEntry> = suite
+        .scenarios
+        .into_iter()
+        .map(|loaded| SuiteEntry {
+            id: loaded.id,
+            file: loaded.path,
+            content: Content::Valid(Arc::new(loaded.scenario)),
+        })
+        .collect();
+    for problem in suite.problems {
+        let id = problem.id.unwrap_or_else(|| ScenarioId {
+            // Not a scenario (a stray file, a broken fixture): named by its path.
+            area: "lint".to_string(),
+            name: problem.path.display().to_string(),
         });
-        suite.push(SuiteEntry {
+        entries.push(SuiteEntry {
             id,
-            file: path.strip_prefix(root).unwrap_or(&path).to_path_buf(),
+            file: problem.path,
             content: Content::Invalid {
-                diagnostics: format!("failed to read the folder {}: {err}", path.display()),
+                diagnostics: render_plain(&problem.diagnostics),
             },
         });
     }
-    suite
+    entries.sort_by(|a, b| a.id.cmp(&b.id));
+    (entries, catalogue)
 }

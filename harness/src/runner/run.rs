@@ -131,7 +131,7 @@ pub fn run_with(
         Availability::Failed { message } => {
             reporters
                 .terminal
-                .print(&format!("petset: no cluster for this run: {message}"));
+                .print(&format!("petset: cluster scenarios cannot run: {message}"));
             (Backend::Failed(message), None, None)
         }
     };
@@ -161,7 +161,8 @@ pub fn run_with(
 
     drop(context);
     if let Some(teardown) = teardown {
-        match handle.block_on(tokio::time::timeout(Duration::from_secs(300), teardown())) {
+        let bounded = async { tokio::time::timeout(Duration::from_secs(300), teardown()).await };
+        match handle.block_on(bounded) {
             Ok(Ok(done)) if !done.is_empty() => reporters.terminal.print(&done),
             Ok(Ok(_)) => {}
             Ok(Err(err)) => eprintln!("petset: failed to tear down the cluster: {err}"),

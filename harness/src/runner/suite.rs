@@ -1,7 +1,7 @@
 //! The scenarios a run is made of: one entry per file under `scenarios/<area>/<name>.yaml`,
 //! valid or not (an invalid file is a failing trial, never a missing one).
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use crate::events::ScenarioId;
@@ -39,14 +39,4 @@ impl SuiteEntry {
             Content::Invalid { .. } => Vec::new(),
         }
     }
-}
-
-/// The id of the scenario at `path` (`.../scenarios/<area>/<name>.yaml`), if it is one.
-pub fn scenario_id(path: &Path) -> Option<ScenarioId> {
-    let name = path.file_stem()?.to_str()?;
-    let area = path.parent()?.file_name()?.to_str()?;
-    Some(ScenarioId {
-        area: area.to_string(),
-        name: name.to_string(),
-    })
 }
