@@ -84,7 +84,7 @@ async fn runner_stops_a_program_at_its_deadline_and_keeps_what_it_printed() {
     assert_eq!(output.stderr, "warming\n");
     assert!(
         err.to_string()
-            .contains("`slow --flag` did not finish within 0s"),
+            .contains("`slow --flag` did not finish within 0.5s"),
         "{err}"
     );
 }

@@ -31,9 +31,9 @@ pub(crate) async fn engine_version(
         }
         Err(RunError::TimedOut { deadline, output }) => (
             Err(format!(
-                "`{}` got no answer within {}s",
+                "`{}` got no answer within {}",
                 output.command,
-                deadline.as_secs()
+                super::runner::seconds(deadline)
             )),
             Some(*output),
         ),

@@ -198,14 +198,15 @@ impl Cluster {
 
     /// Deletes the cluster if petset created it and `PETSET_KEEP_CLUSTER` is not set; a cluster
     /// that was there before is never touched.
-    pub async fn teardown(self) -> Result<TeardownOutcome, ClusterError> {
+    pub async fn teardown(mut self) -> Result<TeardownOutcome, ClusterError> {
+        let owned = std::mem::replace(&mut self.owned, Owned::Nothing);
         if !self.created {
             return Ok(TeardownOutcome::NotOwned);
         }
         if self.keep {
             return Ok(TeardownOutcome::Kept);
         }
-        match self.owned {
+        match owned {
             Owned::Nothing => Ok(TeardownOutcome::NotOwned),
             Owned::Local {
                 tool,
@@ -221,6 +222,27 @@ impl Cluster {
                 container.remove().await?;
                 Ok(TeardownOutcome::Deleted)
             }
+        }
+    }
+}
+
+impl Drop for Cluster {
+    /// A kind/k3d cluster petset created but nobody tore down (a panic, an early return) would
+    /// outlive the run unnoticed; say so, with the command that deletes it. (A k3s container
+    /// is removed by testcontainers itself.)
+    fn drop(&mut self) {
+        if let Owned::Local { tool, name, .. } = &self.owned
+            && self.created
+            && !self.keep
+        {
+            let delete = match tool {
+                super::local::Tool::Kind => format!("kind delete cluster --name {name}"),
+                super::local::Tool::K3d => format!("k3d cluster delete {name}"),
+            };
+            eprintln!(
+                "warning: {} created by petset was not torn down; delete it with `{delete}`",
+                self.provider
+            );
         }
     }
 }

@@ -63,8 +63,8 @@ pub(crate) async fn start(
         .await
         .map_err(|_| ClusterError::K3s {
             step: format!(
-                "start {image} within {}s",
-                settings.create_deadline.as_secs()
+                "start {image} within {}",
+                super::runner::seconds(settings.create_deadline)
             ),
             source: "deadline passed".into(),
         })?
@@ -75,7 +75,7 @@ pub(crate) async fn start(
         .await
         .map_err(|_| ClusterError::K3s {
             step: "read its kubeconfig".into(),
-            source: format!("no answer within {}s", quick.as_secs()).into(),
+            source: format!("no answer within {}", super::runner::seconds(quick)).into(),
         })??;
     // k3s reports ready before its API server answers every request; allow the quick deadline.
     let (client, version) =

@@ -142,8 +142,8 @@ pub(crate) async fn connect(
     match tokio::time::timeout(deadline, attempt).await {
         Ok(result) => result,
         Err(_) => Err(unreachable(format!(
-            "no answer within {:.1}s",
-            deadline.as_secs_f64()
+            "no answer within {}",
+            super::runner::seconds(deadline)
         ))),
     }
 }

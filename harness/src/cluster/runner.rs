@@ -54,7 +54,7 @@ pub enum RunError {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` did not finish within {}s and was stopped{}", .output.command, .deadline.as_secs(), .output.transcript())]
+    #[error("`{}` did not finish within {} and was stopped{}", .output.command, seconds(*.deadline), .output.transcript())]
     TimedOut {
         deadline: Duration,
         output: Box<CommandOutput>,
@@ -278,6 +278,15 @@ async fn pump(pipe: Option<impl AsyncRead + Unpin>, into: Captured) {
     }
 }
 
+/// "3s" for whole seconds, "0.5s" otherwise: deadlines read as they were set.
+pub(crate) fn seconds(duration: Duration) -> String {
+    if duration.subsec_millis() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(path)
@@ -340,5 +349,16 @@ mod tests {
         );
         assert!(!output.success());
         assert!(output.into_result().is_err());
+    }
+}
+#[cfg(test)]
+mod seconds_tests {
+    #[test]
+    fn seconds_read_as_set() {
+        assert_eq!(
+            super::seconds(std::time::Duration::from_millis(500)),
+            "0.5s"
+        );
+        assert_eq!(super::seconds(std::time::Duration::from_secs(3)), "3s");
     }
 }
