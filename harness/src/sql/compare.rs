@@ -39,7 +39,11 @@ impl RowCheck {
     pub fn describe(&self) -> String {
         let mut parts = Vec::new();
         if let Some(rows) = &self.rows {
-            parts.push(format!("rows ({:?}):\n{}", self.mode, format_rows(rows)));
+            parts.push(format!(
+                "rows ({}):\n{}",
+                mode_name(self.mode),
+                format_rows(rows)
+            ));
         }
         if let Some(minimum) = self.distinct_at_least {
             parts.push(format!("at least {minimum} distinct rows"));

@@ -96,7 +96,8 @@ pub enum SqlError {
     /// `eventually` ran out before the rows matched.
     #[error(
         "failed to see matching rows of `{query}` in sql step `{step}` on {target} within \
-         {waited:?} ({attempts} attempts); {last}"
+         {} ms ({attempts} attempts); {last}",
+        waited.as_millis()
     )]
     NeverMatched {
         step: String,
