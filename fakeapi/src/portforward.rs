@@ -14,6 +14,9 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::mpsc;
 
+/// How long to wait for the client's half of the close handshake.
+const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 use crate::exec::{PROTOCOLS, upgrade};
 use crate::handle::{Handle, lock};
 use crate::path::{Params, Target};
@@ -117,31 +120,34 @@ async fn relay(socket: WebSocket, targets: Vec<(u16, Option<SocketAddr>)>, pod: 
     }
     drop(out_tx);
 
+    // Read until the stream ends (not just until a Close frame) so the close handshake completes.
     let from_client = async {
         while let Some(Ok(msg)) = stream.next().await {
-            match msg {
-                Message::Binary(b) if b.len() > 1 && b[0] % 2 == 0 => {
-                    let idx = usize::from(b[0] / 2);
-                    if let Some(Some(w)) = writers.get_mut(idx)
-                        && w.write_all(&b[1..]).await.is_err()
-                    {
-                        writers[idx] = None;
-                    }
+            if let Message::Binary(b) = msg
+                && b.len() > 1
+                && b[0] % 2 == 0
+            {
+                let idx = usize::from(b[0] / 2);
+                if let Some(Some(w)) = writers.get_mut(idx)
+                    && w.write_all(&b[1..]).await.is_err()
+                {
+                    writers[idx] = None;
                 }
-                Message::Close(_) => break,
-                _ => {}
             }
         }
         for w in writers.iter_mut().flatten() {
             let _ = w.shutdown().await;
         }
     };
+    tokio::pin!(from_client);
     let aborts: Vec<_> = readers.iter().map(|r| r.abort_handle()).collect();
     let all_read = futures::future::join_all(readers);
-    // The session ends when the client leaves or every target connection has closed.
     tokio::select! {
-        _ = from_client => {}
-        _ = all_read => {}
+        _ = &mut from_client => {}
+        _ = all_read => {
+            // Every target closed: the writer now sends Close; give the client time to answer.
+            let _ = tokio::time::timeout(CLOSE_WAIT, &mut from_client).await;
+        }
     }
     for a in aborts {
         a.abort();

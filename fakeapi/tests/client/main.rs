@@ -4,6 +4,11 @@
 #![allow(clippy::unwrap_used)]
 
 mod crud;
+mod exec;
+mod faults;
+mod patching;
+mod startup;
+mod subresources;
 mod watching;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};
@@ -12,12 +17,19 @@ use petset_fakeapi::FakeApiServer;
 /// A fake with a kube client configured from the fake's own kubeconfig.
 pub async fn start() -> (FakeApiServer, kube::Client) {
     let server = FakeApiServer::start().await.expect("start fake");
-    let kubeconfig = Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("parse kubeconfig");
-    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-        .await
-        .expect("config from kubeconfig");
-    let client = kube::Client::try_from(config).expect("client");
+    let client = client_for(&server, true).await;
     (server, client)
+}
+
+/// A kube client for `server`; `retry` keeps kube's default retries of 429/503/504.
+pub async fn client_for(server: &FakeApiServer, retry: bool) -> kube::Client {
+    let kubeconfig = Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("parse kubeconfig");
+    let mut config =
+        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+            .await
+            .expect("config from kubeconfig");
+    config.default_retry = retry;
+    kube::Client::try_from(config).expect("client")
 }
 
 /// Bounds every wait in these tests.
