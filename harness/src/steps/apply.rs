@@ -21,6 +21,11 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
                 path.display()
             ))
         })?;
+        // Substituted as text before parsing, as envsubst would, so `replicas: ${n}` is a number.
+        let text = ctx
+            .vars
+            .substitute(&text)
+            .map_err(|error| Failure::new(format!("failed to apply {}: {error}", file.value)))?;
         let parsed = parse_documents(&text).map_err(|error| {
             Failure::new(format!(
                 "failed to parse fixture {}: {error}",
@@ -30,7 +35,13 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
         documents.extend(parsed.into_iter().map(|doc| (file.value.clone(), doc)));
     }
     for manifest in &step.manifests {
-        documents.push(("inline manifest".to_owned(), manifest.value.clone()));
+        let manifest = ctx
+            .vars
+            .substitute_value(&manifest.value)
+            .map_err(|error| {
+                Failure::new(format!("failed to apply an inline manifest: {error}"))
+            })?;
+        documents.push(("inline manifest".to_owned(), manifest));
     }
     if documents.is_empty() {
         return Err(Failure::new("apply: no files or manifests to apply"));
@@ -38,10 +49,6 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
 
     let mut prepared = Vec::with_capacity(documents.len());
     for (origin, document) in documents {
-        let document = ctx
-            .vars
-            .substitute_value(&document)
-            .map_err(|error| Failure::new(format!("failed to apply {origin}: {error}")))?;
         let manifest = prepare(document, &ctx.namespace, &ctx.labels)
             .map_err(|error| Failure::new(format!("failed to apply {origin}: {error}")))?;
         prepared.push(manifest);

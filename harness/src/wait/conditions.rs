@@ -67,11 +67,10 @@ pub fn evaluate(until: &WaitFor, kind: Kind, single: bool, objects: &[Value]) ->
                 ))
             }
         }
-        WaitFor::Matches(_) => Verdict::Impossible(
-            "`for: matches` is not supported by this build yet (it needs the partial-object \
-             matcher)"
-                .to_owned(),
-        ),
+        WaitFor::Matches(partial) => every(kind, single, objects, |o| {
+            crate::expect::contains(o, partial)
+                .map_err(|mismatch| mismatch.to_string().replace('\n', "; "))
+        }),
     }
 }
 

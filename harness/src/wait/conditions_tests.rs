@@ -208,12 +208,16 @@ fn bound_phase_condition_count_exists_deleted() {
 }
 
 #[test]
-fn matches_is_never_a_silent_pass() {
-    let verdict = evaluate(
-        &WaitFor::Matches(json!({})),
-        Kind::Pod,
-        true,
-        &[pod("a", "Running", "True")],
-    );
-    assert!(matches!(verdict, Verdict::Impossible(_)));
+fn matches_checks_every_object_against_the_partial_object() {
+    let pods = [
+        pod("web-0", "Running", "True"),
+        pod("web-1", "Pending", "False"),
+    ];
+    let running = WaitFor::Matches(json!({"status": {"phase": "Running"}}));
+    assert!(evaluate(&running, Kind::Pod, false, &pods[..1]).is_met());
+    assert!(matches!(
+        evaluate(&running, Kind::Pod, false, &pods),
+        Verdict::NotYet(r) if r.contains("web-1") && r.contains("Pending")
+    ));
+    assert!(!evaluate(&running, Kind::Pod, true, &[]).is_met());
 }
