@@ -134,10 +134,6 @@ fn collect_images(value: &Value, into: &mut Vec<String>) {
 }
 
 fn collect_yaml_files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<(), ImagesError> {
-    let read_dir = |path: &Path| ImagesError::ReadDir {
-        path: path.to_path_buf(),
-        source: std::io::Error::other("unreadable entry"),
-    };
     let entries = std::fs::read_dir(dir).map_err(|source| ImagesError::ReadDir {
         path: dir.to_path_buf(),
         source,
@@ -159,7 +155,10 @@ fn collect_yaml_files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<(), ImagesE
         if name.starts_with('.') {
             continue;
         }
-        let meta = std::fs::metadata(&path).map_err(|_| read_dir(&path))?;
+        let meta = std::fs::metadata(&path).map_err(|source| ImagesError::ReadDir {
+            path: path.clone(),
+            source,
+        })?;
         if meta.is_dir() {
             collect_yaml_files(&path, into)?;
         } else if name.ends_with(".yaml") || name.ends_with(".yml") {

@@ -120,9 +120,8 @@ async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, Cluster
     }
     let (engine, output) = super::docker::engine_version(runner, settings.connect_deadline).await;
     match engine {
-        Ok(version) if cfg!(feature = "k3s") => {
+        Ok(_) if cfg!(feature = "k3s") => {
             let commands = output.into_iter().collect();
-            let _ = version;
             return k3s(settings, commands).await.map(Selection::Connected);
         }
         Ok(version) => tried.push(format!(
