@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::extract::Request;
-use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
 use axum::response::Response;
 use serde_json::{Value, json};
 
@@ -140,7 +140,7 @@ async fn run(
             "message": format!("no exec handler is registered for pod {}/{}{container}", request.namespace, request.pod),
         });
         let _ = send(&mut socket, STATUS, status.to_string().as_bytes()).await;
-        let _ = socket.send(Message::Close(None)).await;
+        let _ = socket.send(normal_close()).await;
         return;
     };
     let command = request.command.clone();
@@ -158,7 +158,7 @@ async fn run(
         exit_status(&command, out.exit_code).to_string().as_bytes(),
     )
     .await;
-    let _ = socket.send(Message::Close(None)).await;
+    let _ = socket.send(normal_close()).await;
 }
 
 /// Collects stdin until the client closes it (v5 close frame) or the socket (v4).
@@ -195,4 +195,12 @@ async fn send(socket: &mut WebSocket, channel: u8, data: &[u8]) -> bool {
     frame.push(channel);
     frame.extend_from_slice(data);
     socket.send(Message::Binary(frame.into())).await.is_ok()
+}
+
+/// A Close frame with status 1000, which Go clients read as a clean end of stream.
+pub(crate) fn normal_close() -> Message {
+    Message::Close(Some(CloseFrame {
+        code: close_code::NORMAL,
+        reason: "".into(),
+    }))
 }

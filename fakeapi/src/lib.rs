@@ -25,6 +25,7 @@ mod exec;
 mod faults;
 mod handle;
 mod meta;
+mod openapi;
 mod patch;
 mod path;
 mod portforward;

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 /// How long to wait for the client's half of the close handshake.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-use crate::exec::{PROTOCOLS, upgrade};
+use crate::exec::{PROTOCOLS, normal_close, upgrade};
 use crate::handle::{Handle, lock};
 use crate::path::{Params, Target};
 use crate::status::ApiError;
@@ -72,7 +72,7 @@ async fn relay(socket: WebSocket, targets: Vec<(u16, Option<SocketAddr>)>, pod: 
                 return;
             }
         }
-        let _ = sink.send(Message::Close(None)).await;
+        let _ = sink.send(normal_close()).await;
     });
 
     let mut writers: Vec<Option<OwnedWriteHalf>> = Vec::new();

@@ -10,7 +10,7 @@ use axum::routing::get;
 use tokio::sync::oneshot;
 
 use crate::handle::Handle;
-use crate::{discovery, rest};
+use crate::{discovery, openapi, rest};
 
 /// Errors starting the fake or writing its kubeconfig.
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +58,8 @@ impl FakeApiServer {
             .route("/apis", get(discovery::groups))
             .route("/apis/{group}", get(discovery::group))
             .route("/apis/{group}/{version}", get(discovery::group_resources))
+            .route("/openapi/v3", get(openapi::root))
+            .route("/openapi/v3/{*path}", get(openapi::group_version))
             .fallback(rest::dispatch)
             .with_state(handle.clone());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,251 @@
+//! The fake checked with `kubectl`, an independent client: get, get -o yaml, apply
+//! --server-side, scale, delete and get -w.
+
+// Test setup and assertions may panic freely.
+#![allow(clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::Output;
+use std::time::Duration;
+
+use petset_fakeapi::FakeApiServer;
+use serde_json::json;
+
+/// A fake plus a kubeconfig file for it, removed on drop.
+struct Env {
+    server: FakeApiServer,
+    dir: PathBuf,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// kubectl from PATH; its absence fails the test, since CI must run these checks.
+fn kubectl_path() -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path)
+        .map(|d| d.join("kubectl"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "kubectl is not on PATH: install kubectl (the CI image has it) to run these checks"
+            )
+        })
+}
+
+async fn env() -> Env {
+    let server = FakeApiServer::start().await.unwrap();
+    let dir = std::env::temp_dir().join(format!(
+        "petset-fakeapi-kubectl-{}-{}",
+        std::process::id(),
+        server.addr().port()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    server.write_kubeconfig(dir.join("kubeconfig")).unwrap();
+    Env { server, dir }
+}
+
+impl Env {
+    fn command(&self, args: &[&str]) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new(kubectl_path());
+        cmd.args(args)
+            .env("KUBECONFIG", self.dir.join("kubeconfig"))
+            .env("HOME", &self.dir)
+            .env("KUBECACHEDIR", self.dir.join("cache"))
+            .kill_on_drop(true);
+        cmd
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        tokio::time::timeout(Duration::from_secs(30), self.command(args).output())
+            .await
+            .unwrap_or_else(|_| panic!("kubectl {args:?} timed out"))
+            .unwrap()
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert!(
+            out.status.success(),
+            "kubectl {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        let p = self.dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p.to_string_lossy().into_owned()
+    }
+}
+
+const STS: &str = "apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: web
+  labels: {app: web}
+spec:
+  replicas: 1
+  serviceName: web
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: nginx
+        image: nginx:1.27
+        ports:
+        - containerPort: 80
+          name: web
+";
+
+#[tokio::test]
+async fn get_lists_and_prints_yaml() {
+    let e = env().await;
+    e.server
+        .create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": "default", "labels": {"app": "web"}}, "data": {"mode": "fast"}}))
+        .unwrap();
+    let table = e.ok(&["get", "configmaps"]).await;
+    assert!(table.lines().next().unwrap().starts_with("NAME"), "{table}");
+    assert!(table.lines().any(|l| l.starts_with("settings ")), "{table}");
+    let ns = e.ok(&["get", "ns", "-o", "name"]).await;
+    assert!(ns.lines().any(|l| l == "namespace/default"), "{ns}");
+    let selected = e.ok(&["get", "cm", "-l", "app=web", "-o", "name"]).await;
+    assert_eq!(selected.trim(), "configmap/settings");
+    let none = e.ok(&["get", "cm", "-l", "app=db", "-o", "name"]).await;
+    assert_eq!(none.trim(), "");
+
+    let yaml = e.ok(&["get", "cm", "settings", "-o", "yaml"]).await;
+    assert!(
+        yaml.contains("kind: ConfigMap") && yaml.contains("mode: fast") && yaml.contains("uid: "),
+        "{yaml}"
+    );
+    let out = e.run(&["get", "cm", "missing"]).await;
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("NotFound"),
+        "{out:?}"
+    );
+}
+
+#[tokio::test]
+async fn apply_server_side_scale_and_delete() {
+    let e = env().await;
+    let file = e.write("sts.yaml", STS);
+    let out = e.ok(&["apply", "--server-side", "-f", &file]).await;
+    assert!(
+        out.contains("statefulset.apps/web serverside-applied"),
+        "{out}"
+    );
+    let sts = e
+        .server
+        .get("apps/v1", "sts", Some("default"), "web")
+        .unwrap();
+    assert_eq!(sts["metadata"]["managedFields"][0]["manager"], "kubectl");
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+
+    // Re-applying a changed manifest updates the object in place.
+    e.write("sts.yaml", &STS.replace("nginx:1.27", "nginx:1.28"));
+    e.ok(&["apply", "--server-side", "-f", &file]).await;
+    let sts = e
+        .server
+        .get("apps/v1", "sts", Some("default"), "web")
+        .unwrap();
+    assert_eq!(
+        sts["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.28"
+    );
+    assert_eq!(sts["metadata"]["generation"], 2);
+
+    let out = e.ok(&["scale", "statefulset", "web", "--replicas=3"]).await;
+    assert!(out.contains("scaled"), "{out}");
+    let replicas = e
+        .ok(&["get", "sts", "web", "-o", "jsonpath={.spec.replicas}"])
+        .await;
+    assert_eq!(replicas, "3");
+
+    let out = e.ok(&["delete", "sts", "web"]).await;
+    assert!(out.contains("deleted"), "{out}");
+    assert!(
+        e.server
+            .get("apps/v1", "sts", Some("default"), "web")
+            .is_none()
+    );
+    assert_eq!(e.ok(&["get", "sts", "-o", "name"]).await.trim(), "");
+}
+
+#[tokio::test]
+async fn get_watch_prints_changes_as_they_happen() {
+    use tokio::io::{AsyncBufReadExt, BufReader};
+
+    let e = env().await;
+    e.server.create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-0", "namespace": "default"}})).unwrap();
+    let mut child = e
+        .command(&[
+            "get",
+            "pods",
+            "-w",
+            "-o",
+            "custom-columns=NAME:.metadata.name,PHASE:.status.phase",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut next_line = async || {
+        tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("kubectl get -w printed nothing in time")
+            .unwrap()
+            .expect("kubectl get -w ended")
+    };
+    assert_eq!(
+        next_line().await.split_whitespace().collect::<Vec<_>>(),
+        ["NAME", "PHASE"]
+    );
+    assert_eq!(
+        next_line().await.split_whitespace().collect::<Vec<_>>(),
+        ["web-0", "Pending"]
+    );
+    e.server
+        .set_pod_ready("default", "web-0", true, Some("10.0.0.1"))
+        .unwrap();
+    assert_eq!(
+        next_line().await.split_whitespace().collect::<Vec<_>>(),
+        ["web-0", "Running"]
+    );
+    e.server.create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web-1", "namespace": "default"}})).unwrap();
+    assert_eq!(
+        next_line().await.split_whitespace().collect::<Vec<_>>(),
+        ["web-1", "Pending"]
+    );
+    child.kill().await.unwrap();
+}
+
+#[tokio::test]
+async fn exec_runs_the_registered_handler() {
+    let e = env().await;
+    e.server
+        .create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "default"},
+            "spec": {"containers": [{"name": "mysql", "image": "mysql:8.4"}]}}))
+        .unwrap();
+    e.server.on_exec("default", "db-0", None, |req| async move {
+        petset_fakeapi::ExecOutput::stdout(format!("ran {}\n", req.command.join(" ")))
+            .with_exit_code(if req.command[0] == "false" { 1 } else { 0 })
+    });
+    let out = e.ok(&["exec", "db-0", "--", "hostname", "-f"]).await;
+    assert_eq!(out, "ran hostname -f\n");
+    let out = e.run(&["exec", "db-0", "--", "false"]).await;
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+}
