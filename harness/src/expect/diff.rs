@@ -68,34 +68,61 @@ pub fn project(actual: &Value, expected: &Value) -> Value {
     }
 }
 
+/// Several objects cut to the fields any of the `expected` partial objects names, each keeping
+/// its `metadata.name` so the reader can tell them apart.
+pub fn project_all(objects: &[Value], expected: &[&Value]) -> Value {
+    let mut shapes: Vec<Value> = vec![serde_json::json!({"metadata": {"name": null}})];
+    shapes.extend(
+        expected
+            .iter()
+            .filter(|value| value.is_object())
+            .map(|value| (*value).clone()),
+    );
+    let shape = merged_shape(&shapes).unwrap_or(Value::Null);
+    Value::Array(
+        objects
+            .iter()
+            .map(|object| project(object, &shape))
+            .collect(),
+    )
+}
+
 /// One plain map naming every key the expected list elements name, if they are all plain maps.
 fn merged_shape(wanted: &[Value]) -> Option<Value> {
-    let mut merged = Map::new();
+    let mut merged = Value::Object(Map::new());
     for item in wanted {
-        let Value::Object(map) = item else {
-            return None;
-        };
-        if operators::parse(map).is_some() {
-            return None;
-        }
-        for (key, value) in map {
-            let combined = match (merged.remove(key), value) {
-                (Some(Value::Object(mut old)), Value::Object(new))
-                    if operators::parse(new).is_none() =>
-                {
-                    for (inner_key, inner) in new {
-                        old.entry(inner_key.clone())
-                            .or_insert_with(|| inner.clone());
-                    }
-                    Value::Object(old)
-                }
-                (Some(old), _) => old,
-                (None, value) => value.clone(),
-            };
-            merged.insert(key.clone(), combined);
+        match item {
+            Value::Object(map) if operators::parse(map).is_none() => merge_into(&mut merged, item),
+            _ => return None,
         }
     }
-    Some(Value::Object(merged))
+    Some(merged)
+}
+
+/// Adds the keys of `new` to `shape`, recursing where both name a plain map.
+fn merge_into(shape: &mut Value, new: &Value) {
+    let (Value::Object(old), Value::Object(added)) = (shape, new) else {
+        return;
+    };
+    for (key, value) in added {
+        match old.get_mut(key) {
+            Some(existing @ Value::Object(_)) => match value {
+                Value::Object(inner) if operators::parse(inner).is_none() => {
+                    merge_into(existing, value);
+                }
+                _ => {}
+            },
+            Some(existing) => {
+                // A scalar or operator placeholder gives way to a map, which names more fields.
+                if matches!(value, Value::Object(inner) if operators::parse(inner).is_none()) {
+                    *existing = value.clone();
+                }
+            }
+            None => {
+                old.insert(key.clone(), value.clone());
+            }
+        }
+    }
 }
 
 /// A value as YAML-like text (block style, two-space indent), for people, not parsers.
@@ -267,6 +294,23 @@ status:
         assert_eq!(
             report.actual,
             "status:\n  readyReplicas: 1\ndifferences:\n  - status.readyReplicas: expected 3, got 1\n"
+        );
+    }
+
+    #[test]
+    fn project_all_keeps_names_and_every_named_field() {
+        let pods = vec![
+            json!({"metadata": {"name": "web-0", "uid": "1"}, "status": {"phase": "Running", "podIP": "10.0.0.1"}}),
+            json!({"metadata": {"name": "web-1", "uid": "2"}, "status": {"phase": "Pending"}, "spec": {"nodeName": "n1"}}),
+        ];
+        let each = json!({"status": {"phase": "Running"}});
+        let item = json!({"spec": {"nodeName": {"$exists": true}}});
+        assert_eq!(
+            project_all(&pods, &[&each, &item]),
+            json!([
+                {"metadata": {"name": "web-0"}, "status": {"phase": "Running"}},
+                {"metadata": {"name": "web-1"}, "status": {"phase": "Pending"}, "spec": {"nodeName": "n1"}},
+            ])
         );
     }
 }

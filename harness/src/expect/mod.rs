@@ -11,7 +11,7 @@ mod scalar;
 mod selector;
 mod text;
 
-pub use diff::{Report, append_differences, project, report, yamlish};
+pub use diff::{Report, append_differences, project, project_all, report, yamlish};
 pub use items::{count, each, match_items, natural_cmp, object_name, sort_by_name};
 pub use mismatch::{Difference, Mismatch};
 pub use operators::{OPERATORS, validate};

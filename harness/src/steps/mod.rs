@@ -1,16 +1,28 @@
 //! Step kinds carried out against a cluster: one file per kind, sharing a [`StepContext`].
 
 mod apply;
+mod assert;
 mod capture;
 mod context;
 mod cordon;
 mod delete;
 mod dispatch;
+mod dns;
+mod dns_answer;
+pub mod dns_probe;
 mod drain;
+mod eventually;
+mod exec;
+mod http;
+mod http_wire;
 pub mod manifest;
+mod observe;
 mod patch;
+mod pod_exec;
+mod pods;
 mod rollout;
 mod scale;
+mod timeline;
 mod wait;
 
 pub use apply::FIELD_MANAGER;

@@ -1,0 +1,111 @@
+//! `eventually`: repeat a check until it holds or its time is up.
+//!
+//! Used by the checks that have nothing to watch (a command's output, a DNS answer, an HTTP
+//! response): each attempt runs to completion under the deadline, then the next one starts after
+//! a short, growing pause. Checks on API objects wait on watches instead (see `assert`).
+
+use crate::api::Backoff;
+use std::future::Future;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// How a repeated check ended: its last result, and how many attempts and how long it took.
+#[derive(Debug)]
+pub(crate) struct Attempts<T, E> {
+    pub last: Result<T, E>,
+    pub attempts: u32,
+    pub elapsed: Duration,
+}
+
+/// Runs `attempt` once, or (with `retrying`) until it returns `Ok` or `deadline` passes.
+/// Every attempt is itself cut off at the deadline; one cut off that way returns `timed_out()`.
+pub(crate) async fn until_ok<T, E, F, Fut>(
+    retrying: bool,
+    deadline: Instant,
+    timed_out: impl Fn() -> E,
+    mut attempt: F,
+) -> Attempts<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    let started = Instant::now();
+    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let last = match tokio::time::timeout_at(deadline, attempt()).await {
+            Ok(result) => result,
+            Err(_) => Err(timed_out()),
+        };
+        let done = last.is_ok() || !retrying || Instant::now() >= deadline;
+        if done || !backoff.pause(deadline).await {
+            return Attempts {
+                last,
+                attempts,
+                elapsed: started.elapsed(),
+            };
+        }
+    }
+}
+
+/// `after 3 attempts in 4.2s`, for failure messages of retried checks.
+pub(crate) fn tried<T, E>(attempts: &Attempts<T, E>) -> String {
+    if attempts.attempts == 1 {
+        String::new()
+    } else {
+        format!(
+            " (still failing after {} attempts in {:.1}s)",
+            attempts.attempts,
+            attempts.elapsed.as_secs_f64()
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    #[tokio::test]
+    async fn retries_until_the_check_holds() {
+        let calls = AtomicU32::new(0);
+        let outcome = until_ok(
+            true,
+            Instant::now() + Duration::from_secs(10),
+            || "timeout",
+            || async {
+                let n = calls.fetch_add(1, Ordering::SeqCst) + 1;
+                if n < 3 { Err("not yet") } else { Ok(n) }
+            },
+        )
+        .await;
+        assert_eq!(outcome.last, Ok(3));
+        assert_eq!(outcome.attempts, 3);
+    }
+
+    #[tokio::test]
+    async fn without_retrying_one_attempt_decides() {
+        let outcome: Attempts<(), &str> = until_ok(
+            false,
+            Instant::now() + Duration::from_secs(10),
+            || "timeout",
+            || async { Err("no") },
+        )
+        .await;
+        assert_eq!((outcome.last, outcome.attempts), (Err("no"), 1));
+    }
+
+    #[tokio::test]
+    async fn the_deadline_ends_a_hanging_attempt() {
+        let outcome: Attempts<(), &str> = until_ok(
+            true,
+            Instant::now() + Duration::from_millis(100),
+            || "timed out",
+            std::future::pending,
+        )
+        .await;
+        assert_eq!(outcome.last, Err("timed out"));
+        assert!(outcome.elapsed < Duration::from_secs(2));
+    }
+}
