@@ -99,7 +99,7 @@ struct Rule<T> {
 pub(crate) struct Faults {
     failures: Vec<Rule<u16>>,
     delays: Vec<Rule<Duration>>,
-    expire_watches: u32,
+    expire_watches: Option<Left>,
     counts: BTreeMap<(Verb, String), u64>,
 }
 
@@ -120,14 +120,14 @@ impl Faults {
         });
     }
 
-    pub(crate) fn expire_next_watches(&mut self, n: u32) {
-        self.expire_watches += n;
+    pub(crate) fn expire_watches(&mut self, lasting: Lasting) {
+        self.expire_watches = Some(Left::from(lasting));
     }
 
     pub(crate) fn clear(&mut self) {
         self.failures.clear();
         self.delays.clear();
-        self.expire_watches = 0;
+        self.expire_watches = None;
     }
 
     /// Counts a request and decides its fate: a delay to wait, then maybe an error to answer.
@@ -144,12 +144,7 @@ impl Faults {
 
     /// Whether this watch start must be answered with 410 Gone.
     pub(crate) fn take_watch_expiry(&mut self) -> bool {
-        if self.expire_watches > 0 {
-            self.expire_watches -= 1;
-            true
-        } else {
-            false
-        }
+        self.expire_watches.as_mut().is_some_and(Left::take)
     }
 
     pub(crate) fn count(&self, verb: Verb, resource: &str) -> u64 {
@@ -209,10 +204,13 @@ mod tests {
     }
 
     #[test]
-    fn watch_expiries_are_counted_down() {
+    fn watch_expiries_run_out() {
         let mut f = Faults::default();
-        f.expire_next_watches(1);
+        assert!(!f.take_watch_expiry());
+        f.expire_watches(Lasting::Requests(1));
         assert!(f.take_watch_expiry());
         assert!(!f.take_watch_expiry());
+        f.expire_watches(Lasting::Always);
+        assert!(f.take_watch_expiry() && f.take_watch_expiry());
     }
 }

@@ -42,11 +42,14 @@ pub(crate) struct Shared {
 /// (namespace, pod, container); `None` covers every container of the pod.
 type PodKey = (String, String, Option<String>);
 
-/// Reaction to a write, run by a task spawned with [`Handle::spawn_controller`].
+/// A stand-in for a cluster controller, run on its own task by [`Handle::spawn_controller`].
 ///
-/// A controller sees every committed write (from API clients and from the handle, including
-/// its own) in resourceVersion order, and acts through the handle it is given.
+/// It sees every committed write (from API clients and from the handle, its own included) in
+/// resourceVersion order, one at a time, and acts through the handle it is given. Awaiting in
+/// `on_event` (say, a simulated start-up delay) holds back the events after it; spawn a task
+/// for work that should overlap.
 pub trait Controller: Send + 'static {
+    /// Handles one write.
     fn on_event(&mut self, cluster: &Handle, event: WriteEvent) -> impl Future<Output = ()> + Send;
 }
 
@@ -343,9 +346,12 @@ impl Handle {
         self.shared.cut_watches.send_modify(|n| *n += 1);
     }
 
-    /// Answers the next `n` watch requests with a 410 Gone `ERROR` event.
-    pub fn expire_next_watches(&self, n: u32) {
-        self.faults().expire_next_watches(n);
+    /// Answers watch requests with a single 410 Gone `ERROR` event (what a too-old
+    /// resourceVersion gets), for the next `n` watches or for a period.
+    ///
+    /// `handle.expire_watches(Lasting::Requests(1)); handle.cut_watches();`
+    pub fn expire_watches(&self, lasting: Lasting) {
+        self.faults().expire_watches(lasting);
     }
 
     /// Fails matching requests with `code` (500, 503, 429, ...) as a `Status`.

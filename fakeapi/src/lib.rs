@@ -6,7 +6,22 @@
 //! `/status`, `/scale`, eviction, logs, and exec and port-forward over websockets.
 //!
 //! Tests drive it through [`Handle`] (via [`FakeApiServer`]'s `Deref`): read and write objects
-//! as a controller would, react to writes, and inject faults.
+//! as a controller would, react to writes ([`Handle::on_write`], [`Handle::subscribe`],
+//! [`Controller`]), register exec handlers and port-forward targets, and inject faults.
+//!
+//! What it approximates or leaves out, on purpose (it stays as small as the tests need):
+//! - No controllers run unless a test adds them: nothing creates a StatefulSet's pods or binds
+//!   claims by itself. Owner references are garbage-collected, and namespaces empty on delete.
+//! - No schema validation or admission; a few defaults are filled on create (Service cluster
+//!   IPs, `spec.replicas`, pod and claim phases), and status is dropped from API creates.
+//! - Server-side apply merges strategically and prunes fields its manager stopped applying,
+//!   but does not detect conflicts between managers.
+//! - Lists return every item in one page (`limit`/`continue` are ignored); a watch with a
+//!   selector does not turn "stopped matching" into DELETED.
+//! - No `Table` output: `kubectl get` prints NAME and AGE columns.
+//! - Exec collects stdin up to its end before running the handler (no interactive sessions).
+//! - kube's default client retries 429/503/504 (up to 15 times with growing delays), as it
+//!   would against a real server: inject 500 to see a failure, or 503 to see a retry.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {

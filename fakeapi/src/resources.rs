@@ -232,6 +232,11 @@ pub(crate) static GROUPS: &[(&str, &str)] = &[
 /// Index of a resource type, used as a compact key in the store.
 pub(crate) type ResourceId = usize;
 
+/// Types the server itself refers to (namespace lifecycle, eviction), by their fixed index.
+pub(crate) const NAMESPACES: ResourceId = 0;
+pub(crate) const PODS: ResourceId = 1;
+pub(crate) const PODDISRUPTIONBUDGETS: ResourceId = 15;
+
 pub(crate) fn get(id: ResourceId) -> &'static ResourceType {
     &RESOURCES[id]
 }
@@ -280,6 +285,13 @@ pub(crate) fn in_group_version<'a>(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fixed_indexes_point_at_their_types() {
+        assert_eq!(get(NAMESPACES).kind, "Namespace");
+        assert_eq!(get(PODS).kind, "Pod");
+        assert_eq!(get(PODDISRUPTIONBUDGETS).kind, "PodDisruptionBudget");
+    }
 
     #[test]
     fn lookup_accepts_kind_plural_and_short_names() {

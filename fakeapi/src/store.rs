@@ -134,7 +134,7 @@ impl Store {
             pending: Vec::new(),
             next_cluster_ip: 1,
         };
-        let ns = resources::lookup("v1", "namespaces").unwrap_or(0);
+        let ns = resources::NAMESPACES;
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
             // Bootstrapping cannot collide: the store is empty.
             let _ = store.create(
@@ -409,7 +409,7 @@ impl Store {
 
     /// Marks a namespace Terminating, deletes its contents, and removes it when nothing holds it.
     fn delete_namespace(&mut self, name: &str, ctx: WriteCtx) -> Value {
-        let res = resources::lookup("v1", "namespaces").unwrap_or(0);
+        let res = resources::NAMESPACES;
         let k = key(res, "", name);
         if let Some(old) = self.objects.get(&k).filter(|o| !meta::is_deleting(o)) {
             let mut marked = old.clone();
@@ -432,7 +432,7 @@ impl Store {
 
     /// Removes a Terminating namespace once it is empty and has no finalizers.
     fn reap_namespace(&mut self, name: &str, ctx: WriteCtx) {
-        let res = resources::lookup("v1", "namespaces").unwrap_or(0);
+        let res = resources::NAMESPACES;
         let k = key(res, "", name);
         let Some(ns) = self.objects.get(&k) else {
             return;
@@ -485,7 +485,7 @@ impl Store {
         if !rt.namespaced {
             return Ok(());
         }
-        let nsres = resources::lookup("v1", "namespaces").unwrap_or(0);
+        let nsres = resources::NAMESPACES;
         match self.objects.get(&key(nsres, "", ns)) {
             None => Err(ApiError::not_found(resources::get(nsres), ns)),
             Some(n) if meta::is_deleting(n) => Err(ApiError::new(

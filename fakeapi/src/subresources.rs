@@ -172,8 +172,8 @@ fn to_scale(obj: &Value) -> Value {
 
 /// Evicts a pod unless a PodDisruptionBudget covering it would be violated.
 fn evict(s: &mut Store, ns: &str, name: &str) -> Result<Value, ApiError> {
-    let pods = resources::lookup("v1", "pods").unwrap_or(0);
-    let pdbs = resources::lookup("policy/v1", "poddisruptionbudgets").unwrap_or(0);
+    let pods = resources::PODS;
+    let pdbs = resources::PODDISRUPTIONBUDGETS;
     let pod = s
         .get(pods, ns, name)
         .cloned()

@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, PostParams, WatchEvent, WatchParams};
 use kube::runtime::watcher;
-use petset_fakeapi::Verb;
+use petset_fakeapi::{Lasting, Verb};
 use serde_json::json;
 
 use crate::{start, within};
@@ -146,7 +146,7 @@ async fn watcher_relists_after_gone() {
     let lists_before = server.request_count(Verb::List, "configmaps");
 
     // The next watch start is told its resourceVersion is gone; cutting the stream forces one.
-    server.expire_next_watches(1);
+    server.expire_watches(Lasting::Requests(1));
     server.cut_watches();
     server.create(json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "b", "namespace": "default"}})).unwrap();
     let mut saw_gone = false;
