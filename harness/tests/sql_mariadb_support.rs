@@ -138,15 +138,33 @@ fn a_killed_test_process_leaves_nothing() -> TestResult {
     let (pid, dir) = held.split_once(' ').ok_or("malformed holder line")?;
     let dir = std::path::PathBuf::from(dir);
     assert!(dir.is_dir());
+    // Every directory the holder made (its server's and the shared template) is named so.
+    let ours = format!("petset-mdb-{}-", child.id());
+    let leftovers = || -> Vec<String> {
+        std::fs::read_dir(std::env::temp_dir())
+            .map(|entries| {
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter_map(|e| e.file_name().into_string().ok())
+                    .filter(|name| name.starts_with(&ours))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert!(
+        leftovers().len() >= 2,
+        "expected a server and a template directory"
+    );
     child.kill()?; // SIGKILL: no unwinding, no Drop
     child.wait()?;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while (dir.exists() || std::path::Path::new(&format!("/proc/{pid}")).exists())
+    while (!leftovers().is_empty() || std::path::Path::new(&format!("/proc/{pid}")).exists())
         && Instant::now() < deadline
     {
         std::thread::sleep(Duration::from_millis(20));
     }
     assert!(!dir.exists(), "{} left behind", dir.display());
+    assert_eq!(leftovers(), Vec::<String>::new(), "directories left behind");
     assert!(
         !std::path::Path::new(&format!("/proc/{pid}")).exists(),
         "mariadbd {pid} left running"

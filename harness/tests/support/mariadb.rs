@@ -22,8 +22,8 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The replication account every server created here knows.
@@ -97,7 +97,7 @@ impl MariaDb {
         let mut last_err = None;
         for _ in 0..BIND_ATTEMPTS {
             let dir = ServerDir::create()?;
-            install_db(&dir)?;
+            copy_dir(template()?, &dir.data())?;
             match launch(dir, config) {
                 Ok(server) => return Ok(server),
                 Err(LaunchError::PortTaken(e)) => last_err = Some(e),
@@ -404,10 +404,50 @@ fn run_tool(cmd: &mut Command, what: &str) -> io::Result<()> {
     }
 }
 
-fn install_db(dir: &ServerDir) -> io::Result<()> {
+/// A freshly initialised data directory, made once per test process and copied for each
+/// server: `mariadb-install-db` takes half a second on a quiet machine and several on a busy
+/// one, a copy a tenth of that.
+struct Template {
+    data: PathBuf,
+    /// Held open for the life of the process; when it closes, the keeper removes the template.
+    _keeper: Mutex<ChildStdin>,
+}
+
+static TEMPLATE: OnceLock<Result<Template, String>> = OnceLock::new();
+
+fn template() -> io::Result<&'static Path> {
+    match TEMPLATE.get_or_init(|| make_template().map_err(|e| e.to_string())) {
+        Ok(template) => Ok(&template.data),
+        Err(e) => Err(io::Error::other(format!(
+            "failed to prepare a data directory: {e}"
+        ))),
+    }
+}
+
+fn make_template() -> io::Result<Template> {
+    let dir = ServerDir::create()?;
+    // Statics are never dropped, so the directory's removal is left to a process that outlives
+    // us just long enough: it waits for our end of the pipe to close (at our exit).
+    let mut keeper = Command::new("sh")
+        .args([
+            "-c",
+            "cat >/dev/null; rm -rf \"$1\"",
+            "petset-mariadb-template",
+        ])
+        .arg(dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn()?;
+    let stdin = keeper
+        .stdin
+        .take()
+        .ok_or_else(|| io::Error::other("the template keeper has no stdin"))?;
+    let data = dir.data();
     let mut cmd = Command::new("mariadb-install-db");
     cmd.arg("--no-defaults")
-        .arg(format!("--datadir={}", dir.data().display()))
+        .arg(format!("--datadir={}", data.display()))
         // Parallel bootstraps sharing /tmp trip over each other's temporary tables.
         .arg(format!("--tmpdir={}", dir.path().display()))
         .args([
@@ -419,7 +459,26 @@ fn install_db(dir: &ServerDir) -> io::Result<()> {
     if running_as_root() {
         cmd.arg("--user=root");
     }
-    run_tool(&mut cmd, "mariadb-install-db")
+    run_tool(&mut cmd, "mariadb-install-db")?;
+    dir.disarm();
+    Ok(Template {
+        data,
+        _keeper: Mutex::new(stdin),
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) -> io::Result<()> {
+    fs::create_dir_all(to)?;
+    for entry in fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 fn running_as_root() -> bool {
