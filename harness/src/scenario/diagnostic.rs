@@ -68,7 +68,7 @@ impl SourceFile {
         Diagnostic {
             severity: Severity::Error,
             code,
-            message: message.into(),
+            message: one_line(message.into()),
             path: self.path.clone(),
             line,
             column,
@@ -77,6 +77,20 @@ impl SourceFile {
             span: start..end,
             source: NamedSource::new(self.path.display().to_string(), self.text.clone()),
         }
+    }
+}
+
+/// Messages are one line, so `path:line:col: message` stays greppable.
+fn one_line(message: String) -> String {
+    if message.contains('\n') {
+        message
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        message
     }
 }
 

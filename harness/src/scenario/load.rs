@@ -8,7 +8,7 @@
 //! parser and types the whole file uses, and its positions need no translation.
 
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::model::{Scenario, Step};
+use crate::scenario::model::{Kind, Scenario, Step};
 use crate::scenario::similar;
 use crate::scenario::yaml::{self, Node, Pos};
 use serde::de::DeserializeOwned;
@@ -34,6 +34,8 @@ pub(crate) struct Broken {
     pub steps: Vec<(usize, Step)>,
     /// The kind key of each step that did not parse (`None` when it is not a one-key map).
     pub broken_steps: Vec<Option<String>>,
+    /// The outline of the document, when its YAML is valid.
+    pub outline: Option<Node>,
 }
 
 /// Only the `covers` entry, for checking it alone.
@@ -158,6 +160,7 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
         found.insert(0, first);
     }
     found.sort_by_key(|diagnostic| (diagnostic.line, diagnostic.column));
+    broken.outline = documents.into_iter().next();
     broken
 }
 
@@ -291,14 +294,50 @@ pub(crate) fn shape_diagnostic(file: &SourceFile, error: &serde_saphyr::Error) -
                     "see `petset schema` or the README's authoring guide for what this field takes",
                 )
         }
-        E::Message { .. } => file
-            .error("shape::invalid-value", span, message)
-            .label("invalid value"),
+        E::Unexpected { expected, .. } => file
+            .error(
+                "shape::invalid-type",
+                span,
+                format!(
+                    "wrong type: expected a {} here",
+                    expected.replace("string scalar", "single value")
+                ),
+            )
+            .label("wrong type")
+            .help("see `petset schema` or the README's authoring guide for what this field takes"),
+        E::Message { .. } => {
+            let (message, hint) = split_hint(&message);
+            let kind_hint = message
+                .strip_prefix("unknown kind `")
+                .and_then(|rest| rest.split('`').next())
+                .and_then(|kind| similar::did_you_mean(kind, Kind::all_spellings()));
+            file.error("shape::invalid-value", span, message)
+                .label("invalid value")
+                .help(kind_hint.or(hint).unwrap_or_else(|| {
+                    "see `petset schema` or the README's authoring guide for what this field takes"
+                        .to_owned()
+                }))
+        }
         _ => file
             .error("syntax::yaml", span, message)
             .label("here")
             .help("fix the YAML here; nothing else in this part is checked until it parses"),
     }
+}
+
+/// Splits a model error into the statement and its advice: the last parenthesised part, or
+/// what follows a `; `.
+fn split_hint(message: &str) -> (String, Option<String>) {
+    if let Some(open) = message.rfind(" (")
+        && message.ends_with(')')
+    {
+        let hint = &message[open + 2..message.len() - 1];
+        return (message[..open].to_owned(), Some(hint.to_owned()));
+    }
+    if let Some((statement, hint)) = message.split_once("; ") {
+        return (statement.to_owned(), Some(hint.to_owned()));
+    }
+    (message.to_owned(), None)
 }
 
 /// The outline of a loaded scenario file, for meaning checks that point inside steps.

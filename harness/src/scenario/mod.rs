@@ -9,7 +9,6 @@ pub mod diagnostic;
 pub mod discover;
 pub mod load;
 pub mod model;
-pub mod selector;
 mod similar;
 pub mod suite;
 pub mod validate;

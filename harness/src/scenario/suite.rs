@@ -127,6 +127,7 @@ pub fn check_source(checker: &Checker, source: SourceFile) -> Checked {
             let mut diagnostics = broken.diagnostics.clone();
             diagnostics.extend(checker.check_parts(
                 &source,
+                broken.outline.as_ref(),
                 broken.covers.as_deref(),
                 &steps,
                 &broken.broken_steps,

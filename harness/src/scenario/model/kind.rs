@@ -218,12 +218,44 @@ impl JsonSchema for Kind {
     }
 
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        let names: Vec<&str> = Kind::all_spellings().collect();
+        let mut names: Vec<&str> = Kind::all_spellings().collect();
+        names.extend(KINDS.iter().map(|row| row.2));
+        // The enum gives editors completions; the pattern accepts every case, as the loader does.
         json_schema!({
             "type": "string",
-            "enum": names,
+            "anyOf": [
+                { "enum": names },
+                { "pattern": format!("^(?:{})$", Kind::schema_alternatives()) }
+            ],
             "description": "A Kubernetes kind, spelled as kubectl accepts it (pod, svc, pvc, sts, ...)."
         })
+    }
+}
+
+impl Kind {
+    /// Every accepted spelling as a case-insensitive regex alternation, for JSON Schema patterns
+    /// (which have no case-insensitive flag).
+    pub(crate) fn schema_alternatives() -> String {
+        let mut words: Vec<String> = Kind::all_spellings().map(str::to_owned).collect();
+        words.extend(KINDS.iter().map(|row| row.2.to_ascii_lowercase()));
+        words.sort();
+        words.dedup();
+        let any_case = |word: &str| -> String {
+            word.chars()
+                .map(|c| {
+                    if c.is_ascii_alphabetic() {
+                        format!("[{}{}]", c.to_ascii_lowercase(), c.to_ascii_uppercase())
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        };
+        words
+            .iter()
+            .map(|w| any_case(w))
+            .collect::<Vec<_>>()
+            .join("|")
     }
 }
 

@@ -114,10 +114,11 @@ impl JsonSchema for Target {
 
     fn json_schema(generator: &mut SchemaGenerator) -> Schema {
         let kind = generator.subschema_for::<Kind>();
+        let pattern = format!("^(?:{})/.+$", Kind::schema_alternatives());
         json_schema!({
             "description": "One object as kind/name (`pod/web-0`), or {kind, name} / {kind, selector}.",
             "oneOf": [
-                { "type": "string", "pattern": "^[A-Za-z]+/.+$" },
+                { "type": "string", "pattern": pattern },
                 {
                     "type": "object",
                     "additionalProperties": false,
@@ -126,7 +127,8 @@ impl JsonSchema for Target {
                         "kind": kind,
                         "name": { "type": "string" },
                         "selector": { "type": "string" }
-                    }
+                    },
+                    "not": { "required": ["name", "selector"] }
                 }
             ]
         })

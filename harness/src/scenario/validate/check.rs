@@ -90,7 +90,8 @@ impl Checker {
             .enumerate()
             .map(|(index, step)| (index, &step.value))
             .collect();
-        self.check_parts(file, Some(&scenario.covers), &steps, &[])
+        let root = outline_root(&file.text);
+        self.check_parts(file, root.as_ref(), Some(&scenario.covers), &steps, &[])
     }
 
     /// Checks the parts of a scenario that parsed. `broken` holds the kind key of each step
@@ -100,16 +101,13 @@ impl Checker {
     pub(crate) fn check_parts(
         &self,
         file: &SourceFile,
+        root: Option<&Node>,
         covers: Option<&[Spanned<String>]>,
         steps: &[(usize, &Step)],
         broken: &[Option<String>],
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
-        let root = outline_root(&file.text);
-        let steps_node = root
-            .as_ref()
-            .and_then(|r| r.get("steps"))
-            .and_then(Node::as_seq);
+        let steps_node = root.and_then(|r| r.get("steps")).and_then(Node::as_seq);
         // A step with a misspelt kind is taken to be the kind it is closest to.
         let could_be = |kinds: &[&str]| {
             broken.iter().any(|kind| {
@@ -130,7 +128,7 @@ impl Checker {
         };
 
         if let Some(covers) = covers {
-            self.check_covers(file, covers, &mut out);
+            self.check_covers(file, root, covers, &mut out);
         }
 
         let at = |index: usize| {
@@ -191,11 +189,12 @@ impl Checker {
     fn check_covers(
         &self,
         file: &SourceFile,
+        root: Option<&Node>,
         covers: &[Spanned<String>],
         out: &mut Vec<Diagnostic>,
     ) {
         if covers.is_empty() {
-            let span = outline_root(&file.text)
+            let span = root
                 .and_then(|root| root.entry("covers").map(|(k, _)| k.label_range(&file.text)))
                 .unwrap_or(0..0);
             out.push(

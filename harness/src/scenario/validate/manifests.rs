@@ -213,7 +213,11 @@ pub(crate) fn check_manifest(
         );
     }
 
-    let normalized = normalize_numbers(value);
+    let mut normalized = normalize_numbers(value);
+    if let Some(object) = normalized.as_object_mut() {
+        // A wrong apiVersion is reported above; check the rest against the served version.
+        object.insert("apiVersion".into(), known.api_version.into());
+    }
     let findings = (known.check)(&normalized);
     for unknown in &findings.unknown {
         let help = similar::did_you_mean(&unknown.field, unknown.known.iter().copied())

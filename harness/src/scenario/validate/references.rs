@@ -3,8 +3,8 @@
 //! their template labels).
 
 use super::manifests::Created;
+use crate::expect::Selector;
 use crate::scenario::model::{Kind, Target};
-use crate::scenario::selector::Selector;
 use crate::scenario::similar;
 
 /// The objects a scenario creates, directly or through controllers.
@@ -58,8 +58,8 @@ impl Objects {
             }
             return Err(Unknown {
                 message: format!(
-                    "no {} this scenario creates matches `{selector}`",
-                    target.kind.plural()
+                    "nothing this scenario creates matches the {} selector `{selector}`",
+                    target.kind
                 ),
                 help: self.label_summary(target.kind),
             });
@@ -146,9 +146,26 @@ impl Objects {
         let listed: Vec<String> = self
             .created
             .iter()
-            .map(|object| match object.kind() {
-                Some(kind) => format!("{kind}/{}", object.name),
-                None => format!("{}/{}", object.api_kind, object.name),
+            .map(|object| {
+                let named = match object.kind() {
+                    Some(kind) => format!("{kind}/{}", object.name),
+                    None => format!("{}/{}", object.api_kind, object.name),
+                };
+                let mut children: Vec<String> = Vec::new();
+                if object.api_kind == "StatefulSet" {
+                    children.push(format!("pods {}-<n>", object.name));
+                    children.extend(
+                        object
+                            .claim_templates
+                            .iter()
+                            .map(|template| format!("claims {template}-{}-<n>", object.name)),
+                    );
+                }
+                if children.is_empty() {
+                    named
+                } else {
+                    format!("{named} ({})", children.join(", "))
+                }
             })
             .collect();
         format!("the scenario creates {}", listed.join(", "))

@@ -3,9 +3,9 @@
 
 use super::check::StepAt;
 use super::references::Objects;
+use crate::expect::Selector;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::*;
-use crate::scenario::selector::Selector;
 use crate::scenario::similar;
 use crate::scenario::yaml::Point;
 use std::collections::BTreeSet;
@@ -106,7 +106,12 @@ pub(crate) fn check_step(
             }
             single(&mut report, &rollout.undo, "undo", "rollout");
         }
-        Step::Wait(wait) => check_wait(&mut report, wait),
+        Step::Wait(wait) => {
+            check_wait(&mut report, wait);
+            if let WaitFor::Matches(partial) = &wait.until {
+                operators(&mut report, &["for", "matches"], partial);
+            }
+        }
         Step::Exec(exec) => {
             if exec.command.is_empty() {
                 report.error(
@@ -116,6 +121,8 @@ pub(crate) fn check_step(
                 );
             }
             pods_only(&mut report, &exec.target, "target", "exec");
+            text(&mut report, "stdout", exec.stdout.as_ref());
+            text(&mut report, "stderr", exec.stderr.as_ref());
             if exec.capture_stdout.is_some() && !exec.target.is_single() {
                 report.error(
                     &["captureStdout"],
@@ -126,8 +133,21 @@ pub(crate) fn check_step(
         }
         Step::Sql(sql) => check_sql(&mut report, sql),
         Step::Dns(dns) => check_dns(&mut report, dns),
-        Step::Http(http) => pods_only(&mut report, &http.target, "target", "http"),
-        Step::Assert(assert) => check_assert(&mut report, assert),
+        Step::Http(http) => {
+            pods_only(&mut report, &http.target, "target", "http");
+            text(&mut report, "body", http.body.as_ref());
+        }
+        Step::Assert(assert) => {
+            check_assert(&mut report, assert);
+            for (field, partial) in [("matches", &assert.matches), ("each", &assert.each)] {
+                if let Some(partial) = partial {
+                    operators(&mut report, &[field], partial);
+                }
+            }
+            for item in &assert.items {
+                operators(&mut report, &["items"], item);
+            }
+        }
         Step::Timeline(timeline) => check_timeline(&mut report, timeline, objects, gates, flow),
         Step::Capture(capture) => {
             single(&mut report, &capture.target, "target", "capture");
@@ -166,6 +186,9 @@ pub(crate) fn check_step(
                     "this `observe` checks nothing",
                     "give `absent: true`, `count: N` or `keeps: {...}`",
                 );
+            }
+            if let Some(keeps) = &observe.keeps {
+                operators(&mut report, &["keeps"], keeps);
             }
             if observe.absent && (observe.count.is_some() || observe.keeps.is_some()) {
                 report.whole(
@@ -217,6 +240,62 @@ impl Report<'_, '_> {
                 .error("step::invalid", span, message)
                 .label("in this step")
                 .help(help),
+        );
+    }
+}
+
+/// Checks the `$`-operators of a partial object (`$regex`, `$gt`, ...) with the matcher's own
+/// rules, pointing at each bad one.
+fn operators(report: &mut Report<'_, '_>, field: &[&str], partial: &serde_json::Value) {
+    let Err(mismatch) = crate::expect::validate(partial) else {
+        return;
+    };
+    for difference in mismatch.differences {
+        let mut path: Vec<String> = field.iter().map(|f| (*f).to_owned()).collect();
+        path.extend(
+            difference
+                .path
+                .split(['.', '['])
+                .filter(|part| !part.is_empty() && !part.ends_with(']'))
+                .map(str::to_owned),
+        );
+        let path: Vec<&str> = path.iter().map(String::as_str).collect();
+        let span = report.at.span(&path, Point::Value);
+        let unknown = difference
+            .actual
+            .strip_prefix("unknown operator `")
+            .and_then(|rest| rest.split('`').next());
+        let help = unknown
+            .and_then(|name| similar::did_you_mean(name, crate::expect::OPERATORS.iter().copied()))
+            .unwrap_or_else(|| format!("operators are {}", crate::expect::OPERATORS.join(", ")));
+        report.out.push(
+            report
+                .at
+                .file
+                .error(
+                    "step::operator",
+                    span,
+                    format!("invalid expectation: {}", difference.actual),
+                )
+                .label("here")
+                .help(help),
+        );
+    }
+}
+
+/// Checks a text expectation's regular expression.
+fn text(report: &mut Report<'_, '_>, field: &str, expected: Option<&TextMatch>) {
+    if let Some(expected) = expected
+        && let Err(message) = crate::expect::validate_text(expected)
+    {
+        // The regex crate explains with a multi-line drawing; its last line says what is wrong.
+        let reason = message.lines().last().unwrap_or_default().trim();
+        let reason = reason.strip_prefix("error: ").unwrap_or(reason);
+        let pattern = expected.regex.as_deref().unwrap_or_default();
+        report.error(
+            &[field, "regex"],
+            format!("invalid regex /{pattern}/: {reason}"),
+            "write the pattern in Rust regex syntax (like RE2; no look-around)",
         );
     }
 }
@@ -274,6 +353,7 @@ fn check_target(
     path: &[&str],
 ) {
     if let Some(selector) = &target.selector
+        && !selector.contains("${")
         && let Err(error) = Selector::parse(selector)
     {
         let span = report.at.span(path, Point::Value);
