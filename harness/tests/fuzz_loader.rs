@@ -268,7 +268,7 @@ fn mutated_scenarios_never_panic_the_loader() {
     let seed: u64 = std::env::var("PETSET_FUZZ_SEED")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(0x5EED_0F_9E75E7);
+        .unwrap_or(0x5EED_0F9E_75E7);
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus");
     let checker = Checker::new(&corpus, load_catalogue(&corpus).expect("catalogue"));
     let files = seeds();

@@ -45,12 +45,12 @@ struct CoversOnly {
 }
 
 /// Reads one scenario, or everything that could be read of a broken one.
-pub(crate) fn load_parts(file: &SourceFile) -> Result<Scenario, Broken> {
+pub(crate) fn load_parts(file: &SourceFile) -> Result<Scenario, Box<Broken>> {
     let error = match serde_saphyr::from_str_with_options::<Scenario>(&file.text, yaml::options()) {
         Ok(scenario) => return Ok(scenario),
         Err(error) => error,
     };
-    Err(recover(file, &error))
+    Err(Box::new(recover(file, &error)))
 }
 
 /// Every problem in a file whose whole-file parse failed with `first`.
