@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use axum::Router;
 use axum::routing::get;
+use axum::serve::ListenerExt;
 use tokio::sync::oneshot;
 
 use crate::handle::Handle;
@@ -50,6 +51,11 @@ impl FakeApiServer {
             .await
             .map_err(Error::Bind)?;
         let addr = listener.local_addr().map_err(Error::Bind)?;
+        // Like the real API server (Go sets TCP_NODELAY by default): without it, small watch
+        // events wait for delayed ACKs and every event arrives ~40 ms late.
+        let listener = listener.tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let handle = Handle::new();
         let app = Router::new()
             .route("/version", get(discovery::version))

@@ -89,8 +89,8 @@ pub async fn run_scenario(
     ctx.labels = labels;
     ctx.default_timeout = config.default_timeout;
     ctx.cluster_domain = config.cluster_domain.clone();
-    let scenario_timeout = run.scenario.timeout.as_std();
-    let deadline = Instant::now() + scenario_timeout;
+    // Counted from the start, namespace creation included, as the runner counts it.
+    let deadline = started + run.scenario.timeout.as_std();
     ctx.deadline = Some(deadline);
     let mut live = ctx.timeline.subscribe();
     let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
