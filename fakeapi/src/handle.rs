@@ -354,6 +354,11 @@ impl Handle {
         self.faults().expire_watches(lasting);
     }
 
+    /// Answers the next `n` watch requests with 410 Gone: `expire_watches(Lasting::Requests(n))`.
+    pub fn expire_next_watches(&self, n: u32) {
+        self.expire_watches(Lasting::Requests(n));
+    }
+
     /// Fails matching requests with `code` (500, 503, 429, ...) as a `Status`.
     ///
     /// `handle.fail_requests(RequestFilter::any().verb(Verb::Get), 503, Lasting::Requests(2))`
