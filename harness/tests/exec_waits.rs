@@ -91,7 +91,7 @@ async fn a_wait_relists_after_410_gone_and_still_completes() {
     tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
         // The next watch (the reconnect after the cut) is answered 410 Gone: only a relist helps.
-        handle.expire_next_watches(1);
+        handle.expire_watches(Lasting::Requests(1));
         handle.cut_watches();
         tokio::time::sleep(Duration::from_millis(50)).await;
         handle
