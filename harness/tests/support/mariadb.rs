@@ -98,13 +98,33 @@ impl MariaDb {
         for _ in 0..BIND_ATTEMPTS {
             let dir = ServerDir::create()?;
             copy_dir(template()?, &dir.data())?;
-            match launch(dir, config) {
+            match launch(dir, Settings::Flags(config)) {
                 Ok(server) => return Ok(server),
                 Err(LaunchError::PortTaken(e)) => last_err = Some(e),
                 Err(LaunchError::Other(e)) => return Err(e),
             }
         }
         Err(last_err.unwrap_or_else(|| io::Error::other("failed to find a free port")))
+    }
+
+    /// Starts a server the way a pod's container does: its settings come from the option files
+    /// in `conf_dir` (what the pod mounts at `/etc/mysql/conf.d`), its data from `dir.data()`,
+    /// which is initialised first if it holds no database yet (the primary) and used as it is
+    /// otherwise (a restored clone). Only paths, the port and test-machine sizing are set here.
+    /// The server takes `dir` over: dropping it removes the directory.
+    pub fn start_with_conf_dir(dir: ServerDir, conf_dir: &Path) -> io::Result<MariaDb> {
+        if !dir.data().join("mysql").is_dir() {
+            copy_dir(template()?, &dir.data())?;
+        }
+        let option_file = dir.path().join("my.cnf");
+        fs::write(
+            &option_file,
+            format!("!includedir {}\n", conf_dir.display()),
+        )?;
+        match launch(dir, Settings::OptionFile(&option_file)) {
+            Ok(server) => Ok(server),
+            Err(LaunchError::PortTaken(e) | LaunchError::Other(e)) => Err(e),
+        }
     }
 
     /// The server's `server_id`.
@@ -340,7 +360,7 @@ pub fn clone_replica(primary: &MariaDb, server_id: u32) -> io::Result<MariaDb> {
             server_id,
             read_only: true,
         };
-        match launch(dir, &config) {
+        match launch(dir, Settings::Flags(&config)) {
             Ok(server) => {
                 server.replicate_from(primary, &start)?;
                 return Ok(server);
@@ -492,13 +512,26 @@ enum LaunchError {
     Other(io::Error),
 }
 
-fn launch(dir: ServerDir, config: &ServerConfig) -> Result<MariaDb, LaunchError> {
+/// Where a server's behaviour comes from.
+enum Settings<'a> {
+    /// Command-line flags from a [`ServerConfig`] (no option files are read).
+    Flags(&'a ServerConfig),
+    /// An option file (server id, binlog, read-only and the rest come from it); only paths, the
+    /// port and test-machine sizing are given on the command line.
+    OptionFile(&'a Path),
+}
+
+fn launch(dir: ServerDir, settings: Settings<'_>) -> Result<MariaDb, LaunchError> {
     let port = free_port().map_err(LaunchError::Other)?;
     let d = dir.path().to_owned();
     let p = |name: &str| d.join(name).display().to_string();
+    let defaults = match settings {
+        Settings::Flags(_) => "--no-defaults".to_owned(),
+        Settings::OptionFile(file) => format!("--defaults-file={}", file.display()),
+    };
     let mut args = vec![
         "mariadbd".to_owned(),
-        "--no-defaults".to_owned(),
+        defaults,
         format!("--datadir={}", p("data")),
         format!("--socket={}", p("sock")),
         format!("--pid-file={}", p("pid")),
@@ -506,10 +539,6 @@ fn launch(dir: ServerDir, config: &ServerConfig) -> Result<MariaDb, LaunchError>
         format!("--tmpdir={}", d.display()),
         format!("--port={port}"),
         "--bind-address=127.0.0.1".to_owned(),
-        format!("--server-id={}", config.server_id),
-        format!("--log-basename=srv{}", config.server_id),
-        "--log-bin".to_owned(),
-        "--binlog-format=ROW".to_owned(),
         // What current MySQL and MariaDB images default to; --no-defaults would give latin1.
         "--character-set-server=utf8mb4".to_owned(),
         "--collation-server=utf8mb4_general_ci".to_owned(),
@@ -519,8 +548,18 @@ fn launch(dir: ServerDir, config: &ServerConfig) -> Result<MariaDb, LaunchError>
         "--innodb-flush-log-at-trx-commit=2".to_owned(),
         "--max-connections=200".to_owned(),
     ];
-    if config.read_only {
-        args.push("--read-only".to_owned());
+    let mut server_id = 0;
+    if let Settings::Flags(config) = settings {
+        server_id = config.server_id;
+        args.extend([
+            format!("--server-id={}", config.server_id),
+            format!("--log-basename=srv{}", config.server_id),
+            "--log-bin".to_owned(),
+            "--binlog-format=ROW".to_owned(),
+        ]);
+        if config.read_only {
+            args.push("--read-only".to_owned());
+        }
     }
     if running_as_root() {
         args.push("--user=root".to_owned());
@@ -547,7 +586,7 @@ fn launch(dir: ServerDir, config: &ServerConfig) -> Result<MariaDb, LaunchError>
         let _ = BufReader::new(out).read_line(&mut first_line);
     }
     let mut server = MariaDb {
-        server_id: config.server_id,
+        server_id,
         port,
         dir: d,
         server_pid: first_line.trim().parse().unwrap_or(0),
@@ -560,6 +599,14 @@ fn launch(dir: ServerDir, config: &ServerConfig) -> Result<MariaDb, LaunchError>
         )));
     }
     match wait_ready(&mut server) {
+        Ok(()) if server.server_id == 0 => {
+            // Set by the option file: ask the server, so messages name it.
+            let id = server
+                .value("SELECT @@server_id")
+                .map_err(LaunchError::Other)?;
+            server.server_id = id.parse().unwrap_or(0);
+            Ok(server)
+        }
         Ok(()) => Ok(server),
         Err(e) => {
             let log = server.error_log();
@@ -623,7 +670,9 @@ fn handshake(addr: SocketAddr) -> io::Result<bool> {
 /// taking a port between our probe and the server's bind is handled by retrying.
 static HANDED_OUT: Mutex<Option<HashSet<u16>>> = Mutex::new(None);
 
-fn free_port() -> io::Result<u16> {
+/// A loopback port no other caller in this process has been given (for servers and listeners a
+/// test starts itself).
+pub fn free_port() -> io::Result<u16> {
     for _ in 0..50 {
         let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
             .local_addr()?
@@ -639,13 +688,15 @@ fn free_port() -> io::Result<u16> {
 static DIR_COUNTER: AtomicU32 = AtomicU32::new(0);
 
 /// A fresh directory for one server, removed on drop until the wrapper takes it over.
-struct ServerDir {
+/// Tests that prepare a server's data themselves (as a pod's init containers do) create one,
+/// fill `data()`, and hand it to [`MariaDb::start_with_conf_dir`].
+pub struct ServerDir {
     path: PathBuf,
     armed: bool,
 }
 
 impl ServerDir {
-    fn create() -> io::Result<ServerDir> {
+    pub fn create() -> io::Result<ServerDir> {
         // Kept short: the socket path must fit in 108 bytes.
         let base = std::env::temp_dir();
         let n = DIR_COUNTER.fetch_add(1, Ordering::Relaxed);
@@ -654,11 +705,12 @@ impl ServerDir {
         Ok(ServerDir { path, armed: true })
     }
 
-    fn path(&self) -> &Path {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    fn data(&self) -> PathBuf {
+    /// Where the server's data directory goes (`<dir>/data`); not created until needed.
+    pub fn data(&self) -> PathBuf {
         self.path.join("data")
     }
 
