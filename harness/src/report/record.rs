@@ -143,7 +143,7 @@ impl RunRecord {
                         format!(
                             "{name}: FAILED after {}: {}",
                             seconds(*elapsed),
-                            first_line(&failure.message)
+                            without_step(first_line(&failure.message), *index)
                         )
                     }
                 };
@@ -331,6 +331,23 @@ pub(crate) fn step_name(index: usize, head: Option<&StepHead>) -> String {
     }
 }
 
+/// A step's own failure message without its leading `step N (...): `, for lines that already
+/// name the step.
+pub(crate) fn without_step(message: &str, index: usize) -> &str {
+    let bare = format!("step {index}: ");
+    if let Some(rest) = message.strip_prefix(&bare) {
+        return rest;
+    }
+    let open = format!("step {index} (");
+    match message
+        .strip_prefix(&open)
+        .and_then(|rest| rest.find("): ").map(|at| (rest, at)))
+    {
+        Some((rest, at)) => &rest[at + 3..],
+        None => message,
+    }
+}
+
 pub(crate) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("").trim_end()
 }
@@ -348,5 +365,24 @@ pub(crate) fn value_text(figure: &Figure) -> String {
         format!("{}", figure.value)
     } else {
         format!("{} {}", figure.value, figure.unit)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_step;
+
+    #[test]
+    fn a_step_prefix_is_dropped_only_for_the_same_step() {
+        assert_eq!(
+            without_step("step 2 (wait pod/a for ready): timed out", 2),
+            "timed out"
+        );
+        assert_eq!(without_step("step 2: timed out", 2), "timed out");
+        assert_eq!(
+            without_step("step 3 (wait): timed out", 2),
+            "step 3 (wait): timed out"
+        );
+        assert_eq!(without_step("timed out", 2), "timed out");
     }
 }

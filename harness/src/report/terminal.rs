@@ -7,7 +7,9 @@
 use std::io::Write;
 use std::sync::Mutex;
 
-use super::record::{RunRecord, Verdict, figure_text, first_line, seconds, step_name};
+use super::record::{
+    RunRecord, Verdict, figure_text, first_line, seconds, step_name, without_step,
+};
 use crate::events::{Event, EventSink, ScenarioOutcome, StepOutcome};
 
 /// Prints step lines (when verbose) and keeps a record for the summary.
@@ -121,7 +123,7 @@ impl TerminalReporter {
                     StepOutcome::Failed(failure) => format!(
                         "[{id}] {name} FAILED after {}: {}",
                         seconds(*elapsed),
-                        first_line(&failure.message)
+                        without_step(first_line(&failure.message), *index)
                     ),
                 })
             }

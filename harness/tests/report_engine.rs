@@ -1,0 +1,239 @@
+//! The runner with the real step engine against the fake API server, with this test playing
+//! the kubelet: one scenario passes, one fails, one fails and then passes (flaky), one is
+//! ignored for its `requires`; the JUnit report says so, as read by quick-junit and junitparser.
+
+mod runner_support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use petset::cluster::{Capabilities, ServerVersion};
+use petset::engine::EngineConfig;
+use petset::events::ClusterInfo;
+use petset::runner::{Availability, ClusterSource, EngineExecutor, Target};
+use petset_fakeapi::{Controller, FakeApiServer, Handle, Origin, WriteEvent};
+use quick_junit::{Report, TestCaseStatus};
+use runner_support::{args, check_with_junitparser, entry, input, settings};
+use serde_json::json;
+
+/// Plays the kubelet: `web-0` becomes ready shortly after it is created; `flaky-0` only the
+/// second time it is created (in a retry's namespace); `never-0` never.
+#[derive(Default)]
+struct Kubelet {
+    seen: BTreeSet<(String, String)>,
+    flaky_namespaces: BTreeMap<String, usize>,
+}
+
+impl Controller for Kubelet {
+    async fn on_event(&mut self, cluster: &Handle, event: WriteEvent) {
+        if event.origin != Origin::Api || event.removed || !event.is("Pod") {
+            return;
+        }
+        let Some(namespace) = event.namespace.clone() else {
+            return;
+        };
+        if !self.seen.insert((namespace.clone(), event.name.clone())) {
+            return;
+        }
+        let ready = match event.name.as_str() {
+            "web-0" => true,
+            "flaky-0" => {
+                let count = self.flaky_namespaces.len() + 1;
+                self.flaky_namespaces.insert(namespace.clone(), count);
+                count >= 2
+            }
+            _ => false,
+        };
+        if ready {
+            let cluster = cluster.clone();
+            let name = event.name.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                let _ = cluster.set_pod_ready(&namespace, &name, true, Some("10.0.0.7"));
+            });
+        }
+    }
+}
+
+struct FakeCluster {
+    client: kube::Client,
+    fixtures: std::path::PathBuf,
+}
+
+impl ClusterSource for FakeCluster {
+    fn acquire(&self) -> BoxFuture<'_, Availability> {
+        async move {
+            let mut config =
+                EngineConfig::new(self.client.clone(), self.fixtures.clone(), "testrun");
+            config.cleanup_timeout = Duration::from_secs(5);
+            config.heartbeat_every = Duration::from_millis(200);
+            config.default_timeout = Duration::from_secs(5);
+            let capabilities = Capabilities {
+                server_version: ServerVersion {
+                    major: 1,
+                    minor: 33,
+                    git_version: "v1.33.1".to_string(),
+                    platform: "linux/amd64".to_string(),
+                },
+                nodes: 1,
+                schedulable_nodes: 1,
+                default_storage_class: Some("standard".to_string()),
+                cluster_dns: Some("kube-dns".to_string()),
+                architectures: vec!["amd64".to_string()],
+            };
+            Availability::Ready(Target {
+                info: ClusterInfo {
+                    context: "fake".to_string(),
+                    server_version: "1.33 (v1.33.1)".to_string(),
+                },
+                summary: "the fake API server".to_string(),
+                executor: Arc::new(EngineExecutor::new(config, capabilities)),
+                teardown: None,
+            })
+        }
+        .boxed()
+    }
+}
+
+fn pod_scenario(pod: &str, covers: &str, wait: &str) -> String {
+    format!(
+        "description: pod {pod} becomes ready
+covers: [{covers}]
+timeout: 30s
+steps:
+  - apply:
+      manifests:
+        - {{apiVersion: v1, kind: Pod, metadata: {{name: {pod}, labels: {{app: web}}}}, spec: {{containers: [{{name: c, image: 'nginx:1.27'}}]}}}}
+  - wait: {{target: pod/{pod}, for: ready, timeout: {wait}}}
+"
+    )
+}
+
+#[test]
+fn engine_runs_through_the_runner_into_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    // The fake and the kubelet live on their own runtime; the runner makes its own.
+    let cluster_runtime = tokio::runtime::Runtime::new().unwrap();
+    let (server, client) = cluster_runtime.block_on(async {
+        let server = FakeApiServer::start().await.expect("the fake starts");
+        server.handle().spawn_controller(Kubelet::default());
+        let mut config = kube::Config::new(server.url().parse().expect("the fake's URL"));
+        config.default_retry = false;
+        let client = kube::Client::try_from(config).expect("a client");
+        (server, client)
+    });
+    let suite = vec![
+        entry("pods", "ready", &pod_scenario("web-0", "STS-NAME-1", "10s")),
+        entry(
+            "pods",
+            "never-ready",
+            &pod_scenario("never-0", "STS-ORDER-1", "1s"),
+        ),
+        entry(
+            "pods",
+            "ready-on-retry",
+            &pod_scenario("flaky-0", "STS-PVC-1", "2s"),
+        ),
+        entry(
+            "pods",
+            "needs-two-nodes",
+            "description: x\ncovers: [FAULT-DRAIN-1]\nrequires: {nodes: 2}\nsteps:\n  - mark: m\n",
+        ),
+    ];
+    let source = FakeCluster {
+        client,
+        fixtures: dir.path().join("fixtures"),
+    };
+    let outcome = petset::runner::run(
+        &args(dir.path(), &["--test-threads", "4"]),
+        input(suite, settings(dir.path(), 1)),
+        &source,
+    );
+    let conclusion = outcome.conclusion.expect("trials ran");
+    assert_eq!(
+        (
+            conclusion.num_passed,
+            conclusion.num_failed,
+            conclusion.num_ignored
+        ),
+        (2, 1, 1),
+        "{}",
+        std::fs::read_to_string(dir.path().join("libtest.log")).unwrap_or_default()
+    );
+    assert_eq!(outcome.exit_code, ExitCode::from(101));
+
+    // Every namespace the scenarios made is gone again.
+    let handle = server.handle();
+    let left: Vec<String> = handle
+        .list("v1", "Namespace", None)
+        .iter()
+        .filter_map(|ns| ns["metadata"]["name"].as_str().map(str::to_string))
+        .filter(|name| name.starts_with("petset-"))
+        .collect();
+    assert!(left.is_empty(), "namespaces left behind: {left:?}");
+
+    let path = dir.path().join("reports/junit.xml");
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let report = Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((report.tests, report.failures, report.skipped), (4, 1, 1));
+    let cases = &report.test_suites[0].test_cases;
+    let case = |name: &str| cases.iter().find(|c| c.name.as_str() == name).unwrap();
+
+    let TestCaseStatus::NonSuccess {
+        message,
+        description,
+        ..
+    } = &case("never-ready").status
+    else {
+        panic!("never-ready should fail");
+    };
+    let message = message.as_ref().unwrap().as_str();
+    assert!(
+        message.starts_with("step 2 "),
+        "names the failed step: {message}"
+    );
+    assert!(!message.contains('\n'));
+    assert!(!description.as_ref().unwrap().as_str().is_empty());
+
+    let TestCaseStatus::Success { flaky_runs } = &case("ready-on-retry").status else {
+        panic!("ready-on-retry should pass on its retry");
+    };
+    assert_eq!(flaky_runs.len(), 1);
+
+    let namespace = case("ready")
+        .properties
+        .iter()
+        .find(|p| p.name.as_str() == "namespace")
+        .map(|p| p.value.as_str().to_string())
+        .unwrap();
+    assert!(namespace.starts_with("petset-pods-ready-"), "{namespace}");
+    drop(cluster_runtime);
+
+    check_with_junitparser(
+        &path,
+        &json!({
+            "tests": 4, "failures": 1, "skipped": 1,
+            "cases": {
+                "petset.pods/ready": {
+                    "status": "passed",
+                    "properties": {"cluster.context": "fake", "namespace": "*",
+                                   "file": "scenarios/pods/ready.yaml", "covers": "STS-NAME-1"},
+                    "system_out_contains": ["step 1 ", "step 2 "]
+                },
+                "petset.pods/never-ready": {
+                    "status": "failed", "message_contains": ["step 2 "], "message_is_one_line": true,
+                    "rerun_failures": 1
+                },
+                "petset.pods/ready-on-retry": {"status": "passed", "flaky_failures": 1,
+                                               "properties": {"flaky": "true"}},
+                "petset.pods/needs-two-nodes": {
+                    "status": "skipped", "message_contains": ["needs 2 schedulable nodes"]
+                }
+            }
+        }),
+    );
+}
