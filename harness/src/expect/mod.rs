@@ -17,4 +17,4 @@ pub use mismatch::{Difference, Mismatch};
 pub use operators::{OPERATORS, validate};
 pub use partial::{contains, matches};
 pub use selector::{Requirement, Selector, SelectorError};
-pub use text::{match_text, validate_text};
+pub use text::{match_text, substitute_text, validate_text};

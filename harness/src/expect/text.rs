@@ -2,7 +2,7 @@
 
 use super::mismatch::Mismatch;
 use crate::scenario::model::TextMatch;
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 
 /// `Ok` when every part of `expected` holds for `text`; otherwise one difference per failed part,
 /// each under `label` (e.g. `stdout`).
@@ -25,7 +25,7 @@ pub fn match_text(label: &str, text: &str, expected: &TextMatch) -> Result<(), M
         }
     }
     if let Some(pattern) = &expected.regex {
-        match Regex::new(pattern) {
+        match compile(pattern) {
             Ok(regex) if regex.is_match(text) => {}
             Ok(_) => out.push(label, format!("text matching /{pattern}/"), shown()),
             Err(error) => out.push(
@@ -48,14 +48,40 @@ pub fn match_text(label: &str, text: &str, expected: &TextMatch) -> Result<(), M
     out.into_result()
 }
 
+/// The same expectation with `substitute` applied to every piece of text in it (for `${pod}`).
+pub fn substitute_text(
+    expected: &TextMatch,
+    substitute: impl Fn(&str) -> Result<String, String>,
+) -> Result<TextMatch, String> {
+    let all = |items: &[String]| {
+        items
+            .iter()
+            .map(|item| substitute(item))
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok(TextMatch {
+        equals: expected.equals.as_deref().map(&substitute).transpose()?,
+        contains: all(&expected.contains)?,
+        not_contains: all(&expected.not_contains)?,
+        regex: expected.regex.as_deref().map(&substitute).transpose()?,
+        line_count: expected.line_count,
+    })
+}
+
 /// Checks the parts of a [`TextMatch`] that can be wrong before anything runs (the regex).
 pub fn validate_text(expected: &TextMatch) -> Result<(), String> {
     match &expected.regex {
-        Some(pattern) => Regex::new(pattern)
+        Some(pattern) => compile(pattern)
             .map(drop)
             .map_err(|error| format!("regex /{pattern}/ is invalid: {error}")),
         None => Ok(()),
     }
+}
+
+/// Command output is read line by line, as grep reads it: `^` and `$` match at the start and end
+/// of every line, so `^web-[0-9]+$` matches `web-0\n`.
+fn compile(pattern: &str) -> Result<Regex, regex::Error> {
+    RegexBuilder::new(pattern).multi_line(true).build()
 }
 
 fn strip_newline(text: &str) -> &str {
@@ -124,6 +150,17 @@ mod tests {
             ]
         );
         assert!(differences.iter().all(|d| d.path == "stdout"));
+    }
+
+    #[test]
+    fn regex_anchors_match_at_line_ends() {
+        let m = TextMatch {
+            regex: Some("^web-[0-9]+$".into()),
+            ..expect()
+        };
+        assert!(match_text("stdout", "web-0\n", &m).is_ok());
+        assert!(match_text("stdout", "Server: x\nweb-12\n", &m).is_ok());
+        assert!(match_text("stdout", "web-0 up\n", &m).is_err());
     }
 
     #[test]

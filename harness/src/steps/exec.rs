@@ -6,7 +6,9 @@ use super::pod_exec::{CommandOutput, run_in_pod};
 use super::pods::{live_pods, pod_name, shell_line};
 use super::{StepContext, StepReport, StepResult};
 use crate::events::Failure;
-use crate::expect::{Mismatch, append_differences, match_text, validate_text, yamlish};
+use crate::expect::{
+    Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
+};
 use crate::scenario::model::{ExecStep, TextMatch};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -30,7 +32,10 @@ enum AttemptError {
 pub(crate) async fn run(step: &ExecStep, ctx: &mut StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     for text in [&step.stdout, &step.stderr].into_iter().flatten() {
-        validate_text(text).map_err(|error| Failure::new(format!("exec: {error}")))?;
+        // A pattern with variables is checked once they are filled in.
+        if !text.regex.as_deref().is_some_and(|r| r.contains("${")) {
+            validate_text(text).map_err(|error| Failure::new(format!("exec: {error}")))?;
+        }
     }
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);
@@ -108,6 +113,13 @@ async fn attempt(
             .map(|c| vars.substitute(c))
             .transpose()
             .map_err(|error| AttemptError::Pods(Failure::new(error)))?;
+        let expect_text = |text: &Option<TextMatch>| {
+            text.as_ref()
+                .map(|text| substitute_text(text, |piece| vars.substitute(piece)))
+                .transpose()
+                .map_err(|error| AttemptError::Pods(Failure::new(error)))
+        };
+        let (stdout, stderr) = (expect_text(&step.stdout)?, expect_text(&step.stderr)?);
         let output = run_in_pod(
             pods_api,
             &name,
@@ -116,7 +128,7 @@ async fn attempt(
             deadline,
         )
         .await;
-        let mismatch = judge(step, &output);
+        let mismatch = judge(step.exit_code, stdout.as_ref(), stderr.as_ref(), &output);
         if mismatch.is_empty() {
             passed.push((name, output));
         } else {
@@ -136,20 +148,25 @@ async fn attempt(
 }
 
 /// Every way the output differs from what the step expects.
-fn judge(step: &ExecStep, output: &CommandOutput) -> Mismatch {
+fn judge(
+    exit_code: i32,
+    stdout: Option<&TextMatch>,
+    stderr: Option<&TextMatch>,
+    output: &CommandOutput,
+) -> Mismatch {
     let mut mismatch = Mismatch::default();
     if let Some(failure) = &output.failure {
         return Mismatch::one("command", "to run", failure.clone());
     }
-    if output.exit_code != Some(step.exit_code) {
+    if output.exit_code != Some(exit_code) {
         let got = output
             .exit_code
             .map_or_else(|| "unknown".to_owned(), |code| code.to_string());
-        mismatch.push("exit code", step.exit_code.to_string(), got);
+        mismatch.push("exit code", exit_code.to_string(), got);
     }
     for (label, text, expected) in [
-        ("stdout", &output.stdout, &step.stdout),
-        ("stderr", &output.stderr, &step.stderr),
+        ("stdout", &output.stdout, stdout),
+        ("stderr", &output.stderr, stderr),
     ] {
         if let Some(expected) = expected
             && let Err(differences) = match_text(label, text, expected)

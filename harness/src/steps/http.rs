@@ -8,8 +8,10 @@ use super::pods::{live_pods, pod_name};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::describe_kube_error;
 use crate::events::Failure;
-use crate::expect::{Mismatch, append_differences, match_text, validate_text, yamlish};
-use crate::scenario::model::{HttpStep, Target};
+use crate::expect::{
+    Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
+};
+use crate::scenario::model::{HttpStep, Target, TextMatch};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use std::time::Duration;
@@ -32,7 +34,9 @@ struct Miss {
 
 pub(crate) async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
-    if let Some(body) = &step.body {
+    if let Some(body) = &step.body
+        && !body.regex.as_deref().is_some_and(|r| r.contains("${"))
+    {
         validate_text(body).map_err(|error| Failure::new(format!("http: {error}")))?;
     }
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
@@ -75,8 +79,14 @@ async fn attempt(
         let path = vars
             .substitute(&step.path)
             .map_err(|error| Err(Failure::new(error)))?;
+        let body = step
+            .body
+            .as_ref()
+            .map(|body| substitute_text(body, |piece| vars.substitute(piece)))
+            .transpose()
+            .map_err(|error| Err(Failure::new(error)))?;
         let outcome = get(pods_api, &name, step.port, &path, deadline).await;
-        let mismatch = judge(step, &outcome);
+        let mismatch = judge(step.status, body.as_ref(), &outcome);
         if mismatch.is_empty() {
             passed.push(format!("GET {name}:{}{path} -> {}", step.port, step.status));
         } else {
@@ -95,22 +105,22 @@ async fn attempt(
     }
 }
 
-fn judge(step: &HttpStep, outcome: &Result<Response, String>) -> Mismatch {
+fn judge(status: u16, body: Option<&TextMatch>, outcome: &Result<Response, String>) -> Mismatch {
     let response = match outcome {
         Ok(response) => response,
         Err(why) => return Mismatch::one("response", "an HTTP response", why.clone()),
     };
     let mut mismatch = Mismatch::default();
-    if response.status != step.status {
+    if response.status != status {
         mismatch.push(
             "status",
-            step.status.to_string(),
+            status.to_string(),
             format!("{} {}", response.status, response.reason)
                 .trim_end()
                 .to_owned(),
         );
     }
-    if let Some(body) = &step.body
+    if let Some(body) = body
         && let Err(found) = match_text("body", &response.body_text(), body)
     {
         mismatch.extend(found);
