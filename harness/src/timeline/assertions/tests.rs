@@ -1,7 +1,10 @@
 //! Every timeline assertion, holding and violated, over synthetic timelines.
 
 use super::*;
-use crate::scenario::model::NeverOverlap;
+use crate::expect::Selector;
+use crate::scenario::model::{CountBound, Kind, NeverOverlap, PodState, TimelineExpect};
+use crate::timeline::{Change, TimelineEntry};
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Builds timelines entry by entry; each entry is 100 ms after the previous one.
