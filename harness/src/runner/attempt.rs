@@ -30,20 +30,34 @@ impl Stop {
     }
 }
 
-/// Runs `job` on `executor`, cancelling it at `deadline` or when the run is interrupted.
+/// How long an attempt may take.
+pub(crate) struct Limits {
+    /// The scenario's `timeout:`, as reported.
+    pub deadline: Duration,
+    /// Added to `deadline` before the runner cancels.
+    pub margin: Duration,
+    /// For cleanup after the cancel.
+    pub grace: Duration,
+}
+
+/// Runs `job` on `executor`, cancelling it past its deadline or when the run is interrupted.
 pub(crate) async fn run_attempt(
     executor: Arc<dyn ScenarioExecutor>,
     job: Job,
-    deadline: Duration,
-    grace: Duration,
+    limits: Limits,
     interrupt: &Interrupt,
 ) -> Executed {
+    let Limits {
+        deadline,
+        margin,
+        grace,
+    } = limits;
     let cancel = job.cancel.clone();
     let mut task = tokio::spawn(async move { executor.execute(job).await });
     let stop = tokio::select! {
         biased;
         joined = &mut task => return joined_result(joined),
-        () = tokio::time::sleep(deadline) => Stop::Deadline(deadline),
+        () = tokio::time::sleep(deadline + margin) => Stop::Deadline(deadline),
         () = interrupt.triggered() => Stop::Interrupted(
             interrupt.reason().unwrap_or_else(|| "interrupted".to_string()),
         ),

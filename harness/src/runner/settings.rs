@@ -15,6 +15,10 @@ pub struct RunSettings {
     pub reports_dir: PathBuf,
     /// One line per step while running (`PETSET_VERBOSE=1`, or `--nocapture`).
     pub verbose: bool,
+    /// How long past its `timeout:` a scenario runs before the runner cancels it. The engine
+    /// enforces the timeout itself and reports what it last saw; the runner's cut is the
+    /// backstop for an attempt that does not return.
+    pub deadline_margin: Duration,
     /// How long a cancelled scenario (deadline, Ctrl-C) gets to clean up before the runner
     /// gives up on it.
     pub cleanup_grace: Duration,
@@ -40,6 +44,7 @@ impl RunSettings {
             junit: root.join("reports").join("junit.xml"),
             reports_dir: root.join("reports"),
             verbose: false,
+            deadline_margin: Duration::from_secs(10),
             cleanup_grace: Duration::from_secs(180),
             acquire_deadline: Duration::from_secs(900),
             run_id: new_run_id(),

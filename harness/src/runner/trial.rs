@@ -9,7 +9,7 @@ use std::time::Instant;
 use libtest_mimic::{Completion, Failed, Trial};
 use tokio::sync::RwLock;
 
-use super::attempt::{panic_text, run_attempt};
+use super::attempt::{Limits, panic_text, run_attempt};
 use super::backend::{Executed, Job, ScenarioExecutor};
 use super::interrupt::Interrupt;
 use super::settings::RunSettings;
@@ -128,8 +128,11 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
         let executed = run_attempt(
             executor.clone(),
             job,
-            scenario.timeout.as_std(),
-            context.settings.cleanup_grace,
+            Limits {
+                deadline: scenario.timeout.as_std(),
+                margin: context.settings.deadline_margin,
+                grace: context.settings.cleanup_grace,
+            },
             &context.interrupt,
         )
         .await;
@@ -181,6 +184,7 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
     TrialEnd::Failed("no attempt was made".to_string())
 }
 
+/// The serial gate, held (never read) for as long as the scenario runs.
 enum Gate<'a> {
     Shared(#[allow(dead_code)] tokio::sync::RwLockReadGuard<'a, ()>),
     Alone(#[allow(dead_code)] tokio::sync::RwLockWriteGuard<'a, ()>),

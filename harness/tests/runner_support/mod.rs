@@ -283,6 +283,8 @@ pub fn settings(dir: &std::path::Path, retries: u32) -> RunSettings {
     settings.retries = retries;
     settings.run_id = "testrun".to_string();
     settings.cleanup_grace = Duration::from_secs(5);
+    // The stand-in does not enforce `timeout:` itself; the runner's cut is the deadline.
+    settings.deadline_margin = Duration::ZERO;
     settings
 }
 
