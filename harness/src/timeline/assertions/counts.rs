@@ -79,7 +79,8 @@ fn in_state(entry: &TimelineEntry, state: PodState) -> bool {
     match state {
         PodState::Exists => !entry.deleting,
         PodState::Running => entry.phase.as_deref() == Some("Running"),
-        PodState::Ready => entry.ready == Some(true),
+        // A terminating pod is no longer available to controllers, whatever its condition says.
+        PodState::Ready => entry.ready == Some(true) && !entry.deleting,
     }
 }
 

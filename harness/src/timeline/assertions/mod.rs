@@ -12,7 +12,7 @@
 //! - `exists`: the object exists and its deletion has not started (a terminating pod no longer
 //!   counts, as Deployments and StatefulSets do not count it);
 //! - `running`: phase Running, terminating or not (its containers still run);
-//! - `ready`: the Ready condition is True.
+//! - `ready`: the Ready condition is True and deletion has not started.
 
 mod counts;
 mod evaluate;

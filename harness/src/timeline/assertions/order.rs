@@ -115,32 +115,44 @@ pub(super) fn gone_before_next(
                 window.about(kind, names),
             ));
         };
-        let before = window.state_before(kind, previous, index);
-        match before {
-            Some(e) if e.change == Change::Deleted => {}
-            None => {
-                return Err(Violation::new(
-                    format!("{kind}/{previous} never appears in the timeline"),
-                    window.about(kind, names),
-                ));
-            }
-            Some(e) => {
-                let gone = window.first(kind, previous, |e| e.change == Change::Deleted);
-                let when = gone.map_or("it was never gone".to_owned(), |(_, g)| {
-                    format!("it was gone only at {}", at(g))
-                });
-                let mut evidence = vec![e.clone(), deletion.clone()];
-                evidence.extend(gone.map(|(_, g)| g.clone()));
-                return Err(Violation::new(
-                    format!(
-                        "deletion of {kind}/{next} started at {} while {kind}/{previous} was still \
-                         there ({when}); expected one at a time",
-                        at(deletion)
-                    ),
-                    evidence,
-                ));
-            }
+        // The instance whose deletion started must be gone; a replacement with the same name
+        // (a StatefulSet's rolling update) may already exist.
+        let Some((previous_index, previous_deletion)) = started(previous) else {
+            return Err(Violation::new(
+                format!(
+                    "deletion of {kind}/{previous} never started {}",
+                    window.where_()
+                ),
+                window.about(kind, names),
+            ));
+        };
+        let gone = window
+            .entries
+            .iter()
+            .enumerate()
+            .skip(previous_index)
+            .find(|(_, e)| {
+                e.kind == Some(kind)
+                    && e.change == Change::Deleted
+                    && e.name == *previous
+                    && e.uid == previous_deletion.uid
+            });
+        if gone.is_some_and(|(gone_index, _)| gone_index < index) {
+            continue;
         }
+        let when = gone.map_or("it was never gone".to_owned(), |(_, g)| {
+            format!("it was gone only at {}", at(g))
+        });
+        let mut evidence = vec![previous_deletion.clone(), deletion.clone()];
+        evidence.extend(gone.map(|(_, g)| g.clone()));
+        return Err(Violation::new(
+            format!(
+                "deletion of {kind}/{next} started at {} while {kind}/{previous} was still \
+                 there ({when}); expected one at a time",
+                at(deletion)
+            ),
+            evidence,
+        ));
     }
     Ok(format!(
         "each gone before deletion of the next started: {}",

@@ -343,7 +343,33 @@ fn gone_before_next_deleted_catches_overlapping_deletions() {
         TimelineExpect::GoneBeforeNextDeleted(names(&["web-9", "web-1"])),
     )
     .expect_err("unknown pod");
-    assert_eq!(err.message, "pod/web-9 never appears in the timeline");
+    assert_eq!(
+        err.message,
+        "deletion of pod/web-9 never started after the mark"
+    );
+}
+
+#[test]
+fn gone_before_next_deleted_follows_instances_through_a_rolling_update() {
+    // web-2 is replaced (same name, new uid) before web-1's deletion starts.
+    let mut b = Builder::default();
+    b.created("web-1").created("web-2").mark("update");
+    b.deleting("web-2").gone("web-2");
+    b.push(Change::Added, "web-2", |e| {
+        e.uid = "uid-web-2-new".to_owned()
+    });
+    b.deleting("web-1").gone("web-1");
+    let both = || TimelineExpect::GoneBeforeNextDeleted(names(&["web-2", "web-1"]));
+    let ok = check(&b.entries, Some("update"), both());
+    assert!(ok.is_ok(), "{ok:?}");
+    // The replacement existing is fine; the old instance still terminating is not.
+    let mut b = Builder::default();
+    b.created("web-1").created("web-2").mark("update");
+    b.deleting("web-2")
+        .deleting("web-1")
+        .gone("web-2")
+        .gone("web-1");
+    assert!(check(&b.entries, Some("update"), both()).is_err());
 }
 
 #[test]

@@ -90,7 +90,12 @@ impl<'a> Window<'a> {
     }
 
     /// The last entry about `kind/name` before index `before` (from the very start).
-    pub(super) fn state_before(&self, kind: Kind, name: &str, before: usize) -> Option<&'a TimelineEntry> {
+    pub(super) fn state_before(
+        &self,
+        kind: Kind,
+        name: &str,
+        before: usize,
+    ) -> Option<&'a TimelineEntry> {
         self.entries[..before.min(self.entries.len())]
             .iter()
             .rev()
