@@ -324,3 +324,59 @@ fn summary_line(coverage: &Coverage) -> String {
         get("uncovered"),
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cov(status: Status) -> ScenarioCoverage {
+        ScenarioCoverage {
+            scenario: "a::b".into(),
+            status,
+            reason: None,
+        }
+    }
+
+    #[test]
+    fn a_behaviour_takes_its_worst_scenario_but_passes_over_ignored_ones() {
+        assert_eq!(overall(&[]), Status::Uncovered);
+        assert_eq!(
+            overall(&[cov(Status::Passed), cov(Status::Failed)]),
+            Status::Failed
+        );
+        assert_eq!(
+            overall(&[cov(Status::Ignored), cov(Status::Passed)]),
+            Status::Passed
+        );
+        assert_eq!(
+            overall(&[cov(Status::Flaky), cov(Status::Ignored)]),
+            Status::Flaky
+        );
+        assert_eq!(
+            overall(&[cov(Status::NotRun), cov(Status::Ignored)]),
+            Status::Ignored
+        );
+        assert_eq!(overall(&[cov(Status::NotRun)]), Status::NotRun);
+    }
+
+    #[test]
+    fn filtered_out_scenarios_show_as_not_run_and_unknown_ids_are_listed() {
+        let catalogue = vec![Behaviour {
+            id: "STS-PVC-1".into(),
+            title: "one claim per pod".into(),
+        }];
+        let declared = BTreeMap::from([(
+            ScenarioId {
+                area: "storage".into(),
+                name: "claims".into(),
+            },
+            vec!["STS-PVC-1".to_string(), "NOT-IN-CATALOGUE".to_string()],
+        )]);
+        let coverage = compute(&catalogue, &declared, &RunRecord::default());
+        assert_eq!(coverage.behaviours[0].status, Status::NotRun);
+        assert_eq!(coverage.unknown_ids, ["NOT-IN-CATALOGUE"]);
+        assert!(
+            markdown(&coverage).contains("| STS-PVC-1 | not run | `storage::claims` not run |")
+        );
+    }
+}

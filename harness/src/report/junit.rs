@@ -233,3 +233,49 @@ fn attempt_properties(attempt: &AttemptRecord) -> Vec<Property> {
     }
     properties
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::ScenarioId;
+
+    #[test]
+    fn a_run_that_stopped_midway_still_reports_what_it_had() {
+        let reporter = JunitReporter::new();
+        reporter.emit(Event::RunStarted {
+            run_id: "r1".into(),
+            cluster: None,
+        });
+        reporter.emit(Event::ScenarioStarted {
+            id: ScenarioId {
+                area: "storage".into(),
+                name: "pv-retain".into(),
+            },
+            file: "scenarios/storage/pv-retain.yaml".into(),
+            covers: vec!["PV-RETAIN-1".into()],
+            namespace: "petset-storage-pv-retain-ab12".into(),
+            attempt: 1,
+        });
+        // No ScenarioFinished, no RunFinished: the process is going down.
+        let report = reporter.report();
+        assert_eq!((report.tests, report.errors), (1, 1));
+        let suite = &report.test_suites[0];
+        assert!(
+            suite
+                .properties
+                .iter()
+                .any(|p| p.name.as_str() == "run.complete")
+        );
+        let case = &suite.test_cases[0];
+        let TestCaseStatus::NonSuccess { kind, message, .. } = &case.status else {
+            panic!("an unfinished scenario is an error: {:?}", case.status);
+        };
+        assert_eq!(*kind, NonSuccessKind::Error);
+        assert!(
+            message
+                .as_ref()
+                .is_some_and(|m| m.as_str().starts_with("did not finish"))
+        );
+        assert!(reporter.to_xml().is_ok());
+    }
+}

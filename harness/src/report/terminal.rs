@@ -233,3 +233,104 @@ pub fn summary(record: &RunRecord) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::{Failure, ScenarioId};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[derive(Debug, Clone, Default)]
+    struct Buffer(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Buffer {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn feed(verbose: bool) -> (TerminalReporter, Buffer) {
+        let buffer = Buffer::default();
+        let reporter = TerminalReporter::to(verbose, Box::new(buffer.clone()));
+        let id = ScenarioId {
+            area: "statefulset".into(),
+            name: "scale".into(),
+        };
+        let failure = Failure {
+            message: "step 2 (scale sts/web to 3): timed out after 1s".into(),
+            ..Failure::default()
+        };
+        for event in [
+            Event::ScenarioStarted {
+                id: id.clone(),
+                file: "scenarios/statefulset/scale.yaml".into(),
+                covers: vec!["STS-ORDER-1".into()],
+                namespace: "petset-statefulset-scale-x1".into(),
+                attempt: 1,
+            },
+            Event::StepStarted {
+                id: id.clone(),
+                index: 2,
+                kind: "scale",
+                summary: "scale sts/web to 3".into(),
+                line: 9,
+            },
+            Event::Timeline {
+                id: id.clone(),
+                line: "+0.1s pod/web-1 ADDED".into(),
+            },
+            Event::StepFinished {
+                id: id.clone(),
+                index: 2,
+                outcome: StepOutcome::Failed(failure.clone()),
+                elapsed: Duration::from_millis(1000),
+            },
+            Event::ScenarioFinished {
+                id,
+                attempt: 1,
+                outcome: ScenarioOutcome::Failed(failure),
+                elapsed: Duration::from_secs(2),
+                figures: Vec::new(),
+                properties: Default::default(),
+            },
+        ] {
+            reporter.emit(event);
+        }
+        (reporter, buffer)
+    }
+
+    fn text(buffer: &Buffer) -> String {
+        String::from_utf8(buffer.0.lock().expect("buffer").clone()).expect("utf-8")
+    }
+
+    #[test]
+    fn verbose_prints_a_line_per_step() {
+        let (_, buffer) = feed(true);
+        let lines: Vec<String> = text(&buffer).lines().map(str::to_string).collect();
+        assert_eq!(
+            lines,
+            [
+                "[statefulset::scale] namespace petset-statefulset-scale-x1",
+                "[statefulset::scale] step 2 scale sts/web to 3 (line 9) ...",
+                "[statefulset::scale]   | +0.1s pod/web-1 ADDED",
+                "[statefulset::scale] step 2 (scale sts/web to 3, line 9) FAILED after 1.00s: timed out after 1s",
+                "[statefulset::scale] failed in 2.00s (attempt 1): step 2 (scale sts/web to 3): timed out after 1s",
+            ]
+        );
+    }
+
+    #[test]
+    fn quiet_prints_nothing_until_the_summary() {
+        let (reporter, buffer) = feed(false);
+        assert_eq!(text(&buffer), "");
+        assert_eq!(
+            reporter.summary(),
+            "failed scenarios (1):\n  statefulset::scale: step 2 (scale sts/web to 3): timed out after 1s\n"
+        );
+    }
+}
