@@ -32,11 +32,22 @@ pub(crate) enum Operator {
 
 /// `None` when `map` is a plain partial object; otherwise its operators, or why they are wrong.
 pub(crate) fn parse(map: &Map<String, Value>) -> Option<Result<Vec<Operator>, String>> {
+    parse_with(map, false)
+}
+
+/// As [`parse`]; with `templates`, a `$regex` holding `${...}` variables is accepted unchecked
+/// (it can only be compiled once they are filled in).
+fn parse_with(map: &Map<String, Value>, templates: bool) -> Option<Result<Vec<Operator>, String>> {
     if !map.keys().any(|key| key.starts_with('$')) {
         return None;
     }
     Some(
         map.iter()
+            .filter(|(key, argument)| {
+                !(templates
+                    && key.as_str() == "$regex"
+                    && argument.as_str().is_some_and(|p| p.contains("${")))
+            })
             .map(|(key, argument)| parse_one(key, argument))
             .collect(),
     )
@@ -154,7 +165,7 @@ pub fn validate(expected: &Value) -> Result<(), Mismatch> {
 
 fn walk(value: &Value, path: &str, problems: &mut Mismatch) {
     match value {
-        Value::Object(map) => match parse(map) {
+        Value::Object(map) => match parse_with(map, true) {
             Some(Ok(operators)) => {
                 for operator in operators {
                     if let Operator::Ne(inner) = &operator {
@@ -287,5 +298,9 @@ mod tests {
         assert!(text.contains("status.conditions[0].type"));
         assert!(text.contains("`plain` is a plain key"));
         assert!(validate(&json!({"a": [{"$in": [1, 2]}], "b": {"$ne": {"c": 1}}})).is_ok());
+        assert!(
+            validate(&json!({"name": {"$regex": "^${pod}-[0-9]+$"}})).is_ok(),
+            "variables are filled in before the pattern is compiled"
+        );
     }
 }

@@ -32,10 +32,7 @@ enum AttemptError {
 pub(crate) async fn run(step: &ExecStep, ctx: &mut StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     for text in [&step.stdout, &step.stderr].into_iter().flatten() {
-        // A pattern with variables is checked once they are filled in.
-        if !text.regex.as_deref().is_some_and(|r| r.contains("${")) {
-            validate_text(text).map_err(|error| Failure::new(format!("exec: {error}")))?;
-        }
+        validate_text(text).map_err(|error| Failure::new(format!("exec: {error}")))?;
     }
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);

@@ -34,9 +34,7 @@ struct Miss {
 
 pub(crate) async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
-    if let Some(body) = &step.body
-        && !body.regex.as_deref().is_some_and(|r| r.contains("${"))
-    {
+    if let Some(body) = &step.body {
         validate_text(body).map_err(|error| Failure::new(format!("http: {error}")))?;
     }
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
