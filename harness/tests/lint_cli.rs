@@ -132,3 +132,41 @@ fn a_missing_path_is_a_usage_error() {
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("nowhere does not exist"));
 }
+
+#[test]
+fn coverage_lists_covering_scenarios_and_uncovered_ids() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(
+        root,
+        "fixtures/web/ok.yaml",
+        &FIXTURE.replace("replica:", "replicas:"),
+    );
+    write(root, "scenarios/demo/clean.yaml", CLEAN);
+    let output = Command::new(env!("CARGO_BIN_EXE_petset"))
+        .args(["coverage", "--json", "--root"])
+        .arg(root)
+        .output()
+        .expect("run petset coverage");
+    assert!(output.status.success());
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let behaviours = report["behaviours"].as_array().expect("behaviours");
+    assert_eq!(behaviours.len(), 36);
+    let covered: Vec<&serde_json::Value> = behaviours
+        .iter()
+        .filter(|b| !b["scenarios"].as_array().expect("list").is_empty())
+        .collect();
+    assert_eq!(covered.len(), 1);
+    assert_eq!(covered[0]["id"], "STS-ORDER-2");
+    assert_eq!(covered[0]["scenarios"][0], "demo::clean");
+    assert_eq!(report["uncovered"].as_array().expect("uncovered").len(), 35);
+
+    let text = Command::new(env!("CARGO_BIN_EXE_petset"))
+        .args(["coverage", "--root"])
+        .arg(root)
+        .output()
+        .expect("run petset coverage");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("STS-ORDER-2"), "{text}");
+    assert!(text.contains("1 of 36 behaviours covered"), "{text}");
+}

@@ -89,3 +89,22 @@ fn rejects_the_shape_errors_of_the_broken_corpus() {
     }
     assert!(checked >= 8, "only {checked} files with shape errors");
 }
+
+#[test]
+fn the_committed_copy_for_editors_is_current() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenario.schema.json");
+    let current = format!(
+        "{}\n",
+        serde_json::to_string_pretty(&schema()).expect("serialize")
+    );
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&path, &current).expect("write the schema");
+        return;
+    }
+    let committed = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == current,
+        "harness/scenario.schema.json is out of date; regenerate it with \
+         `cargo run -q -- schema > harness/scenario.schema.json` (or UPDATE_SNAPSHOTS=1)"
+    );
+}

@@ -1,7 +1,8 @@
 //! `petset schema`: the JSON Schema of the scenario format, for editors and CI checks.
 //!
 //! Generated from the serde model with schemars, so it cannot drift from what the loader
-//! accepts. yaml-language-server uses it for completion and checking (see the README).
+//! accepts. yaml-language-server uses it for completion and checking (see the README); a copy
+//! is kept in `harness/scenario.schema.json` for editors, and a test keeps it current.
 
 use crate::scenario::model::Scenario;
 use std::process::ExitCode;
