@@ -47,10 +47,28 @@ struct CoversOnly {
 /// Reads one scenario, or everything that could be read of a broken one.
 pub(crate) fn load_parts(file: &SourceFile) -> Result<Scenario, Box<Broken>> {
     let error = match serde_saphyr::from_str_with_options::<Scenario>(&file.text, yaml::options()) {
-        Ok(scenario) => return Ok(scenario),
+        Ok(mut scenario) => {
+            for step in &mut scenario.steps {
+                kubectl_manifests(&mut step.value);
+            }
+            return Ok(scenario);
+        }
         Err(error) => error,
     };
-    Err(Box::new(recover(file, &error)))
+    let mut broken = recover(file, &error);
+    for (_, step) in &mut broken.steps {
+        kubectl_manifests(step);
+    }
+    Err(Box::new(broken))
+}
+
+/// Inline manifests get kubectl's numbers, as fixture files do (see [`yaml::read_manifests`]).
+fn kubectl_manifests(step: &mut Step) {
+    if let Step::Apply(apply) = step {
+        for manifest in &mut apply.manifests {
+            yaml::kubectl_numbers(&mut manifest.value);
+        }
+    }
 }
 
 /// Every problem in a file whose whole-file parse failed with `first`.

@@ -23,3 +23,4 @@ pub use suite::{
     load_catalogue, load_suite,
 };
 pub use validate::Checker;
+pub use yaml::read_manifests;

@@ -14,6 +14,41 @@ pub(crate) fn options() -> serde_saphyr::Options {
     }
 }
 
+/// Reads the documents of a manifest file the way kubectl does: YAML 1.1 numbers (`0755` is 493)
+/// and whole-number floats as integers (`08`, `1.0`), as kubectl's YAML-to-JSON step makes them.
+/// Empty documents are skipped.
+pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, serde_saphyr::Error> {
+    let documents: Vec<serde_json::Value> =
+        serde_saphyr::from_str_multiple_with_options(text, options())?;
+    Ok(documents
+        .into_iter()
+        .filter(|document| !document.is_null())
+        .map(|mut document| {
+            kubectl_numbers(&mut document);
+            document
+        })
+        .collect())
+}
+
+/// Turns whole-number floats into integers, as kubectl's YAML-to-JSON conversion does; the API
+/// server rejects `8.0` in an integer field.
+pub(crate) fn kubectl_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if !number.is_i64() && !number.is_u64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < 9.0e15
+            {
+                *value = Value::from(float as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(kubectl_numbers),
+        Value::Object(map) => map.values_mut().for_each(kubectl_numbers),
+        _ => {}
+    }
+}
+
 /// A position in a source text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct Pos {
@@ -305,6 +340,17 @@ mod tests {
         let offset = byte_offset(source, 2, 4);
         assert_eq!(&source[offset..offset + 1], "d");
         assert_eq!(line_column(source, offset), (2, 4));
+    }
+
+    #[test]
+    fn reads_manifests_the_way_kubectl_does() {
+        let documents =
+            read_manifests("mode: 0755\nport: 08\nratio: 1.5\n---\n---\nkind: b\n").expect("yaml");
+        assert_eq!(documents.len(), 2);
+        assert_eq!(documents[0]["mode"], 493);
+        assert!(documents[0]["port"].is_i64());
+        assert_eq!(documents[0]["port"], 8);
+        assert_eq!(documents[0]["ratio"], 1.5);
     }
 
     #[test]

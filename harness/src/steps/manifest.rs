@@ -17,11 +17,10 @@ pub struct Prepared {
     pub body: Value,
 }
 
-/// Splits a YAML text into its documents, skipping empty ones.
+/// Splits a YAML text into its documents, skipping empty ones, reading numbers as kubectl does
+/// (the same reading `petset lint` checks).
 pub fn parse_documents(text: &str) -> Result<Vec<Value>, String> {
-    let documents: Vec<Value> =
-        serde_saphyr::from_multiple(text).map_err(|error| error.to_string())?;
-    Ok(documents.into_iter().filter(|doc| !doc.is_null()).collect())
+    crate::scenario::read_manifests(text).map_err(|error| error.to_string())
 }
 
 /// Checks a manifest names a kind petset knows and an object name, forces namespaced objects

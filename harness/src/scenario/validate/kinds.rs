@@ -1,86 +1,66 @@
-//! The Kubernetes types a manifest may have, by `apiVersion` and `kind`.
+//! The Kubernetes types a manifest may have: the kinds of the scenario model that petset applies,
+//! each with its k8s-openapi type for the typed check.
 
 use super::typed::{Findings, check};
-use k8s_openapi::Resource;
-use k8s_openapi::api::{apps, batch, core, networking, policy, rbac, storage};
+use crate::scenario::model::Kind;
+use k8s_openapi::api::{apps, core, discovery, policy, storage};
 use serde_json::Value;
 
-/// One built-in kind: its `apiVersion`, `kind`, whether it lives in a namespace, and its check.
-pub(crate) struct KnownKind {
-    pub api_version: &'static str,
-    pub kind: &'static str,
-    pub namespaced: bool,
-    pub check: fn(&Value) -> Findings,
+/// The typed check of a kind petset applies; `None` for kinds a scenario must not create.
+pub(crate) fn checker(kind: Kind) -> Option<fn(&Value) -> Findings> {
+    Some(match kind {
+        Kind::Pod => check::<core::v1::Pod>,
+        Kind::Service => check::<core::v1::Service>,
+        Kind::Endpoints => check::<core::v1::Endpoints>,
+        Kind::EndpointSlice => check::<discovery::v1::EndpointSlice>,
+        Kind::PersistentVolumeClaim => check::<core::v1::PersistentVolumeClaim>,
+        Kind::PersistentVolume => check::<core::v1::PersistentVolume>,
+        Kind::StatefulSet => check::<apps::v1::StatefulSet>,
+        Kind::Deployment => check::<apps::v1::Deployment>,
+        Kind::ReplicaSet => check::<apps::v1::ReplicaSet>,
+        Kind::ControllerRevision => check::<apps::v1::ControllerRevision>,
+        Kind::ConfigMap => check::<core::v1::ConfigMap>,
+        Kind::Secret => check::<core::v1::Secret>,
+        Kind::Event => check::<core::v1::Event>,
+        Kind::PodDisruptionBudget => check::<policy::v1::PodDisruptionBudget>,
+        Kind::StorageClass => check::<storage::v1::StorageClass>,
+        // The executor refuses to create or change nodes.
+        Kind::Node => return None,
+    })
 }
 
-macro_rules! kinds {
-    ($($ty:ty),* $(,)?) => {
-        &[$(
-            KnownKind {
-                api_version: <$ty as Resource>::API_VERSION,
-                kind: <$ty as Resource>::KIND,
-                namespaced: <<$ty as Resource>::Scope as Scope>::NAMESPACED,
-                check: check::<$ty>,
-            },
-        )*]
-    };
-}
-
-/// Whether a k8s-openapi scope type means "lives in a namespace".
-trait Scope {
-    const NAMESPACED: bool;
-}
-
-impl Scope for k8s_openapi::NamespaceResourceScope {
-    const NAMESPACED: bool = true;
-}
-
-impl Scope for k8s_openapi::ClusterResourceScope {
-    const NAMESPACED: bool = false;
-}
-
-/// Every kind a scenario may apply.
-pub(crate) const KNOWN_KINDS: &[KnownKind] = kinds![
-    core::v1::Pod,
-    core::v1::Service,
-    core::v1::PersistentVolumeClaim,
-    core::v1::PersistentVolume,
-    core::v1::ConfigMap,
-    core::v1::Secret,
-    core::v1::ServiceAccount,
-    core::v1::Endpoints,
-    core::v1::Namespace,
-    core::v1::ResourceQuota,
-    core::v1::LimitRange,
-    apps::v1::StatefulSet,
-    apps::v1::Deployment,
-    apps::v1::ReplicaSet,
-    apps::v1::DaemonSet,
-    batch::v1::Job,
-    batch::v1::CronJob,
-    policy::v1::PodDisruptionBudget,
-    storage::v1::StorageClass,
-    networking::v1::NetworkPolicy,
-    rbac::v1::Role,
-    rbac::v1::RoleBinding,
-    rbac::v1::ClusterRole,
-    rbac::v1::ClusterRoleBinding,
-];
-
-/// The kind with this `kind` name (exact spelling), whatever its `apiVersion`.
-pub(crate) fn by_kind(kind: &str) -> Option<&'static KnownKind> {
-    KNOWN_KINDS.iter().find(|known| known.kind == kind)
+/// The API names of every kind a manifest may have, for "did you mean".
+pub(crate) fn applicable() -> impl Iterator<Item = &'static str> {
+    Kind::all()
+        .filter(|kind| checker(*kind).is_some())
+        .map(Kind::name)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use k8s_openapi::Resource;
 
     #[test]
-    fn knows_scopes_and_versions() {
-        let sts = by_kind("StatefulSet").expect("known");
-        assert_eq!(sts.api_version, "apps/v1");
-        assert!(sts.namespaced);
-        assert!(!by_kind("PersistentVolume").expect("known").namespaced);
+    fn every_typed_check_matches_the_kind_table() {
+        // The model's apiVersion for each kind is the one k8s-openapi's type is served as.
+        let versions = [
+            (Kind::StatefulSet, apps::v1::StatefulSet::API_VERSION),
+            (
+                Kind::EndpointSlice,
+                discovery::v1::EndpointSlice::API_VERSION,
+            ),
+            (
+                Kind::PodDisruptionBudget,
+                policy::v1::PodDisruptionBudget::API_VERSION,
+            ),
+            (Kind::StorageClass, storage::v1::StorageClass::API_VERSION),
+            (Kind::Event, core::v1::Event::API_VERSION),
+        ];
+        for (kind, version) in versions {
+            assert_eq!(kind.api_version(), version, "{kind}");
+        }
+        assert!(checker(Kind::Node).is_none());
+        assert!(applicable().any(|name| name == "StatefulSet"));
     }
 }

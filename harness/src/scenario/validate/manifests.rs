@@ -1,7 +1,7 @@
 //! Manifests a scenario applies: fixture files and inline objects, checked the way kubectl would
 //! (typed, unknown fields rejected) and summarised as the objects they create.
 
-use super::kinds::{self, KNOWN_KINDS};
+use super::kinds;
 use super::typed::JsonPath;
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
 use crate::scenario::load::shape_diagnostic;
@@ -139,50 +139,57 @@ pub(crate) fn check_manifest(
         return None;
     };
 
-    let Some(known) = kinds::by_kind(kind) else {
-        let help = similar::did_you_mean(kind, KNOWN_KINDS.iter().map(|k| k.kind)).unwrap_or_else(|| {
-            "petset checks built-in kinds only (Pod, Service, StatefulSet, Deployment, PersistentVolumeClaim, ...)".to_owned()
-        });
-        out.push(
-            file.error(
-                "manifest::kind",
-                at(&[key("kind")], Point::Value),
-                format!("unknown kind `{kind}`"),
+    let known = Kind::from_api_kind(kind);
+    let Some((model_kind, check)) = known.and_then(|k| Some((k, kinds::checker(k)?))) else {
+        let (message, help) = if known == Some(Kind::Node) {
+            (
+                "a scenario must not create or change Node objects".to_owned(),
+                "act on nodes with `cordon`, `uncordon` and `drain` steps".to_owned(),
             )
-            .label("not a kind petset knows")
-            .help(help),
+        } else {
+            let help = similar::did_you_mean(kind, kinds::applicable()).unwrap_or_else(|| {
+                format!(
+                    "petset applies these kinds: {}",
+                    kinds::applicable().collect::<Vec<_>>().join(", ")
+                )
+            });
+            (
+                format!("petset does not apply objects of kind `{kind}`"),
+                help,
+            )
+        };
+        out.push(
+            file.error("manifest::kind", at(&[key("kind")], Point::Value), message)
+                .label("not a kind petset applies")
+                .help(help),
         );
         return None;
     };
-    if known.api_version != api_version {
+    if model_kind.api_version() != api_version {
         out.push(
             file.error(
                 "manifest::kind",
                 at(&[key("apiVersion")], Point::Value),
                 format!(
                     "{kind} is served as `{}`, not `{api_version}`",
-                    known.api_version
+                    model_kind.api_version()
                 ),
             )
             .label("wrong apiVersion")
-            .help(format!("write `apiVersion: {}`", known.api_version)),
+            .help(format!("write `apiVersion: {}`", model_kind.api_version())),
         );
     }
 
     let metadata = map.get("metadata");
-    let name = metadata.and_then(|m| m.get("name")).and_then(Value::as_str);
-    let generate_name = metadata
-        .and_then(|m| m.get("generateName"))
-        .and_then(Value::as_str);
-    if name.is_none() && generate_name.is_none() {
+    let name = metadata
+        .and_then(|m| m.get("name"))
+        .and_then(Value::as_str)
+        .filter(|name| !name.is_empty());
+    if name.is_none() {
         out.push(
-            file.error(
-                "manifest::shape",
-                at(&[key("metadata")], Point::Key),
-                format!("the {kind} has no `metadata.name`"),
-            )
-            .label("name missing")
-            .help("give it `metadata: {name: ...}`; steps refer to objects by name"),
+            file.error("manifest::shape", at(&[key("metadata")], Point::Key), format!("the {kind} has no `metadata.name`"))
+                .label("name missing")
+                .help("give it `metadata: {name: ...}` (`generateName` is not enough: steps refer to objects by name)"),
         );
     }
     if let Some(namespace) = metadata
@@ -194,31 +201,21 @@ pub(crate) fn check_manifest(
             file.error(
                 "manifest::namespace",
                 at(&[key("metadata"), key("namespace")], Point::Value),
-                format!("the manifest sets `metadata.namespace: {namespace}`"),
+                format!("`metadata.namespace: {namespace}` is ignored"),
             )
-            .label("fixed namespace")
-            .help("remove it: petset applies every object into the scenario's own namespace"),
-        );
-    }
-    if !known.namespaced {
-        out.push(
-            file.error(
-                "manifest::cluster-scoped",
-                at(&[key("kind")], Point::Value),
-                format!("{kind} is cluster-scoped; applying it touches more than the scenario's namespace"),
-            )
-            .label("cluster-scoped")
-            .help("prefer what the cluster provides (e.g. its default StorageClass); petset does not clean cluster-scoped objects up")
+            .label("overridden")
+            .help("remove it: petset applies every object into the scenario's own namespace")
             .warning(),
         );
     }
 
-    let mut normalized = normalize_numbers(value);
+    let mut normalized = value.clone();
+    yaml::kubectl_numbers(&mut normalized);
     if let Some(object) = normalized.as_object_mut() {
         // A wrong apiVersion is reported above; check the rest against the served version.
-        object.insert("apiVersion".into(), known.api_version.into());
+        object.insert("apiVersion".into(), model_kind.api_version().into());
     }
-    let findings = (known.check)(&normalized);
+    let findings = check(&normalized);
     for unknown in &findings.unknown {
         let help = similar::did_you_mean(&unknown.field, unknown.known.iter().copied())
             .unwrap_or_else(|| format!("known fields here: {}", unknown.known.join(", ")));
@@ -242,11 +239,7 @@ pub(crate) fn check_manifest(
         ));
     }
 
-    Some(summarise(
-        kind,
-        name.or(generate_name).unwrap_or_default(),
-        map,
-    ))
+    Some(summarise(kind, name.unwrap_or_default(), map))
 }
 
 fn invalid(
@@ -264,31 +257,6 @@ fn invalid(
     file.error("manifest::invalid", span.clone(), format!("{place} does not fit its type: {message}"))
         .label("wrong type or value")
         .help("quote strings that look like numbers, and check the field's type in the Kubernetes API reference")
-}
-
-/// kubectl turns YAML into JSON before decoding, so `1.0` and `08` (a YAML 1.1 float) reach
-/// integer fields as whole numbers; do the same.
-fn normalize_numbers(value: &Value) -> Value {
-    match value {
-        Value::Number(number) => match number.as_f64() {
-            Some(float)
-                if !number.is_i64()
-                    && !number.is_u64()
-                    && float.fract() == 0.0
-                    && float.abs() < 9.0e15 =>
-            {
-                Value::from(float as i64)
-            }
-            _ => value.clone(),
-        },
-        Value::Array(items) => Value::Array(items.iter().map(normalize_numbers).collect()),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(k, v)| (k.clone(), normalize_numbers(v)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
 
 fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
