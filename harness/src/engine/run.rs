@@ -19,6 +19,9 @@ use tokio::time::Instant;
 /// How long past its own limit a step may take before the engine stops it. Steps bound themselves
 /// and report the last state they saw; this margin lets that report win over a bare cut-off.
 const STEP_MARGIN: Duration = Duration::from_secs(5);
+/// How much earlier than the scenario's `timeout` the engine's own deadline falls (at most a tenth
+/// of the timeout).
+const DEADLINE_LEAD: Duration = Duration::from_secs(1);
 /// How long gathering diagnostics for a failure may take.
 const DIAGNOSTICS_BUDGET: Duration = Duration::from_secs(20);
 
@@ -89,8 +92,11 @@ pub async fn run_scenario(
     ctx.labels = labels;
     ctx.default_timeout = config.default_timeout;
     ctx.cluster_domain = config.cluster_domain.clone();
-    // Counted from the start, namespace creation included, as the runner counts it.
-    let deadline = started + run.scenario.timeout.as_std();
+    // Counted from the start, namespace creation included, as the runner counts it, and a
+    // little short of it: a step that runs out of time then fails on its own, with the last state
+    // it saw, before the caller's cancellation at the full timeout cuts it off blind.
+    let timeout = run.scenario.timeout.as_std();
+    let deadline = started + timeout - DEADLINE_LEAD.min(timeout / 10);
     ctx.deadline = Some(deadline);
     let mut live = ctx.timeline.subscribe();
     let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
@@ -206,7 +212,7 @@ async fn run_steps(
                 "did not finish within its limit of {:.0}s",
                 (limit - step_started - STEP_MARGIN).as_secs_f64()
             ))),
-            StepEnd::Cancelled => Err(Failure::new("cancelled: the run was interrupted")),
+            StepEnd::Cancelled => Err(Failure::new("cancelled before it finished")),
         };
         match result {
             Ok(report) => {
