@@ -196,7 +196,7 @@ async fn the_namespace_is_labelled_and_its_heartbeat_kept_fresh() {
     let sink = Recorded::new(move |ns| {
         let (h, s, ns) = (h.clone(), s.clone(), ns.to_owned());
         tokio::spawn(async move {
-            for _ in 0..8 {
+            for _ in 0..30 {
                 if let Some(object) = h.get("v1", "Namespace", None, &ns) {
                     s.lock().expect("seen").push(object);
                 }
@@ -205,7 +205,7 @@ async fn the_namespace_is_labelled_and_its_heartbeat_kept_fresh() {
         });
     });
     let scenario = scenario(
-        "description: heartbeat\ncovers: []\ntimeout: 10s\nsteps:\n- wait: {target: pod/none, for: exists, timeout: 700ms}\n",
+        "description: heartbeat\ncovers: []\ntimeout: 10s\nsteps:\n- wait: {target: pod/none, for: exists, timeout: 1500ms}\n",
     );
     let _ = run(&config(&fake), "heartbeat", &scenario, &sink).await;
     let seen = seen.lock().expect("seen").clone();

@@ -85,7 +85,9 @@ impl Heartbeat {
                 ticks.tick().await;
                 let beat =
                     BTreeMap::from([(HEARTBEAT_ANNOTATION.to_owned(), unix_now().to_string())]);
-                let _ = annotate(&client, &name, &beat, Instant::now() + every).await;
+                // A slow answer is still worth waiting for; the next beat is not due sooner.
+                let patience = every.max(Duration::from_secs(5));
+                let _ = annotate(&client, &name, &beat, Instant::now() + patience).await;
             }
         });
         Self { task }
