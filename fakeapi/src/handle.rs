@@ -341,6 +341,11 @@ impl Handle {
         lock(&self.shared.tasks).push(task.abort_handle());
     }
 
+    /// Aborts `task` when the server stops.
+    pub(crate) fn track_task(&self, task: AbortHandle) {
+        lock(&self.shared.tasks).push(task);
+    }
+
     /// Ends every open watch stream now (clients see the stream close and re-watch).
     pub fn cut_watches(&self) {
         self.shared.cut_watches.send_modify(|n| *n += 1);

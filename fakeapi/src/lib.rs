@@ -35,6 +35,7 @@
 mod apply;
 mod defaults;
 mod discovery;
+pub mod emulation;
 mod events;
 mod exec;
 mod faults;

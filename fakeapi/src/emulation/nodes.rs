@@ -1,0 +1,48 @@
+//! Two emulated worker nodes, and the scheduler: a pod goes to the schedulable node with the
+//! fewest pods.
+
+use serde_json::{Value, json};
+
+use super::objects::{deleting, s};
+use crate::handle::Handle;
+
+pub(crate) const NODES: [&str; 2] = ["emulated-node-1", "emulated-node-2"];
+
+/// Creates the nodes if they are missing.
+pub(crate) fn ensure(h: &Handle) {
+    for (i, node) in NODES.iter().enumerate() {
+        if h.get("v1", "Node", None, node).is_some() {
+            continue;
+        }
+        let _ = h.create(json!({
+            "apiVersion": "v1",
+            "kind": "Node",
+            "metadata": {"name": node, "labels": {
+                "kubernetes.io/hostname": node,
+                "kubernetes.io/arch": "amd64",
+                "kubernetes.io/os": "linux",
+            }},
+            "spec": {},
+            "status": {
+                "conditions": [{"type": "Ready", "status": "True"}],
+                "addresses": [{"type": "InternalIP", "address": format!("172.18.0.{}", i + 2)}],
+                "nodeInfo": {"architecture": "amd64", "kubeletVersion": "v1.33.1"},
+                "allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"},
+            },
+        }));
+    }
+}
+
+/// The node a new pod should go to, if any is schedulable.
+pub(crate) fn pick(h: &Handle, pods: &[Value]) -> Option<String> {
+    let nodes = h.list("v1", "Node", None);
+    nodes
+        .iter()
+        .filter(|n| n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true))
+        .map(|n| s(n, "/metadata/name").to_string())
+        .min_by_key(|node| {
+            pods.iter()
+                .filter(|p| !deleting(p) && s(p, "/spec/nodeName") == node)
+                .count()
+        })
+}

@@ -1,0 +1,100 @@
+//! The ReplicaSet controller: keeps `spec.replicas` pods named `<set>-<random>` (deleting the
+//! not-ready and newest first), and counts ready and available pods (Ready for at least
+//! `minReadySeconds`).
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use super::kubelet::FINALIZER;
+use super::objects::{deleting, int, name, owned_by, owner_ref, pod_running_ready, s, uid};
+use super::state::Shared;
+use crate::handle::lock;
+
+pub(crate) fn reconcile(shared: &Shared, namespace: &str, pods: &[Value]) {
+    for rs in shared.handle.list("apps/v1", "ReplicaSet", Some(namespace)) {
+        if !deleting(&rs) {
+            one(shared, namespace, &rs, pods);
+        }
+    }
+}
+
+/// Whether a pod has been Ready for at least `min_ready` seconds.
+pub(crate) fn available(shared: &Shared, pod: &Value, min_ready: i64) -> bool {
+    if !pod_running_ready(pod) {
+        return false;
+    }
+    let wanted = Duration::from_secs(u64::try_from(min_ready).unwrap_or(0));
+    lock(&shared.pods)
+        .get(uid(pod))
+        .and_then(|rt| rt.ready_since)
+        .is_some_and(|since| since.elapsed() >= wanted)
+}
+
+fn one(shared: &Shared, namespace: &str, rs: &Value, pods: &[Value]) {
+    let h = &shared.handle;
+    let want = int(rs, "/spec/replicas").unwrap_or(1);
+    let min_ready = int(rs, "/spec/minReadySeconds").unwrap_or(0);
+    let mut mine: Vec<&Value> = pods
+        .iter()
+        .filter(|p| owned_by(p, uid(rs)) && !deleting(p))
+        .collect();
+    let have = i64::try_from(mine.len()).unwrap_or(0);
+    if have < want {
+        for _ in have..want {
+            create_pod(shared, namespace, rs);
+        }
+    } else if have > want {
+        // Not-ready first, then the newest.
+        mine.sort_by_key(|p| {
+            (
+                pod_running_ready(p),
+                std::cmp::Reverse(s(p, "/metadata/creationTimestamp").to_string()),
+            )
+        });
+        for p in mine.iter().take(usize::try_from(have - want).unwrap_or(0)) {
+            let _ = h.delete("v1", "Pod", Some(namespace), name(p));
+        }
+    }
+    let ready = mine.iter().filter(|p| pod_running_ready(p)).count();
+    let avail = mine
+        .iter()
+        .filter(|p| available(shared, p, min_ready))
+        .count();
+    let status = json!({
+        "observedGeneration": int(rs, "/metadata/generation").unwrap_or(1),
+        "replicas": mine.len(),
+        "fullyLabeledReplicas": mine.len(),
+        "readyReplicas": ready,
+        "availableReplicas": avail,
+    });
+    let differs = [
+        "observedGeneration",
+        "replicas",
+        "readyReplicas",
+        "availableReplicas",
+    ]
+    .iter()
+    .any(|f| rs.pointer(&format!("/status/{f}")) != status.get(*f));
+    if differs {
+        let _ = h.set_status("apps/v1", "ReplicaSet", Some(namespace), name(rs), status);
+    }
+}
+
+fn create_pod(shared: &Shared, namespace: &str, rs: &Value) {
+    let template = rs.pointer("/spec/template").cloned().unwrap_or_default();
+    let pod = json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": format!("{}-{}", name(rs), crate::meta::name_suffix()),
+            "namespace": namespace,
+            "labels": template.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
+            "annotations": template.pointer("/metadata/annotations").cloned().unwrap_or(json!({})),
+            "ownerReferences": [owner_ref(rs)],
+            "finalizers": [FINALIZER],
+        },
+        "spec": template.get("spec").cloned().unwrap_or(json!({})),
+    });
+    let _ = shared.handle.create(pod);
+}

@@ -1,0 +1,73 @@
+//! The volume provisioner: every pending claim gets a new PersistentVolume (reclaim policy
+//! Delete) and is bound to it; a volume whose claim is gone is deleted, or Released when its
+//! policy is Retain.
+
+use serde_json::json;
+
+use super::objects::{deleting, name, s, uid};
+use crate::handle::Handle;
+
+pub(crate) fn reconcile(h: &Handle) {
+    for pvc in h.list("v1", "PersistentVolumeClaim", None) {
+        if deleting(&pvc) || s(&pvc, "/status/phase") == "Bound" {
+            continue;
+        }
+        let ns = s(&pvc, "/metadata/namespace");
+        let volume = format!("pvc-{}", uid(&pvc));
+        let storage = pvc
+            .pointer("/spec/resources/requests/storage")
+            .cloned()
+            .unwrap_or(json!("1Gi"));
+        if h.get("v1", "PersistentVolume", None, &volume).is_none() {
+            let _ = h.create(json!({
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": {"name": volume},
+                "spec": {
+                    "capacity": {"storage": storage},
+                    "accessModes": pvc.pointer("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"])),
+                    "persistentVolumeReclaimPolicy": "Delete",
+                    "storageClassName": "standard",
+                    "claimRef": {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": ns, "name": name(&pvc), "uid": uid(&pvc)},
+                },
+                "status": {"phase": "Bound"},
+            }));
+        }
+        let _ = h.patch(
+            "v1",
+            "PersistentVolumeClaim",
+            Some(ns),
+            name(&pvc),
+            json!({
+                "spec": {"volumeName": volume, "storageClassName": "standard"},
+                "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": storage}},
+            }),
+        );
+    }
+    for pv in h.list("v1", "PersistentVolume", None) {
+        let claim_ns = s(&pv, "/spec/claimRef/namespace");
+        let claim = s(&pv, "/spec/claimRef/name");
+        if claim.is_empty() || deleting(&pv) {
+            continue;
+        }
+        let present = h
+            .get("v1", "PersistentVolumeClaim", Some(claim_ns), claim)
+            .is_some_and(|c| uid(&c) == s(&pv, "/spec/claimRef/uid"));
+        if present {
+            continue;
+        }
+        if s(&pv, "/spec/persistentVolumeReclaimPolicy") == "Retain" {
+            if s(&pv, "/status/phase") != "Released" {
+                let _ = h.set_status(
+                    "v1",
+                    "PersistentVolume",
+                    None,
+                    name(&pv),
+                    json!({"phase": "Released"}),
+                );
+            }
+        } else {
+            let _ = h.delete("v1", "PersistentVolume", None, name(&pv));
+        }
+    }
+}
