@@ -222,6 +222,41 @@ async fn exec_reports_a_command_that_could_not_run() -> TestResult {
     Ok(())
 }
 
+#[tokio::test]
+async fn exec_picks_the_default_container_as_kubectl_does() -> TestResult {
+    let mut world = web().await?;
+    world.fake.create(json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {
+            "name": "mysql-0", "namespace": NS,
+            "annotations": {"kubectl.kubernetes.io/default-container": "xtrabackup"},
+        },
+        "spec": {"containers": [
+            {"name": "mysql", "image": "mysql:8.4"},
+            {"name": "xtrabackup", "image": "gcr.io/google-samples/xtrabackup:1.0"},
+        ]},
+    }))?;
+    world.fake.on_exec(
+        NS,
+        "mysql-0",
+        Some("xtrabackup"),
+        |_req: ExecRequest| async move { ExecOutput::stdout("xtrabackup\n") },
+    );
+    world.fake.on_exec(
+        NS,
+        "mysql-0",
+        Some("mysql"),
+        |_req: ExecRequest| async move { ExecOutput::stdout("mysql\n") },
+    );
+    world
+        .passes("exec: {target: pod/mysql-0, command: [hostname], stdout: {equals: xtrabackup}}")
+        .await;
+    world
+        .passes("exec: {target: pod/mysql-0, container: mysql, command: [hostname], stdout: {equals: mysql}}")
+        .await;
+    Ok(())
+}
+
 // ----------------------------------------------------------------------------------------- dns
 
 /// Answers lookups like BIND's nslookup, from a table of names the test can change.

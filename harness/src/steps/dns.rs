@@ -7,7 +7,7 @@ use super::dns_answer::{Answer, list, normalize_name, parse, record_name, resolv
 use super::dns_probe::ensure_probe;
 use super::eventually::{tried, until_ok};
 use super::pod_exec::{CommandOutput, run_in_pod};
-use super::pods::{is_ready, live_pods, pod_name};
+use super::pods::{default_container, is_ready, live_pods, pod_name};
 use super::{StepContext, StepReport, StepResult, Variables};
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
@@ -146,7 +146,7 @@ async fn attempt(
                 .collect()
         }
     };
-    let from = resolver_pod(step, ctx, deadline).await.map_err(setup)?;
+    let (from, container) = resolver_pod(step, ctx, deadline).await.map_err(setup)?;
     let mut passed = Vec::new();
     let mut misses = Vec::new();
     for vars in rounds {
@@ -169,7 +169,7 @@ async fn attempt(
         let output = run_in_pod(
             pods_api,
             &from,
-            None,
+            container.as_deref(),
             resolve_command(&name, step.record),
             deadline,
         )
@@ -194,23 +194,24 @@ async fn attempt(
     }
 }
 
-/// The pod the resolver runs in: `from` (the first ready pod, for a selector), else the probe.
+/// The pod (and container) the resolver runs in: `from` (the first ready pod, for a selector),
+/// else the probe.
 async fn resolver_pod(
     step: &DnsStep,
     ctx: &StepContext,
     deadline: Instant,
-) -> Result<String, Failure> {
+) -> Result<(String, Option<String>), Failure> {
     let Some(from) = &step.from else {
-        return ensure_probe(ctx, deadline).await;
+        return Ok((ensure_probe(ctx, deadline).await?, None));
     };
     let from = ctx.resolve(from)?;
     let pods = live_pods(ctx, &from, deadline).await?;
-    if from.is_single() {
-        return Ok(pod_name(&pods[0]));
-    }
-    pods.iter()
-        .find(|pod| is_ready(pod))
-        .map(pod_name)
+    let pod = if from.is_single() {
+        pods.first()
+    } else {
+        pods.iter().find(|pod| is_ready(pod))
+    };
+    pod.map(|pod| (pod_name(pod), default_container(pod)))
         .ok_or_else(|| Failure::new(format!("no ready pod matches {from} to resolve from")))
 }
 

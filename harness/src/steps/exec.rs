@@ -3,7 +3,7 @@
 
 use super::eventually::{tried, until_ok};
 use super::pod_exec::{CommandOutput, run_in_pod};
-use super::pods::{live_pods, pod_name, shell_line};
+use super::pods::{default_container, live_pods, pod_name, shell_line};
 use super::{StepContext, StepReport, StepResult};
 use crate::events::Failure;
 use crate::expect::{
@@ -104,12 +104,13 @@ async fn attempt(
             .map(|arg| vars.substitute(arg))
             .collect();
         let command = substituted.map_err(|error| AttemptError::Pods(Failure::new(error)))?;
-        let container = step
-            .container
-            .as_deref()
-            .map(|c| vars.substitute(c))
-            .transpose()
-            .map_err(|error| AttemptError::Pods(Failure::new(error)))?;
+        let container = match step.container.as_deref() {
+            Some(container) => Some(
+                vars.substitute(container)
+                    .map_err(|error| AttemptError::Pods(Failure::new(error)))?,
+            ),
+            None => default_container(pod),
+        };
         let expect_text = |text: &Option<TextMatch>| {
             text.as_ref()
                 .map(|text| substitute_text(text, |piece| vars.substitute(piece)))

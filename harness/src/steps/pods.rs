@@ -44,6 +44,27 @@ pub(crate) fn pod_name(pod: &Value) -> String {
         .to_owned()
 }
 
+/// The container a command runs in when the step names none, chosen as kubectl does: the
+/// `kubectl.kubernetes.io/default-container` annotation, else the first container. `None` lets
+/// the API choose (a pod with one container).
+pub(crate) fn default_container(pod: &Value) -> Option<String> {
+    if let Some(annotated) = pod
+        .pointer("/metadata/annotations/kubectl.kubernetes.io~1default-container")
+        .and_then(Value::as_str)
+    {
+        return Some(annotated.to_owned());
+    }
+    let containers = pod.pointer("/spec/containers").and_then(Value::as_array)?;
+    if containers.len() < 2 {
+        return None;
+    }
+    containers
+        .first()
+        .and_then(|c| c.get("name"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
 /// Whether the pod's Ready condition is True.
 pub(crate) fn is_ready(pod: &Value) -> bool {
     pod.pointer("/status/conditions")
@@ -87,6 +108,19 @@ mod tests {
         assert!(is_ready(&ready));
         assert!(!is_ready(&unready));
         assert!(!is_ready(&json!({})));
+    }
+
+    #[test]
+    fn default_container_follows_kubectl() {
+        let one = json!({"spec": {"containers": [{"name": "web"}]}});
+        assert_eq!(default_container(&one), None);
+        let two = json!({"spec": {"containers": [{"name": "mysql"}, {"name": "xtrabackup"}]}});
+        assert_eq!(default_container(&two), Some("mysql".into()));
+        let annotated = json!({
+            "metadata": {"annotations": {"kubectl.kubernetes.io/default-container": "xtrabackup"}},
+            "spec": {"containers": [{"name": "mysql"}, {"name": "xtrabackup"}]},
+        });
+        assert_eq!(default_container(&annotated), Some("xtrabackup".into()));
     }
 
     #[test]
