@@ -172,6 +172,8 @@ enum StepEnd {
     Done(crate::steps::StepResult),
     /// The step ran past its limit (or the scenario's deadline) plus the margin.
     Overran,
+    /// The scenario's deadline had passed before the step could start.
+    NotStarted,
     Cancelled,
 }
 
@@ -202,7 +204,7 @@ async fn run_steps(
         let end = if config.cancel.is_cancelled() {
             StepEnd::Cancelled
         } else if Instant::now() >= deadline {
-            StepEnd::Overran
+            StepEnd::NotStarted
         } else {
             run_one(step, ctx, limit, config, live, run, events).await
         };
@@ -213,6 +215,7 @@ async fn run_steps(
                 (limit - step_started - STEP_MARGIN).as_secs_f64()
             ))),
             StepEnd::Cancelled => Err(Failure::new("cancelled before it finished")),
+            StepEnd::NotStarted => Err(Failure::new("not started: no time was left")),
         };
         match result {
             Ok(report) => {
