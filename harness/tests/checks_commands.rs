@@ -612,7 +612,7 @@ async fn http_failures_show_status_and_body() -> TestResult {
         .await;
     assert_eq!(
         failure.message,
-        r#"http GET pod/web-1:8080/hostname: body: expected "web-1", got "web-0" (and 1 more pods)"#
+        r#"http GET pod/web-1:8080/hostname: body: expected "web-1", got "web-0" (and in 1 more pod)"#
     );
     // Nothing listens on this port of the pod: the port-forward says why.
     let failure = world.fails("http: {target: pod/web-1, port: 9090}").await;

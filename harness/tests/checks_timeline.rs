@@ -61,7 +61,7 @@ async fn ordered_scale_up_and_down_hold_and_violations_are_shown() -> TestResult
         failure.message
     );
     assert!(
-        failure.message.ends_with("(and 1 more violated)"),
+        failure.message.ends_with("(and 1 more assertion violated)"),
         "{}",
         failure.message
     );

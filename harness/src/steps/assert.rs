@@ -5,6 +5,7 @@
 //! is up, so it returns as soon as the state it waits for arrives; a failure shows the last state
 //! seen, cut to the fields the expectation names, with the field-level differences.
 
+use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
@@ -225,7 +226,7 @@ fn summary(mismatch: &Mismatch) -> String {
         .unwrap_or_default();
     match mismatch.differences.len() {
         0 | 1 => first,
-        n => format!("{first} (and {} more differences)", n - 1),
+        n => format!("{first} (and {})", more(n - 1, "difference", "differences")),
     }
 }
 
@@ -358,7 +359,7 @@ mod tests {
         let judgement = e.judge(&pods).expect_err("two wrongs");
         assert_eq!(
             judgement.summary,
-            "expected 3 objects, got 2: web-0, web-1 (and 1 more differences)"
+            "expected 3 objects, got 2: web-0, web-1 (and 1 more difference)"
         );
         assert!(
             judgement

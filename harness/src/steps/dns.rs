@@ -7,7 +7,7 @@ use super::dns_answer::{Answer, list, normalize_name, parse, record_name, resolv
 use super::dns_probe::ensure_probe;
 use super::eventually::{tried, until_ok};
 use super::pod_exec::{CommandOutput, run_in_pod};
-use super::pods::{default_container, is_ready, live_pods, pod_name};
+use super::pods::{default_container, is_ready, live_pods, more, pod_name};
 use super::{StepContext, StepReport, StepResult, Variables};
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
@@ -86,7 +86,7 @@ pub(crate) async fn run(step: &DnsStep, ctx: &StepContext) -> StepResult {
             let first = &misses[0];
             let more = match misses.len() {
                 1 => String::new(),
-                n => format!(" (and {} more lookups failed)", n - 1),
+                n => format!(" (and {} failed)", more(n - 1, "lookup", "lookups")),
             };
             let from = if first.from.is_empty() {
                 String::new()

@@ -3,7 +3,7 @@
 
 use super::eventually::{tried, until_ok};
 use super::pod_exec::{CommandOutput, run_in_pod};
-use super::pods::{default_container, live_pods, pod_name, shell_line};
+use super::pods::{default_container, live_pods, more, pod_name, shell_line};
 use super::{StepContext, StepReport, StepResult};
 use crate::events::Failure;
 use crate::expect::{
@@ -184,7 +184,7 @@ fn runs_failure(step: &ExecStep, failed: &[PodRun], tried: &str) -> Failure {
         .map(ToString::to_string)
         .unwrap_or_default();
     let more = if failed.len() > 1 {
-        format!(" (and in {} more pods)", failed.len() - 1)
+        format!(" (and in {})", more(failed.len() - 1, "pod", "pods"))
     } else {
         String::new()
     };

@@ -4,7 +4,7 @@
 
 use super::eventually::{tried, until_ok};
 use super::http_wire::{Parsed, Response, get_request, parse_response};
-use super::pods::{live_pods, pod_name};
+use super::pods::{live_pods, more, pod_name};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::describe_kube_error;
 use crate::events::Failure;
@@ -214,7 +214,7 @@ fn misses_failure(step: &HttpStep, misses: &[Miss], retried: &str) -> Failure {
         .unwrap_or_default();
     let more = match misses.len() {
         1 => String::new(),
-        n => format!(" (and {} more pods)", n - 1),
+        n => format!(" (and in {})", more(n - 1, "pod", "pods")),
     };
     let mut actual = String::new();
     for miss in misses {

@@ -77,6 +77,15 @@ pub(crate) fn is_ready(pod: &Value) -> bool {
         })
 }
 
+/// `1 more pod`, `3 more pods`.
+pub(crate) fn more(count: usize, one: &str, many: &str) -> String {
+    if count == 1 {
+        format!("1 more {one}")
+    } else {
+        format!("{count} more {many}")
+    }
+}
+
 /// A command line as a reader would type it: arguments with spaces or quotes are single-quoted.
 pub(crate) fn shell_line(command: &[String]) -> String {
     command

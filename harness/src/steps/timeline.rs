@@ -1,6 +1,7 @@
 //! `timeline`: ordering and counting assertions over what the recorder saw in the namespace,
 //! since the start or since a `mark` (see [`crate::timeline::assertions`]).
 
+use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::events::Failure;
 use crate::expect::Selector;
@@ -67,7 +68,7 @@ pub(crate) async fn run(step: &TimelineStep, ctx: &StepContext) -> StepResult {
     }
     let more = match violations.len() {
         1 => String::new(),
-        n => format!(" (and {} more violated)", n - 1),
+        n => format!(" (and {} violated)", more(n - 1, "assertion", "assertions")),
     };
     Err(
         Failure::new(format!("timeline of {target}: {}{more}", first.message))
