@@ -2,6 +2,7 @@
 
 use crate::events::{Figure, ScenarioId, ScenarioOutcome};
 use crate::scenario::model::Scenario;
+use crate::steps::DEFAULT_CLUSTER_DOMAIN;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -57,7 +58,7 @@ pub struct EngineConfig {
     pub cleanup_timeout: Duration,
     /// How often the namespace heartbeat is refreshed (default 10 s).
     pub heartbeat_every: Duration,
-    /// The cluster DNS domain (default `cluster.local`).
+    /// The cluster DNS domain (`PETSET_CLUSTER_DOMAIN`, default `cluster.local`).
     pub cluster_domain: String,
 }
 
@@ -73,7 +74,8 @@ impl EngineConfig {
             default_timeout: Duration::from_secs(120),
             cleanup_timeout: Duration::from_secs(120),
             heartbeat_every: Duration::from_secs(10),
-            cluster_domain: "cluster.local".to_owned(),
+            cluster_domain: std::env::var("PETSET_CLUSTER_DOMAIN")
+                .unwrap_or_else(|_| DEFAULT_CLUSTER_DOMAIN.to_owned()),
         }
     }
 }

@@ -91,7 +91,7 @@ pub async fn run_scenario(
     );
     ctx.labels = labels;
     ctx.default_timeout = config.default_timeout;
-    ctx.cluster_domain = config.cluster_domain.clone();
+    ctx.set_cluster_domain(&config.cluster_domain);
     // Counted from the start, namespace creation included, as the runner counts it, and a
     // little short of it: a step that runs out of time then fails on its own, with the last state
     // it saw, before the caller's cancellation at the full timeout cuts it off blind.

@@ -9,6 +9,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 use tokio::time::Instant;
 
+/// The DNS domain of kind, k3d and most clusters; `PETSET_CLUSTER_DOMAIN` overrides it.
+pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
+
 /// The scenario's variables: `namespace`, captures, and `pod` inside per-pod loops.
 #[derive(Debug, Clone, Default)]
 pub struct Variables {
@@ -101,6 +104,7 @@ impl StepContext {
         let namespace = namespace.into();
         let mut vars = Variables::default();
         vars.set("namespace", namespace.clone());
+        vars.set("clusterDomain", DEFAULT_CLUSTER_DOMAIN);
         Self {
             client,
             namespace,
@@ -109,10 +113,16 @@ impl StepContext {
             fixtures_dir,
             labels: BTreeMap::new(),
             default_timeout: Duration::from_secs(120),
-            cluster_domain: "cluster.local".to_owned(),
+            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_owned(),
             deadline: None,
             cordoned: CordonedNodes::default(),
         }
+    }
+
+    /// Sets the cluster DNS domain, both for DNS steps and as the `${clusterDomain}` variable.
+    pub fn set_cluster_domain(&mut self, domain: &str) {
+        self.cluster_domain = domain.to_owned();
+        self.vars.set("clusterDomain", domain);
     }
 
     /// When a step allowed `timeout` (or the default) must be done: that long from now, but

@@ -26,7 +26,9 @@ mod timeline;
 mod wait;
 
 pub use apply::FIELD_MANAGER;
-pub use context::{CordonedNodes, StepContext, StepReport, StepResult, Variables};
+pub use context::{
+    CordonedNodes, DEFAULT_CLUSTER_DOMAIN, StepContext, StepReport, StepResult, Variables,
+};
 pub use dispatch::run_step;
 pub use patch::CHANGE_CAUSE;
 pub use wait::describe as describe_wait;

@@ -11,7 +11,7 @@ use crate::scenario::yaml::Point;
 use std::collections::BTreeSet;
 
 /// Variables every step may use.
-pub(crate) const BUILTIN_VARIABLES: &[&str] = &["namespace", "pod"];
+pub(crate) const BUILTIN_VARIABLES: &[&str] = &["namespace", "clusterDomain", "pod"];
 
 /// Which checks across steps can be trusted (all of them, unless some steps did not parse).
 #[derive(Debug, Clone, Copy)]
