@@ -14,11 +14,9 @@ use super::engine::{SqlOutcome, SqlPlan, Transport, run_plan};
 use super::error::{ConnectFault, Fault, SqlError};
 use super::rows::{Rows, parse_batch_output};
 use super::secret::Credentials;
+use crate::steps::pod_exec::run_with_stdin;
 use k8s_openapi::api::core::v1::Pod;
-use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::Api;
-use kube::api::AttachParams;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Exit code the script uses when the container has no client.
 const NO_CLIENT: i32 = 127;
@@ -262,60 +260,20 @@ impl ClientRunner for PodExec {
     }
 
     async fn run(&self, command: Vec<String>, stdin_bytes: Vec<u8>) -> ClientOutput {
-        let mut params = AttachParams::default()
-            .stdin(true)
-            .stdout(true)
-            .stderr(true);
-        if let Some(container) = &self.container {
-            params = params.container(container.clone());
+        let output = run_with_stdin(
+            &self.pods,
+            &self.pod,
+            self.container.as_deref(),
+            command,
+            stdin_bytes,
+        )
+        .await;
+        ClientOutput {
+            stdout: output.stdout,
+            stderr: output.stderr,
+            exit_code: output.exit_code,
+            failure: output.failure,
         }
-        let mut process = match self.pods.exec(&self.pod, command, &params).await {
-            Ok(process) => process,
-            Err(e) => return failure(exec_open_error(&self.pod, &e)),
-        };
-        let (Some(mut stdin), Some(mut stdout), Some(mut stderr), Some(status)) = (
-            process.stdin(),
-            process.stdout(),
-            process.stderr(),
-            process.take_status(),
-        ) else {
-            return failure("the exec session offered no stdin, stdout or stderr".to_owned());
-        };
-        let feed = async move {
-            let _ = stdin.write_all(&stdin_bytes).await;
-            let _ = stdin.shutdown().await;
-        };
-        let mut out = Vec::new();
-        let mut err = Vec::new();
-        let (_, _, _, status) = tokio::join!(
-            feed,
-            stdout.read_to_end(&mut out),
-            stderr.read_to_end(&mut err),
-            status
-        );
-        let mut output = ClientOutput {
-            stdout: String::from_utf8_lossy(&out).into_owned(),
-            stderr: String::from_utf8_lossy(&err).into_owned(),
-            ..ClientOutput::default()
-        };
-        match status {
-            Some(status) if status.status.as_deref() == Some("Success") => {
-                output.exit_code = Some(0);
-            }
-            Some(status) => match exit_code(&status) {
-                Some(code) => output.exit_code = Some(code),
-                None => {
-                    output.failure = Some(format!(
-                        "exec failed: {}",
-                        status
-                            .message
-                            .unwrap_or_else(|| "no reason given".to_owned())
-                    ));
-                }
-            },
-            None => output.failure = Some("the exec session ended without a status".to_owned()),
-        }
-        output
     }
 }
 
@@ -338,36 +296,6 @@ impl<R: ClientRunner> ExecTransport<'_, R> {
             .run(command, client_stdin(self.creds, sql))
             .await
     }
-}
-
-fn failure(message: String) -> ClientOutput {
-    ClientOutput {
-        failure: Some(message),
-        ..ClientOutput::default()
-    }
-}
-
-fn exec_open_error(pod: &str, error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(status) if status.code == 404 => {
-            format!("pod {pod} not found ({})", status.message)
-        }
-        kube::Error::Api(status) => format!(
-            "the API server refused to exec in pod {pod}: {} ({})",
-            status.message, status.code
-        ),
-        other => format!("failed to exec in pod {pod}: {other}"),
-    }
-}
-
-/// A non-zero exit arrives as `reason: NonZeroExitCode` with a cause `ExitCode: <n>`.
-fn exit_code(status: &Status) -> Option<i32> {
-    let causes = status.details.as_ref()?.causes.as_ref()?;
-    causes
-        .iter()
-        .find(|c| c.reason.as_deref() == Some("ExitCode"))
-        .and_then(|c| c.message.as_deref())
-        .and_then(|m| m.trim().parse().ok())
 }
 
 impl<R: ClientRunner> Transport for ExecTransport<'_, R> {

@@ -18,7 +18,7 @@ mod http_wire;
 pub mod manifest;
 mod observe;
 mod patch;
-mod pod_exec;
+pub(crate) mod pod_exec;
 mod pods;
 mod rollout;
 mod scale;

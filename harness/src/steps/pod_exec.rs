@@ -6,7 +6,7 @@ use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::Api;
 use kube::api::AttachParams;
-use tokio::io::AsyncReadExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
 /// Output kept per stream; a command printing more is cut (and says so).
@@ -63,7 +63,7 @@ pub(crate) async fn run_in_pod(
     command: Vec<String>,
     deadline: Instant,
 ) -> CommandOutput {
-    match tokio::time::timeout_at(deadline, run(pods, pod, container, command)).await {
+    match tokio::time::timeout_at(deadline, run(pods, pod, container, command, None)).await {
         Ok(output) => output,
         Err(_) => CommandOutput::failed(format!(
             "no end of the command in pod {pod} before the deadline"
@@ -71,18 +71,37 @@ pub(crate) async fn run_in_pod(
     }
 }
 
+/// Runs `command` in `pod` with `stdin` fed to it and closed, and waits for it to end. The caller
+/// bounds the wait (the SQL client path has its own deadline per attempt).
+pub(crate) async fn run_with_stdin(
+    pods: &Api<Pod>,
+    pod: &str,
+    container: Option<&str>,
+    command: Vec<String>,
+    stdin: Vec<u8>,
+) -> CommandOutput {
+    run(pods, pod, container, command, Some(stdin)).await
+}
+
 async fn run(
     pods: &Api<Pod>,
     pod: &str,
     container: Option<&str>,
     command: Vec<String>,
+    stdin: Option<Vec<u8>>,
 ) -> CommandOutput {
-    let mut params = AttachParams::default().stdout(true).stderr(true);
+    let mut params = AttachParams::default()
+        .stdin(stdin.is_some())
+        .stdout(true)
+        .stderr(true);
     if let Some(container) = container {
         params = params.container(container);
     }
     let mut process = match pods.exec(pod, command, &params).await {
         Ok(process) => process,
+        Err(kube::Error::Api(status)) if status.code == 404 => {
+            return CommandOutput::failed(format!("pod {pod} not found ({})", status.message));
+        }
         Err(error) => {
             return CommandOutput::failed(format!(
                 "failed to exec in pod {pod}: {}",
@@ -97,7 +116,17 @@ async fn run(
             "the exec session in pod {pod} offered no stdout, stderr or status"
         ));
     };
-    let (stdout, stderr, status) = tokio::join!(read_all(stdout), read_all(stderr), status);
+    let writer = process.stdin();
+    let feed = async {
+        if let (Some(bytes), Some(mut writer)) = (stdin, writer) {
+            // A command that exits without reading its input closes the stream; that is its
+            // choice, and its status says how it ended.
+            let _ = writer.write_all(&bytes).await;
+            let _ = writer.shutdown().await;
+        }
+    };
+    let (_, stdout, stderr, status) =
+        tokio::join!(feed, read_all(stdout), read_all(stderr), status);
     let _ = process.join().await;
     let mut output = CommandOutput {
         stdout,
