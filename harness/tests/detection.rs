@@ -18,10 +18,6 @@ use petset_fakeapi::emulation::{Emulation, EmulationConfig, Fault};
 /// Scenarios the emulation cannot run, with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
     (
-        "updates/rolling-update",
-        "fails against the emulation: goneBeforeNextDeleted reports web-1's deletion while the replaced web-2 was \"still there\"; not yet diagnosed whether the emulation or the timeline check is wrong",
-    ),
-    (
         "mysql/readiness",
         "needs MariaDB servers behind the emulated mysql pods (not wired into the emulation yet)",
     ),
