@@ -7,13 +7,19 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use petset::engine::{EngineConfig, ScenarioRun, run_scenario};
 use petset::events::{Event, EventSink, ScenarioOutcome};
 use petset::scenario::{LoadedScenario, load_suite};
 use petset_fakeapi::FakeApiServer;
-use petset_fakeapi::emulation::{Emulation, EmulationConfig, Fault};
+use petset_fakeapi::emulation::{Backend, Emulation, EmulationConfig, Fault};
+
+mod detection_support;
+mod support;
+
+use detection_support::mariadb_backend::MariaDbBackend;
 
 /// Scenarios the emulation cannot run, with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
@@ -23,10 +29,6 @@ const UNSUPPORTED: &[(&str, &str)] = &[
     ),
     (
         "mysql/recovery",
-        "needs MariaDB servers behind the emulated mysql pods (not wired into the emulation yet)",
-    ),
-    (
-        "mysql/replication",
         "needs MariaDB servers behind the emulated mysql pods (not wired into the emulation yet)",
     ),
     (
@@ -82,12 +84,16 @@ async fn run_one(
     loaded: &LoadedScenario,
     root: &Path,
     config: EmulationConfig,
+    fault: Option<Fault>,
     cap: Option<Duration>,
 ) -> Outcome {
     let server = FakeApiServer::start()
         .await
         .expect("fake API server starts");
-    let _emulation = Emulation::start(&server.handle(), config, None);
+    // Real MariaDB servers behind the mysql pods; dropped (and stopped) when the run ends.
+    let backend: Option<Arc<dyn Backend>> = (loaded.id.area == "mysql")
+        .then(|| Arc::new(MariaDbBackend::new(server.handle(), fault)) as Arc<dyn Backend>);
+    let emulation = Emulation::start(&server.handle(), config, backend);
     let mut kube_config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
     kube_config.default_retry = false;
     let client = kube::Client::try_from(kube_config).expect("a client for the fake");
@@ -110,6 +116,7 @@ async fn run_one(
         ScenarioOutcome::Failed(f) => (false, format!("{}\n{}", f.message, f.actual)),
         ScenarioOutcome::Ignored { reason } => (false, format!("ignored: {reason}")),
     };
+    drop(emulation);
     server.shutdown();
     Outcome {
         id,
@@ -141,7 +148,7 @@ async fn the_suite_catches_every_fault_switch() {
     let clean: Vec<Outcome> = futures::future::join_all(
         supported
             .iter()
-            .map(|l| run_one(l, &root, EmulationConfig::default(), None)),
+            .map(|l| run_one(l, &root, EmulationConfig::default(), None, None)),
     )
     .await;
     let clean_time = started.elapsed();
@@ -165,6 +172,7 @@ async fn the_suite_catches_every_fault_switch() {
                     l,
                     root_ref,
                     EmulationConfig::with_fault(*fault),
+                    Some(*fault),
                     Some(Duration::from_secs(120)),
                 )
                 .await,
