@@ -22,10 +22,7 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
             ))
         })?;
         // Substituted as text before parsing, as envsubst would, so `replicas: ${n}` is a number.
-        let text = ctx
-            .vars
-            .substitute(&text)
-            .map_err(|error| Failure::new(format!("failed to apply {}: {error}", file.value)))?;
+        let text = ctx.vars.substitute_known(&text);
         let parsed = parse_documents(&text).map_err(|error| {
             Failure::new(format!(
                 "failed to parse fixture {}: {error}",

@@ -54,6 +54,33 @@ impl Variables {
         Ok(out)
     }
 
+    /// Replaces every `${name}` naming a known variable and leaves the rest as written, as
+    /// `envsubst` given the list of variables does: fixture files carry shell scripts whose own
+    /// `${VAR:-default}` expansions are not petset's.
+    pub fn substitute_known(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(start) = rest.find("${") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            match after
+                .find('}')
+                .and_then(|end| Some((end, self.get(&after[..end])?)))
+            {
+                Some((end, value)) => {
+                    out.push_str(value);
+                    rest = &after[end + 1..];
+                }
+                None => {
+                    out.push_str("${");
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+
     /// Substitutes variables in every string inside a JSON value (manifests, partial objects).
     pub fn substitute_value(&self, value: &serde_json::Value) -> Result<serde_json::Value, String> {
         use serde_json::Value;

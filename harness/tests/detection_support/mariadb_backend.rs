@@ -19,10 +19,13 @@ type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send
 const ROOT_PASSWORD: &str = "petset-root-secret";
 const APP_PASSWORD: &str = "petset-app-secret";
 
+/// The running servers by namespace and ordinal.
+type Servers = Arc<Mutex<BTreeMap<(String, u32), Arc<MariaDb>>>>;
+
 pub struct MariaDbBackend {
     handle: Handle,
     fault: Option<Fault>,
-    servers: Arc<Mutex<BTreeMap<(String, u32), Arc<MariaDb>>>>,
+    servers: Servers,
     next_read: Arc<AtomicUsize>,
 }
 
@@ -70,6 +73,8 @@ fn start_server(
              GRANT ALL PRIVILEGES ON petset.* TO 'petset'@'%'; \
              CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '{ROOT_PASSWORD}'; \
              GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION; \
+             ALTER USER IF EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '{ROOT_PASSWORD}'; \
+             ALTER USER IF EXISTS 'root'@'::1' IDENTIFIED BY '{ROOT_PASSWORD}'; \
              ALTER USER 'root'@'localhost' IDENTIFIED BY '{ROOT_PASSWORD}';"
         ))
         .map_err(|e| e.to_string())?;
