@@ -8,6 +8,7 @@ pub mod engine;
 pub mod events;
 pub mod expect;
 pub mod net;
+pub mod redact;
 pub mod report;
 pub mod runner;
 pub mod scenario;

@@ -1,9 +1,9 @@
 //! Reading the objects a step's target names, with retries.
 
-use super::{ApiError, dynamic_api, with_retry};
+use super::{ApiError, api_resource, dynamic_api, with_retry};
 use crate::scenario::model::{Kind, Target};
 use kube::Client;
-use kube::api::{Api, DynamicObject, ListParams};
+use kube::api::{Api, DynamicObject, ListParams, TypeMeta};
 use tokio::time::Instant;
 
 /// `kind/name`, the way kubectl and reports name an object.
@@ -46,5 +46,14 @@ pub async fn list_target(
     let list = with_retry(&format!("list {target}"), deadline, || api.list(&params)).await?;
     let mut items = list.items;
     items.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    // List items come without `apiVersion` and `kind`; put them back, so a report shows what
+    // each object is and a Secret is known as one when it is rendered.
+    let resource = api_resource(target.kind);
+    for item in items.iter_mut().filter(|item| item.types.is_none()) {
+        item.types = Some(TypeMeta {
+            api_version: resource.api_version.clone(),
+            kind: resource.kind.clone(),
+        });
+    }
     Ok(items)
 }

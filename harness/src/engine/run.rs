@@ -8,6 +8,7 @@ use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
 use super::summary::{summarize, targets, time_limit};
 use crate::diagnostics;
 use crate::events::{Event, EventSink, Failure, Figure, ScenarioOutcome, StepOutcome};
+use crate::redact::{MaskingSink, SecretValues};
 use crate::scenario::model::Step;
 use crate::steps::{StepContext, run_step};
 use crate::timeline::{Recorder, TimelineEntry};
@@ -39,10 +40,30 @@ const DIAGNOSTICS_BUDGET: Duration = Duration::from_secs(20);
 /// Emits `ScenarioStarted`, `StepStarted`/`StepFinished` (step indexes count from 1) and
 /// `Timeline` events; `ScenarioFinished` is left to the caller, which decides about retries.
 /// Never panics on cluster errors; every problem ends up in the returned outcome.
+///
+/// Every value the steps read from a Secret is masked in each event and in the result before
+/// either leaves this function, so no reporter can show it.
 pub async fn run_scenario(
     config: &EngineConfig,
     run: ScenarioRun<'_>,
     events: &dyn EventSink,
+) -> ScenarioResult {
+    let secrets = SecretValues::default();
+    let masked = MaskingSink::new(events, secrets.clone());
+    let mut result = run_unmasked(config, run, &masked, &secrets).await;
+    secrets.mask_outcome(&mut result.outcome);
+    for value in result.properties.values_mut() {
+        *value = secrets.mask(value);
+    }
+    result
+}
+
+/// [`run_scenario`] before masking; the steps register what they read from Secrets in `secrets`.
+async fn run_unmasked(
+    config: &EngineConfig,
+    run: ScenarioRun<'_>,
+    events: &dyn EventSink,
+    secrets: &SecretValues,
 ) -> ScenarioResult {
     let started = Instant::now();
     let namespace = namespace_name(run.id);
@@ -90,6 +111,7 @@ pub async fn run_scenario(
         config.fixtures_dir.clone(),
     );
     ctx.labels = labels;
+    ctx.secrets = secrets.clone();
     ctx.default_timeout = config.default_timeout;
     ctx.set_cluster_domain(&config.cluster_domain);
     // Counted from the start, namespace creation included, as the runner counts it, and a

@@ -1,6 +1,7 @@
 //! Database credentials whose password cannot leak: it prints, debugs and serializes as `***`,
 //! and text shown to people (statements, server messages) is scrubbed of it.
 
+use crate::redact::SecretValues;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
@@ -107,8 +108,21 @@ pub enum SecretError {
     NotUtf8 { name: String, key: String },
 }
 
-/// Reads a password from `key` of the Secret `name` in the namespace `secrets` is scoped to.
+/// Reads a password from `key` of the Secret `name` in the namespace `secrets` is scoped to, and
+/// registers it in `known` so that whatever the scenario reports has it masked.
 pub async fn password_from_secret(
+    secrets: &Api<Secret>,
+    namespace: &str,
+    name: &str,
+    key: &str,
+    known: &SecretValues,
+) -> Result<Password, SecretError> {
+    let password = read_password(secrets, namespace, name, key).await?;
+    known.register(password.expose());
+    Ok(password)
+}
+
+async fn read_password(
     secrets: &Api<Secret>,
     namespace: &str,
     name: &str,

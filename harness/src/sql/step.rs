@@ -104,7 +104,10 @@ async fn password(step: &SqlStep, ctx: &StepContext, label: &str) -> Result<Pass
             step: label.to_owned(),
             reason: "give either `password` or `passwordFrom`, not both".to_owned(),
         }),
-        (Some(password), None) => Ok(password.clone()),
+        (Some(password), None) => {
+            ctx.secrets.register(password.expose());
+            Ok(password.clone())
+        }
         (None, Some(reference)) => {
             let subst = |text: &str| {
                 ctx.vars
@@ -120,6 +123,7 @@ async fn password(step: &SqlStep, ctx: &StepContext, label: &str) -> Result<Pass
                 &ctx.namespace,
                 &subst(&reference.secret)?,
                 &subst(&reference.key)?,
+                &ctx.secrets,
             )
             .await
             .map_err(|source| SqlError::Secret {

@@ -48,6 +48,7 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
     for (origin, document) in documents {
         let manifest = prepare(document, &ctx.namespace, &ctx.labels)
             .map_err(|error| Failure::new(format!("failed to apply {origin}: {error}")))?;
+        ctx.secrets.register_manifest(&manifest.body);
         prepared.push(manifest);
     }
 

@@ -3,7 +3,8 @@
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{list_target, render_objects, to_value};
 use crate::events::Failure;
-use crate::scenario::model::CaptureStep;
+use crate::redact::REDACTED;
+use crate::scenario::model::{CaptureStep, Kind};
 use serde_json::Value;
 
 pub(crate) async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult {
@@ -46,6 +47,18 @@ pub(crate) async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult
         .with_actual(render_objects(std::slice::from_ref(object)))
     })?;
     let text = as_text(found);
+    if target.kind == Kind::Secret {
+        // Masked from here on in everything the scenario reports; `data` holds base64.
+        match path.first() {
+            Some(Segment::Key(field)) if field == "data" => ctx.secrets.register_encoded(&text),
+            _ => ctx.secrets.register(&text),
+        }
+        ctx.vars.set(step.name.clone(), text);
+        return Ok(StepReport::detail(format!(
+            "{} = {REDACTED} (read from {target}, a Secret)",
+            step.name
+        )));
+    }
     ctx.vars.set(step.name.clone(), text.clone());
     Ok(StepReport::detail(format!("{} = {text}", step.name)))
 }

@@ -1,6 +1,7 @@
 //! What every step gets to work with, and what it returns.
 
 use crate::events::{Failure, Figure};
+use crate::redact::SecretValues;
 use crate::scenario::model::Target;
 use crate::timeline::Timeline;
 use std::collections::{BTreeMap, BTreeSet};
@@ -122,6 +123,8 @@ pub struct StepContext {
     pub deadline: Option<Instant>,
     /// Nodes the scenario cordoned, which cleanup uncordons.
     pub cordoned: CordonedNodes,
+    /// Values read from Secrets, masked in everything the scenario reports.
+    pub secrets: SecretValues,
 }
 
 impl StepContext {
@@ -143,6 +146,7 @@ impl StepContext {
             cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_owned(),
             deadline: None,
             cordoned: CordonedNodes::default(),
+            secrets: SecretValues::default(),
         }
     }
 
