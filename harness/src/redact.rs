@@ -36,13 +36,23 @@ pub fn is_secret(value: &Value) -> bool {
     value.get("kind").and_then(Value::as_str) == Some("Secret")
 }
 
+/// Whether `value`, which names no kind, has a Secret's shape: a `type` and `data` or
+/// `stringData`. Objects read through a list or a watcher's initial list come without a kind.
+fn shaped_like_secret(value: &Value) -> bool {
+    value.get("kind").is_none()
+        && value.get("type").is_some_and(Value::is_string)
+        && ["data", "stringData"]
+            .iter()
+            .any(|field| value.get(field).is_some_and(Value::is_object))
+}
+
 /// Replaces the values of a Secret's `data` and `stringData` (and a last-applied annotation)
 /// with [`REDACTED`], keeping the keys; recurses into the items of a list. Other objects are
 /// left as they are.
 pub fn redact_object(value: &mut Value) {
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     let secrets = kind == "SecretList";
-    if kind == "Secret" {
+    if kind == "Secret" || shaped_like_secret(value) {
         redact_secret(value);
     } else if let Some(items) = value.get_mut("items").and_then(Value::as_array_mut) {
         for item in items {
@@ -55,7 +65,8 @@ pub fn redact_object(value: &mut Value) {
     }
 }
 
-fn redact_secret(secret: &mut Value) {
+/// Redacts `secret` as a Secret, whatever its `kind` says (for callers that know what it is).
+pub fn redact_secret(secret: &mut Value) {
     for field in ["data", "stringData"] {
         if let Some(map) = secret.get_mut(field).and_then(Value::as_object_mut) {
             for value in map.values_mut() {
@@ -272,6 +283,12 @@ mod tests {
         let mut list = json!({"kind": "SecretList", "items": [{"data": {"k": "dg=="}}]});
         redact_object(&mut list);
         assert_eq!(list["items"][0]["data"]["k"], REDACTED);
+
+        // Listed without a kind, a Secret is still known by its shape.
+        let mut listed =
+            json!({"metadata": {"name": "db"}, "type": "Opaque", "data": {"k": "dg=="}});
+        redact_object(&mut listed);
+        assert_eq!(listed["data"]["k"], REDACTED);
 
         let config = json!({"kind": "ConfigMap", "data": {"password": "visible"}});
         let mut redacted = config.clone();

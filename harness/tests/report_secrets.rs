@@ -7,6 +7,9 @@
 //! The terminal output is only whole as a separate process sees it, so the run happens in a
 //! child process (this test binary again, running the ignored `leaky_scenarios` test).
 
+// Test code: a failure here is a failure of the test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod runner_support;
 
 use std::path::{Path, PathBuf};

@@ -13,7 +13,8 @@ use crate::expect::{
     Mismatch, append_differences, contains, count, each, match_items, object_name, project_all,
     report, validate, yamlish,
 };
-use crate::scenario::model::{AssertStep, ItemsMatch, Target};
+use crate::redact::redact_secret;
+use crate::scenario::model::{AssertStep, ItemsMatch, Kind, Target};
 use crate::wait::{Verdict, Watched, wait_for};
 use serde_json::{Map, Value, json};
 
@@ -90,6 +91,43 @@ impl Expectation {
 
     /// Checks every part of the expectation against `objects` (all the target names).
     pub(crate) fn judge(&self, objects: &[Value]) -> Result<String, Judgement> {
+        let (names, mismatch) = self.compare(objects);
+        if mismatch.is_empty() {
+            return Ok(self.passed(&names));
+        }
+        if self.target.kind == Kind::Secret {
+            return Err(self.judge_secrets(objects));
+        }
+        Err(Judgement {
+            summary: summary(&mismatch),
+            actual: self.render_actual(objects, &mismatch),
+        })
+    }
+
+    /// Why Secrets failed the expectation, told from the Secrets with their values redacted, so
+    /// the differences name the keys and never show a value.
+    fn judge_secrets(&self, objects: &[Value]) -> Judgement {
+        let shown: Vec<Value> = objects
+            .iter()
+            .cloned()
+            .map(|mut secret| {
+                redact_secret(&mut secret);
+                secret
+            })
+            .collect();
+        let (_, mut mismatch) = self.compare(&shown);
+        if mismatch.is_empty() {
+            // Only the hidden values differ from what was expected.
+            mismatch.push("", "the expected values", "other values (not shown)");
+        }
+        Judgement {
+            summary: summary(&mismatch),
+            actual: self.render_actual(&shown, &mismatch),
+        }
+    }
+
+    /// The names of `objects` and how they differ from the expectation.
+    fn compare(&self, objects: &[Value]) -> (Vec<String>, Mismatch) {
         let mut mismatch = Mismatch::default();
         let names: Vec<String> = objects
             .iter()
@@ -132,13 +170,7 @@ impl Expectation {
         {
             mismatch.extend(found);
         }
-        if mismatch.is_empty() {
-            return Ok(self.passed(&names));
-        }
-        Err(Judgement {
-            summary: summary(&mismatch),
-            actual: self.render_actual(objects, &mismatch),
-        })
+        (names, mismatch)
     }
 
     fn passed(&self, names: &[String]) -> String {
@@ -294,7 +326,6 @@ fn failure(expectation: &Expectation, judgement: &Judgement, when: &str) -> Fail
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::model::Kind;
 
     fn expectation(target: Target) -> Expectation {
         Expectation {
@@ -318,6 +349,31 @@ mod tests {
             name: None,
             selector: Some("app=web".into()),
         }
+    }
+
+    #[test]
+    fn a_secret_mismatch_names_the_key_and_shows_no_value() {
+        let mut e = expectation(Target::object(Kind::Secret, "db"));
+        let secret = json!({"metadata": {"name": "db"}, "type": "Opaque",
+            "data": {"password": "aHVudGVyMjI=", "user": "YXBw"}});
+        e.matches = Some(json!({"data": {"password": "bm9wZQ=="}}));
+        let judgement = e.judge(std::slice::from_ref(&secret)).expect_err("differs");
+        let shown = format!("{} {}", judgement.summary, judgement.actual);
+        assert!(!shown.contains("aHVudGVyMjI="), "{shown}");
+        assert!(
+            judgement
+                .summary
+                .starts_with(r#"data.password: expected "bm9wZQ==", got "<redacted>""#),
+            "{shown}"
+        );
+        // Expecting the hidden value itself still fails without showing it.
+        e.matches = Some(json!({"data": {"password": "<redacted>"}}));
+        let judgement = e.judge(&[secret]).expect_err("differs");
+        assert!(
+            judgement.summary.contains("not shown"),
+            "{}",
+            judgement.summary
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, list_target, object_ref, render_value, with_retry};
 use crate::events::Failure;
+use crate::redact::{REDACTED, redact_secret};
 use crate::scenario::model::{Kind, PatchStep, PatchType};
 use kube::api::{Patch, PatchParams};
 use serde_json::{Map, Value, json};
@@ -83,8 +84,44 @@ pub(crate) struct PatchRequest {
 
 /// The requests a patch step sends, in order. The images and the change cause join the given
 /// patch where the formats allow, so a Deployment gets one new revision carrying its cause; a
-/// JSON patch is sent first, with them following as a strategic patch.
+/// JSON patch is sent first, with them following as a strategic patch. A patch to a Secret is
+/// shown with its values hidden.
 pub(crate) fn plan(
+    kind: Kind,
+    patch_type: PatchType,
+    body: Option<Value>,
+    images: &BTreeMap<String, String>,
+    change_cause: Option<&str>,
+) -> Result<Vec<PatchRequest>, String> {
+    let mut requests = plan_requests(kind, patch_type, body, images, change_cause)?;
+    if kind == Kind::Secret {
+        for request in &mut requests {
+            request.shown = with_values_hidden(&request.patch);
+        }
+    }
+    Ok(requests)
+}
+
+/// A patch to a Secret as report text: the keys it sets, each with a `<redacted>` value.
+fn with_values_hidden(patch: &Patch<Value>) -> String {
+    let mut body = match patch {
+        Patch::Json(operations) => serde_json::to_value(operations).unwrap_or_default(),
+        Patch::Merge(body) | Patch::Strategic(body) | Patch::Apply(body) => body.clone(),
+        // A kind of patch petset does not send: shown as nothing but the marker.
+        _ => json!(REDACTED),
+    };
+    match &mut body {
+        Value::Array(operations) => {
+            for value in operations.iter_mut().filter_map(|op| op.get_mut("value")) {
+                *value = json!(REDACTED);
+            }
+        }
+        object => redact_secret(object),
+    }
+    render_value(&body)
+}
+
+fn plan_requests(
     kind: Kind,
     patch_type: PatchType,
     body: Option<Value>,
@@ -273,6 +310,32 @@ mod tests {
         );
         let bad = plan_err(PatchType::Json, json!({"spec": {}}));
         assert!(bad.contains("list of operations"), "{bad}");
+    }
+
+    #[test]
+    fn a_patch_to_a_secret_shows_its_keys_and_not_its_values() {
+        for (patch_type, body) in [
+            (
+                PatchType::Merge,
+                json!({"stringData": {"password": "new-pass-1"}}),
+            ),
+            (
+                PatchType::Json,
+                json!([{"op": "replace", "path": "/data/password", "value": "bmV3LXBhc3MtMQ=="}]),
+            ),
+        ] {
+            let plan =
+                plan(Kind::Secret, patch_type, Some(body), &BTreeMap::new(), None).expect("valid");
+            let shown = &plan[0].shown;
+            assert!(
+                shown.contains("password") && shown.contains(REDACTED),
+                "{shown}"
+            );
+            assert!(
+                !shown.contains("new-pass-1") && !shown.contains("bmV3"),
+                "{shown}"
+            );
+        }
     }
 
     fn plan_err(patch_type: PatchType, body: Value) -> String {
