@@ -32,7 +32,7 @@ const CREDENTIAL_WORDS: &[&str] = &[
 ];
 
 /// Whether `value` is a Secret object (by its `kind`).
-pub fn is_secret(value: &Value) -> bool {
+fn is_secret(value: &Value) -> bool {
     value.get("kind").and_then(Value::as_str) == Some("Secret")
 }
 
@@ -49,7 +49,7 @@ fn shaped_like_secret(value: &Value) -> bool {
 /// Replaces the values of a Secret's `data` and `stringData` (and a last-applied annotation)
 /// with [`REDACTED`], keeping the keys; recurses into the items of a list. Other objects are
 /// left as they are.
-pub fn redact_object(value: &mut Value) {
+pub(crate) fn redact_object(value: &mut Value) {
     let kind = value.get("kind").and_then(Value::as_str).unwrap_or("");
     let secrets = kind == "SecretList";
     if kind == "Secret" || shaped_like_secret(value) {
@@ -66,7 +66,7 @@ pub fn redact_object(value: &mut Value) {
 }
 
 /// Redacts `secret` as a Secret, whatever its `kind` says (for callers that know what it is).
-pub fn redact_secret(secret: &mut Value) {
+pub(crate) fn redact_secret(secret: &mut Value) {
     for field in ["data", "stringData"] {
         if let Some(map) = secret.get_mut(field).and_then(Value::as_object_mut) {
             for value in map.values_mut() {
@@ -113,6 +113,24 @@ impl SecretValues {
         self.add(vec![encoded.to_owned()]);
         if let Some(plain) = decode(encoded) {
             self.register(&plain);
+        }
+    }
+
+    /// Registers every string in `value` (a Secret's value, or a map of them), as base64 when
+    /// `encoded`; and the whole of it as its text, for a capture of a map.
+    pub fn register_value(&self, value: &Value, encoded: bool) {
+        match value {
+            Value::String(text) if encoded => self.register_encoded(text),
+            Value::String(text) => self.register(text),
+            Value::Object(map) => {
+                map.values().for_each(|v| self.register_value(v, encoded));
+                self.register(&value.to_string());
+            }
+            Value::Array(items) => {
+                items.iter().for_each(|v| self.register_value(v, encoded));
+                self.register(&value.to_string());
+            }
+            other => self.register(&other.to_string()),
         }
     }
 
@@ -224,13 +242,13 @@ impl SecretValues {
 
 /// An [`EventSink`] that masks every event with a scenario's [`SecretValues`] before passing it
 /// on: the only way the engine's events reach the runner and its reporters.
-pub struct MaskingSink<'a> {
+pub(crate) struct MaskingSink<'a> {
     inner: &'a dyn EventSink,
     secrets: SecretValues,
 }
 
 impl<'a> MaskingSink<'a> {
-    pub fn new(inner: &'a dyn EventSink, secrets: SecretValues) -> Self {
+    pub(crate) fn new(inner: &'a dyn EventSink, secrets: SecretValues) -> Self {
         Self { inner, secrets }
     }
 }
@@ -315,6 +333,19 @@ mod tests {
         assert_eq!(
             secrets.mask("pw=petset-app-secret b64=cGV0c2V0LWFwcC1zZWNyZXQ="),
             format!("pw={REDACTED} b64={REDACTED}")
+        );
+    }
+
+    #[test]
+    fn a_captured_map_masks_each_of_its_values() {
+        let secrets = SecretValues::default();
+        secrets.register_value(
+            &json!({"password": encode(b"first-pw"), "other": encode(b"second-pw")}),
+            true,
+        );
+        assert_eq!(
+            secrets.mask("first-pw second-pw"),
+            format!("{REDACTED} {REDACTED}")
         );
     }
 

@@ -47,12 +47,15 @@ pub(crate) async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult
         .with_actual(render_objects(std::slice::from_ref(object)))
     })?;
     let text = as_text(found);
-    if target.kind == Kind::Secret {
-        // Masked from here on in everything the scenario reports; `data` holds base64.
-        match path.first() {
-            Some(Segment::Key(field)) if field == "data" => ctx.secrets.register_encoded(&text),
-            _ => ctx.secrets.register(&text),
+    let secret_field = match path.first() {
+        Some(Segment::Key(field)) if target.kind == Kind::Secret => {
+            matches!(field.as_str(), "data" | "stringData").then_some(field.as_str())
         }
+        _ => None,
+    };
+    if let Some(field) = secret_field {
+        // Masked from here on in everything the scenario reports; `data` holds base64.
+        ctx.secrets.register_value(found, field == "data");
         ctx.vars.set(step.name.clone(), text);
         return Ok(StepReport::detail(format!(
             "{} = {REDACTED} (read from {target}, a Secret)",
