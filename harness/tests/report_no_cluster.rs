@@ -16,6 +16,7 @@ use serde_json::json;
 fn no_cluster() -> NoCluster {
     let unavailable = Unavailable {
         tried: vec!["no kubeconfig (/nonexistent/config does not exist)".to_string()],
+        ..Unavailable::default()
     };
     NoCluster {
         reason: unavailable.short().to_string(),

@@ -1,4 +1,6 @@
-//! Errors from API calls, phrased for failure reports.
+//! Errors from API calls, phrased for failure reports, and what kind of failure each one is.
+
+use crate::events::{Failure, FailureKind};
 
 /// An API call that did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,36 @@ impl ApiError {
 
     pub fn is_not_found(&self) -> bool {
         self.status_code() == Some(404)
+    }
+
+    /// What kind of failure this error makes: the server's answer about the objects themselves
+    /// (not found, conflict, invalid) is the scenario's to judge; everything else (server
+    /// errors and throttling that outlasted the retries, no answer, a broken connection,
+    /// forbidden) means petset could not ask the cluster.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            ApiError::Failed { source, .. } => kube_error_kind(source),
+            ApiError::GaveUp { .. } | ApiError::NoAnswer { .. } => FailureKind::Api,
+        }
+    }
+}
+
+/// The failure kind of a kube error that was not retried (see [`ApiError::failure_kind`]).
+pub fn kube_error_kind(error: &kube::Error) -> FailureKind {
+    match error {
+        kube::Error::Api(status) => match status.code {
+            401 | 403 | 408 | 429 => FailureKind::Api,
+            code if code >= 500 || code == 0 => FailureKind::Api,
+            _ => FailureKind::Assertion,
+        },
+        _ => FailureKind::Api,
+    }
+}
+
+/// A failure whose one line is the error's, of the error's kind.
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Failure::new(error.to_string()).with_kind(error.failure_kind())
     }
 }
 

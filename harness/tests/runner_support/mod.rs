@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use petset::events::{
-    ClusterInfo, Event, Failure, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
+    ClusterInfo, Event, Failure, FailureKind, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
 };
 use petset::runner::{
     Availability, ClusterSource, Content, Executed, Job, RunInput, RunSettings, ScenarioExecutor,
@@ -172,6 +172,7 @@ async fn play(job: &Job, scenario: &Scenario, attempt_no: u32) -> ScenarioOutcom
         let fail = last && (has(scenario, "fails") || (has(scenario, "flaky") && attempt_no == 1));
         if fail {
             let failure = Failure {
+                kind: FailureKind::Assertion,
                 message: format!("step {index} (mark #{index}): expected 3 ready pods, saw 2"),
                 expected: "readyReplicas: 3".to_string(),
                 actual: "readyReplicas: 2\nweb-2: ContainersNotReady".to_string(),
