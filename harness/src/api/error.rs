@@ -107,3 +107,52 @@ pub fn describe_kube_error(error: &kube::Error) -> String {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn status(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(Status {
+            code,
+            ..Status::default()
+        }))
+    }
+
+    fn failed(code: u16) -> ApiError {
+        ApiError::Failed {
+            what: "get pod/web-0".into(),
+            source: status(code),
+        }
+    }
+
+    #[test]
+    fn answers_about_the_objects_are_the_scenarios_and_the_rest_are_api_errors() {
+        for code in [400, 404, 409, 422] {
+            assert_eq!(
+                failed(code).failure_kind(),
+                FailureKind::Assertion,
+                "{code}"
+            );
+        }
+        for code in [401, 403, 429, 500, 503] {
+            assert_eq!(failed(code).failure_kind(), FailureKind::Api, "{code}");
+        }
+        let gave_up = ApiError::GaveUp {
+            what: "list pods".into(),
+            attempts: 7,
+            last: status(503),
+        };
+        assert_eq!(gave_up.failure_kind(), FailureKind::Api);
+        let silent = ApiError::NoAnswer {
+            what: "list pods".into(),
+        };
+        let failure = Failure::from(silent);
+        assert_eq!(failure.kind, FailureKind::Api);
+        assert_eq!(
+            failure.message,
+            "failed to list pods: no answer before the deadline"
+        );
+    }
+}

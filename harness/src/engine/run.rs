@@ -7,9 +7,7 @@ use super::namespace::{Heartbeat, annotate, create};
 use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
 use super::summary::{summarize, targets, time_limit};
 use crate::diagnostics;
-use crate::events::{
-    Event, EventSink, Failure, FailureKind, Figure, ScenarioOutcome, StepOutcome,
-};
+use crate::events::{Event, EventSink, Failure, FailureKind, Figure, ScenarioOutcome, StepOutcome};
 use crate::scenario::model::Step;
 use crate::steps::{StepContext, run_step};
 use crate::timeline::{Recorder, TimelineEntry};

@@ -248,7 +248,8 @@ pub fn compute(
         summary,
         behaviours,
         unknown_ids,
-        setup_failed: setup_failure(record).map(|(failure, _)| first_line(&failure.message).to_string()),
+        setup_failed: setup_failure(record)
+            .map(|(failure, _)| first_line(&failure.message).to_string()),
         invalid_scenarios,
     }
 }
@@ -434,6 +435,16 @@ mod tests {
             Status::Ignored
         );
         assert_eq!(overall(&[cov(Status::NotRun)]), Status::NotRun);
+        // A scenario that could not be judged keeps its behaviour from passing, but a failed
+        // one says more.
+        assert_eq!(
+            overall(&[cov(Status::Passed), cov(Status::Error)]),
+            Status::Error
+        );
+        assert_eq!(
+            overall(&[cov(Status::Error), cov(Status::Failed)]),
+            Status::Failed
+        );
     }
 
     #[test]

@@ -272,7 +272,7 @@ pub fn summary(record: &RunRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Failure, ScenarioId};
+    use crate::events::{Failure, FailureKind, ScenarioId};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -356,6 +356,65 @@ mod tests {
                 "[statefulset::scale] step 2 (scale sts/web to 3, line 9) FAILED after 1.00s: timed out after 1s",
                 "[statefulset::scale] failed [assertion] in 2.00s (attempt 1): step 2 (scale sts/web to 3): timed out after 1s",
             ]
+        );
+    }
+
+    fn finished(reporter: &TerminalReporter, name: &str, failure: Failure) {
+        let id = ScenarioId {
+            area: "kinds".into(),
+            name: name.into(),
+        };
+        reporter.emit(Event::ScenarioStarted {
+            id: id.clone(),
+            file: format!("scenarios/kinds/{name}.yaml").into(),
+            covers: Vec::new(),
+            namespace: String::new(),
+            attempt: 1,
+        });
+        reporter.emit(Event::ScenarioFinished {
+            id,
+            attempt: 1,
+            outcome: ScenarioOutcome::Failed(failure),
+            elapsed: Duration::ZERO,
+            figures: Vec::new(),
+            properties: Default::default(),
+        });
+    }
+
+    #[test]
+    fn the_summary_tells_failures_from_errors_and_states_a_setup_failure_once() {
+        let reporter = TerminalReporter::to(false, Box::new(Buffer::default()));
+        let setup = Failure::new("not run: setup failed (failed to run kind: not found)")
+            .with_kind(FailureKind::Setup);
+        for name in ["a", "b", "c"] {
+            finished(&reporter, name, setup.clone());
+        }
+        finished(
+            &reporter,
+            "forbidden",
+            Failure::new("step 1 (assert): failed to get configmap/x: 403 Forbidden")
+                .with_kind(FailureKind::Api),
+        );
+        finished(
+            &reporter,
+            "slow",
+            Failure::new("step 1 (wait): timed out").with_kind(FailureKind::Deadline),
+        );
+        finished(
+            &reporter,
+            "typo",
+            Failure::new("scenarios/kinds/typo.yaml is not a valid scenario")
+                .with_kind(FailureKind::InvalidScenario),
+        );
+        assert_eq!(
+            reporter.summary(),
+            "not run: setup failed (failed to run kind: not found) — 3 cluster scenarios\n\
+             invalid scenario files (1):\n  \
+             kinds::typo: scenarios/kinds/typo.yaml is not a valid scenario\n\
+             failed scenarios (1), the cluster did not behave as expected:\n  \
+             kinds::slow [deadline]: step 1 (wait): timed out\n\
+             scenarios with errors (1), petset could not run or judge them:\n  \
+             kinds::forbidden [api]: step 1 (assert): failed to get configmap/x: 403 Forbidden\n"
         );
     }
 

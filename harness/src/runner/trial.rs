@@ -261,7 +261,6 @@ fn one_line(text: &str) -> String {
     out
 }
 
-
 /// The sink an executor gets for one attempt: passes events on, and keeps this attempt's own
 /// record (to name the failed step in the trial's failure) and whether it announced itself.
 struct AttemptSink {

@@ -60,9 +60,7 @@ pub(crate) async fn ensure_probe(ctx: &StepContext, deadline: Instant) -> Result
         pods.get_opt(PROBE_POD)
     })
     .await
-    .map_err(|error| {
-        Failure::new(format!("dns probe: {error}")).with_kind(error.failure_kind())
-    })?;
+    .map_err(|error| Failure::new(format!("dns probe: {error}")).with_kind(error.failure_kind()))?;
     if existing.is_none() {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let manifest = manifest(ctx);

@@ -9,8 +9,8 @@
 
 use super::Verdict;
 use crate::api::{Backoff, describe_kube_error, dynamic_api, is_transient, render_objects};
-use crate::scenario::model::Target;
 use crate::events::FailureKind;
+use crate::scenario::model::Target;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher::{self, Event};

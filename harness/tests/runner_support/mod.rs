@@ -247,6 +247,20 @@ impl ClusterSource for NoCluster {
     }
 }
 
+/// A cluster source for a cluster that was asked for and cannot be had (`PETSET_CLUSTER=kind`
+/// with no kind installed, say): `message` is the selection error as the conformance binary
+/// words it.
+pub struct FailedCluster {
+    pub message: String,
+}
+
+impl ClusterSource for FailedCluster {
+    fn acquire(&self) -> BoxFuture<'_, Availability> {
+        let message = self.message.clone();
+        async move { Availability::Failed { message } }.boxed()
+    }
+}
+
 /// A suite entry from YAML text, as `scenarios/<area>/<name>.yaml`.
 pub fn entry(area: &str, name: &str, yaml: &str) -> SuiteEntry {
     let content = match serde_saphyr::from_str::<Scenario>(yaml) {
