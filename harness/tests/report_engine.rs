@@ -245,7 +245,7 @@ fn engine_runs_through_the_runner_into_the_report() {
 /// The fake API server with the test's kubelet, on its own runtime, and a client built as
 /// production builds it (kube's own retry off).
 fn fake_cluster() -> (tokio::runtime::Runtime, FakeApiServer, kube::Client) {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the fake");
     let (server, client) = runtime.block_on(async {
         let server = FakeApiServer::start().await.expect("the fake starts");
         server.handle().spawn_controller(Kubelet::default());
@@ -259,8 +259,8 @@ fn fake_cluster() -> (tokio::runtime::Runtime, FakeApiServer, kube::Client) {
 
 /// Each testcase's element (`failure` or `error`), `type` and message, by name.
 fn non_successes(path: &std::path::Path) -> BTreeMap<String, (NonSuccessKind, String, String)> {
-    let xml = std::fs::read_to_string(path).unwrap();
-    let report = Report::deserialize_from_str(&xml).unwrap();
+    let xml = std::fs::read_to_string(path).expect("the report is written");
+    let report = Report::deserialize_from_str(&xml).expect("the report parses");
     let mut found = BTreeMap::new();
     for case in report.test_suites.iter().flat_map(|s| s.test_cases.iter()) {
         if let TestCaseStatus::NonSuccess {

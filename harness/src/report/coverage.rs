@@ -186,10 +186,13 @@ pub fn compute(
                 Verdict::Failed(failure) => {
                     let line = first_line(&failure.message).to_string();
                     if failure.kind == FailureKind::InvalidScenario {
+                        // The first diagnostic (file:line:column and what is wrong) says more
+                        // than "not a valid scenario".
+                        let first = failure.diagnostics.lines().find(|l| !l.trim().is_empty());
                         invalid_scenarios.push(InvalidScenario {
                             scenario: id.to_string(),
                             file: scenario.file.display().to_string(),
-                            reason: line.clone(),
+                            reason: first.map_or_else(|| line.clone(), |l| l.trim().to_string()),
                         });
                     }
                     let status = if failure.kind.is_error() {
