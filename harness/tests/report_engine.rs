@@ -300,14 +300,15 @@ fn api_errors_are_junit_errors_and_unmet_expectations_are_failures() {
     let dir = tempfile::tempdir().unwrap();
     let (runtime, server, client) = fake_cluster();
     let handle = server.handle();
-    // Reading config maps is forbidden; reading secrets keeps failing with 503.
+    // Reading config maps is forbidden; writing secrets keeps failing with 503 (a step with no
+    // target, so the failure's diagnostics do not wait out the same fault).
     handle.fail_requests(
         RequestFilter::any().verb(Verb::Get).resource("configmaps"),
         403,
         Lasting::Always,
     );
     handle.fail_requests(
-        RequestFilter::any().verb(Verb::Get).resource("secrets"),
+        RequestFilter::any().verb(Verb::Patch).resource("secrets"),
         503,
         Lasting::Always,
     );
@@ -322,7 +323,14 @@ fn api_errors_are_junit_errors_and_unmet_expectations_are_failures() {
         entry(
             "kinds",
             "server-errors",
-            &configmap_scenario("assert: {target: secret/credentials, absent: true}"),
+            "description: a secret is applied
+covers: [STS-PVC-1]
+timeout: 30s
+steps:
+  - apply:
+      manifests:
+        - {apiVersion: v1, kind: Secret, metadata: {name: credentials}, stringData: {user: app}}
+",
         ),
         entry(
             "kinds",
@@ -357,7 +365,11 @@ fn api_errors_are_junit_errors_and_unmet_expectations_are_failures() {
         (NonSuccessKind::Error, "api"),
         "{message}"
     );
-    assert!(message.contains("still failing after"), "{message}");
+    assert!(
+        message.contains("failed to apply secret/credentials: still failing after"),
+        "{message}"
+    );
+    assert!(message.contains("503"), "{message}");
     let (kind, ty, message) = &found["never-ready"];
     assert_eq!(
         (*kind, ty.as_str()),
