@@ -175,6 +175,34 @@ fn a_deadline_is_a_failure_of_kind_deadline_and_a_panic_an_internal_error() {
 }
 
 #[test]
+fn an_api_error_on_an_earlier_attempt_is_reported_as_a_flaky_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = vec![entry(
+        "kinds",
+        "retried",
+        &scenario_yaml(&[], &["flaky", "api-error"], 1, ""),
+    )];
+    let outcome = petset::runner::run(
+        &args(dir.path(), &[]),
+        input(suite, settings(dir.path(), 1)),
+        &StandInCluster(StandIn::new()),
+    );
+    assert_eq!(outcome.exit_code, ExitCode::SUCCESS);
+    let xml = std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap();
+    assert!(
+        xml.contains("<flakyError ") && xml.contains("type=\"api\""),
+        "{xml}"
+    );
+    let report = report(dir.path());
+    let TestCaseStatus::Success { flaky_runs } = status(&report, "retried") else {
+        panic!("retried should pass on its retry");
+    };
+    assert_eq!(flaky_runs.len(), 1);
+    assert_eq!(flaky_runs[0].kind, NonSuccessKind::Error);
+    runner_support::validate_with_xmllint(&xml, dir.path());
+}
+
+#[test]
 fn a_panicking_scenario_fails_alone() {
     let dir = tempfile::tempdir().unwrap();
     let suite = vec![

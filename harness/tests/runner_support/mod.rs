@@ -3,7 +3,8 @@
 //!
 //! Labels: `fails` (the last step fails every time), `flaky` (the last step fails on the first
 //! attempt only), `panics` (the executor panics), `hangs` (never finishes until cancelled),
-//! `lag` (reports a replication-lag figure). `requires: {nodes: N}` with N > 1 is unmet on this
+//! `lag` (reports a replication-lag figure), `api-error` (a failure is an API error rather than
+//! an unmet expectation). `requires: {nodes: N}` with N > 1 is unmet on this
 //! one-node stand-in. Each step takes the scenario's `delay-<ms>` label, default 5 ms.
 
 #![allow(dead_code)]
@@ -172,7 +173,11 @@ async fn play(job: &Job, scenario: &Scenario, attempt_no: u32) -> ScenarioOutcom
         let fail = last && (has(scenario, "fails") || (has(scenario, "flaky") && attempt_no == 1));
         if fail {
             let failure = Failure {
-                kind: FailureKind::Assertion,
+                kind: if has(scenario, "api-error") {
+                    FailureKind::Api
+                } else {
+                    FailureKind::Assertion
+                },
                 message: format!("step {index} (mark #{index}): expected 3 ready pods, saw 2"),
                 expected: "readyReplicas: 3".to_string(),
                 actual: "readyReplicas: 2\nweb-2: ContainersNotReady".to_string(),
