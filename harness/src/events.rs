@@ -38,9 +38,66 @@ pub struct Figure {
     pub unit: &'static str,
 }
 
+/// What kind of problem ended a scenario: whether the cluster did something wrong, or petset
+/// could not find out. JUnit writes the first two kinds as `<failure>` and the rest as
+/// `<error>`, each with the kind as its `type`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FailureKind {
+    /// The scenario's expectation did not hold: the cluster behaved wrongly, or did not get
+    /// there within the step's own timeout.
+    #[default]
+    Assertion,
+    /// The scenario's `timeout:` (or a step's hard limit) ran out before it finished.
+    Deadline,
+    /// petset could not use the cluster's API: server errors after retries, no answer, a lost
+    /// connection, access forbidden. Says nothing about the behaviour under test.
+    Api,
+    /// The scenario's cleanup failed: its namespace, nodes or volumes may be left behind.
+    Cleanup,
+    /// The run could not get the cluster it was asked to use (or its settings were wrong), so
+    /// the scenario never ran.
+    Setup,
+    /// The scenario file is not valid, so it never ran.
+    InvalidScenario,
+    /// The run was stopped (Ctrl-C) while the scenario ran.
+    Interrupted,
+    /// A bug in petset itself (a panic).
+    Internal,
+}
+
+impl FailureKind {
+    /// The stable name, used as the JUnit `type` and in coverage: `assertion`, `api`, ...
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailureKind::Assertion => "assertion",
+            FailureKind::Deadline => "deadline",
+            FailureKind::Api => "api",
+            FailureKind::Cleanup => "cleanup",
+            FailureKind::Setup => "setup",
+            FailureKind::InvalidScenario => "invalid-scenario",
+            FailureKind::Interrupted => "interrupted",
+            FailureKind::Internal => "internal",
+        }
+    }
+
+    /// Whether this is an error (petset could not run or judge the scenario) rather than a
+    /// failure (the cluster's behaviour was judged, and it was wrong or too slow).
+    pub fn is_error(self) -> bool {
+        !matches!(self, FailureKind::Assertion | FailureKind::Deadline)
+    }
+}
+
+impl std::fmt::Display for FailureKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Why a step failed, with everything needed to diagnose it without rerunning.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Failure {
+    /// What kind of problem this is; set where the failure arises.
+    pub kind: FailureKind,
     /// One line naming what failed, e.g. `step 4 (wait sts/web for rolledOut): timed out after 2m`.
     pub message: String,
     /// What was expected, as text (YAML or prose).
@@ -60,6 +117,12 @@ impl Failure {
             message: message.into(),
             ..Self::default()
         }
+    }
+
+    /// Sets what kind of problem this is.
+    pub fn with_kind(mut self, kind: FailureKind) -> Self {
+        self.kind = kind;
+        self
     }
 
     /// Adds what was expected.

@@ -179,6 +179,7 @@ impl SecretValues {
             actual,
             timeline,
             diagnostics,
+            kind: _,
         } = failure;
         for text in [message, expected, actual, timeline, diagnostics] {
             self.mask_in_place(text);

@@ -277,6 +277,32 @@ async fn a_refused_current_context_is_skipped_with_the_reason_when_nothing_was_a
 }
 
 #[tokio::test]
+async fn a_refused_current_context_is_named_in_the_one_line_reason_of_ignored_trials() {
+    let api = VersionServer::start(33).await;
+    let bin = StandIns::new();
+    let mut settings = settings(&[]);
+    settings.kubeconfig = Some(
+        bin.file("config", &kubeconfig_yaml("prod", api.url()))
+            .into(),
+    );
+    let u = unavailable(connect(&settings, &bin.runner()).await);
+    // The one line is what JUnit and coverage carry for every ignored trial.
+    let short = u.short();
+    assert!(!short.contains('\n'), "{short}");
+    assert!(short.starts_with("no Kubernetes cluster"), "{short}");
+    assert!(
+        short.contains("refused context `prod`"),
+        "names the refused context: {short}"
+    );
+    assert!(short.contains(api.url()), "names its server: {short}");
+    assert!(
+        short.contains("does not look like a local test cluster"),
+        "says why: {short}"
+    );
+    assert!(short.contains("PETSET_ALLOW_CONTEXT=prod"), "{short}");
+}
+
+#[tokio::test]
 async fn an_allowed_non_local_context_is_used() {
     let api = VersionServer::start(33).await;
     let bin = StandIns::new();

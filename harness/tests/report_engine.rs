@@ -1,6 +1,8 @@
 //! The runner with the real step engine against the fake API server, with this test playing
 //! the kubelet: one scenario passes, one fails, one fails and then passes (flaky), one is
 //! ignored for its `requires`; the JUnit report says so, as read by quick-junit and junitparser.
+//! And the kind of each failure: an unmet expectation is a `<failure>`, an API that refused or
+//! kept failing and a cleanup that failed are `<error>`s, each with its kind as the `type`.
 
 mod runner_support;
 
@@ -15,9 +17,11 @@ use petset::cluster::{Capabilities, ServerVersion};
 use petset::engine::EngineConfig;
 use petset::events::ClusterInfo;
 use petset::runner::{Availability, ClusterSource, EngineExecutor, Target};
-use petset_fakeapi::{Controller, FakeApiServer, Handle, Origin, WriteEvent};
-use quick_junit::{Report, TestCaseStatus};
-use runner_support::{args, check_with_junitparser, entry, input, settings};
+use petset_fakeapi::{
+    Controller, FakeApiServer, Handle, Lasting, Origin, RequestFilter, Verb, WriteEvent,
+};
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
+use runner_support::{args, check_with_junitparser, entry, input, settings, validate_with_xmllint};
 use serde_json::json;
 
 /// Plays the kubelet: `web-0` becomes ready shortly after it is created; `flaky-0` only the
@@ -236,4 +240,202 @@ fn engine_runs_through_the_runner_into_the_report() {
             }
         }),
     );
+}
+
+/// The fake API server with the test's kubelet, on its own runtime, and a client built as
+/// production builds it (kube's own retry off).
+fn fake_cluster() -> (tokio::runtime::Runtime, FakeApiServer, kube::Client) {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime for the fake");
+    let (server, client) = runtime.block_on(async {
+        let server = FakeApiServer::start().await.expect("the fake starts");
+        server.handle().spawn_controller(Kubelet::default());
+        let mut config = kube::Config::new(server.url().parse().expect("the fake's URL"));
+        config.default_retry = false;
+        let client = kube::Client::try_from(config).expect("a client");
+        (server, client)
+    });
+    (runtime, server, client)
+}
+
+/// Each testcase's element (`failure` or `error`), `type` and message, by name.
+fn non_successes(path: &std::path::Path) -> BTreeMap<String, (NonSuccessKind, String, String)> {
+    let xml = std::fs::read_to_string(path).expect("the report is written");
+    let report = Report::deserialize_from_str(&xml).expect("the report parses");
+    let mut found = BTreeMap::new();
+    for case in report.test_suites.iter().flat_map(|s| s.test_cases.iter()) {
+        if let TestCaseStatus::NonSuccess {
+            kind, message, ty, ..
+        } = &case.status
+        {
+            let text = |v: &Option<quick_junit::XmlString>| {
+                v.as_ref()
+                    .map(|m| m.as_str().to_string())
+                    .unwrap_or_default()
+            };
+            found.insert(
+                case.name.as_str().to_string(),
+                (*kind, text(ty), text(message)),
+            );
+        }
+    }
+    found
+}
+
+fn configmap_scenario(check: &str) -> String {
+    format!(
+        "description: a config map is applied and checked
+covers: [STS-NAME-1]
+timeout: 30s
+steps:
+  - apply:
+      manifests:
+        - {{apiVersion: v1, kind: ConfigMap, metadata: {{name: settings}}, data: {{mode: fast}}}}
+  - {check}
+"
+    )
+}
+
+#[test]
+fn api_errors_are_junit_errors_and_unmet_expectations_are_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let (runtime, server, client) = fake_cluster();
+    let handle = server.handle();
+    // Reading config maps is forbidden; writing secrets keeps failing with 503 (a step with no
+    // target, so the failure's diagnostics do not wait out the same fault).
+    handle.fail_requests(
+        RequestFilter::any().verb(Verb::Get).resource("configmaps"),
+        403,
+        Lasting::Always,
+    );
+    handle.fail_requests(
+        RequestFilter::any().verb(Verb::Patch).resource("secrets"),
+        503,
+        Lasting::Always,
+    );
+    let suite = vec![
+        entry(
+            "kinds",
+            "forbidden",
+            &configmap_scenario(
+                "assert: {target: configmap/settings, matches: {data: {mode: fast}}}",
+            ),
+        ),
+        entry(
+            "kinds",
+            "server-errors",
+            "description: a secret is applied
+covers: [STS-PVC-1]
+timeout: 30s
+steps:
+  - apply:
+      manifests:
+        - {apiVersion: v1, kind: Secret, metadata: {name: credentials}, stringData: {user: app}}
+",
+        ),
+        entry(
+            "kinds",
+            "never-ready",
+            &pod_scenario("never-0", "STS-ORDER-1", "1s"),
+        ),
+    ];
+    let source = FakeCluster {
+        client,
+        fixtures: dir.path().join("fixtures"),
+    };
+    let outcome = petset::runner::run(
+        &args(dir.path(), &["--test-threads", "3"]),
+        input(suite, settings(dir.path(), 0)),
+        &source,
+    );
+    assert_eq!(outcome.exit_code, ExitCode::from(101));
+    drop(runtime);
+
+    let path = dir.path().join("reports/junit.xml");
+    let found = non_successes(&path);
+    let (kind, ty, message) = &found["forbidden"];
+    assert_eq!(
+        (*kind, ty.as_str()),
+        (NonSuccessKind::Error, "api"),
+        "{message}"
+    );
+    assert!(message.contains("403"), "{message}");
+    let (kind, ty, message) = &found["server-errors"];
+    assert_eq!(
+        (*kind, ty.as_str()),
+        (NonSuccessKind::Error, "api"),
+        "{message}"
+    );
+    assert!(
+        message.contains("failed to apply secret/credentials: still failing after"),
+        "{message}"
+    );
+    assert!(message.contains("503"), "{message}");
+    let (kind, ty, message) = &found["never-ready"];
+    assert_eq!(
+        (*kind, ty.as_str()),
+        (NonSuccessKind::Failure, "assertion"),
+        "{message}"
+    );
+    let xml = std::fs::read_to_string(&path).unwrap();
+    let report = Report::deserialize_from_str(&xml).unwrap();
+    assert_eq!((report.failures, report.errors), (1, 2));
+    validate_with_xmllint(&xml, dir.path());
+    check_with_junitparser(
+        &path,
+        &json!({
+            "tests": 3, "failures": 1, "errors": 2, "skipped": 0,
+            "cases": {
+                "petset.kinds/forbidden": {"status": "error", "type": "api"},
+                "petset.kinds/server-errors": {"status": "error", "type": "api"},
+                "petset.kinds/never-ready": {"status": "failed", "type": "assertion"}
+            }
+        }),
+    );
+
+    let coverage = std::fs::read_to_string(dir.path().join("reports/coverage.md")).unwrap();
+    assert!(
+        coverage.contains("- `kinds::forbidden` error (api): step 2 "),
+        "{coverage}"
+    );
+    assert!(
+        coverage.contains("- `kinds::never-ready` failed (assertion): step 2 "),
+        "{coverage}"
+    );
+}
+
+#[test]
+fn a_cleanup_that_fails_after_a_pass_is_a_cleanup_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let (runtime, server, client) = fake_cluster();
+    server.handle().fail_requests(
+        RequestFilter::any()
+            .verb(Verb::Delete)
+            .resource("namespaces"),
+        403,
+        Lasting::Always,
+    );
+    let suite = vec![entry(
+        "kinds",
+        "left-behind",
+        &configmap_scenario("assert: {target: configmap/settings, matches: {data: {mode: fast}}}"),
+    )];
+    let source = FakeCluster {
+        client,
+        fixtures: dir.path().join("fixtures"),
+    };
+    let outcome = petset::runner::run(
+        &args(dir.path(), &[]),
+        input(suite, settings(dir.path(), 0)),
+        &source,
+    );
+    assert_eq!(outcome.exit_code, ExitCode::from(101));
+    drop(runtime);
+    let found = non_successes(&dir.path().join("reports/junit.xml"));
+    let (kind, ty, message) = &found["left-behind"];
+    assert_eq!(
+        (*kind, ty.as_str()),
+        (NonSuccessKind::Error, "cleanup"),
+        "{message}"
+    );
+    assert!(message.starts_with("cleanup failed: "), "{message}");
 }

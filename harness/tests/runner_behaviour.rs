@@ -8,7 +8,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use petset::runner::{RunInput, RunSettings, SettingsError};
-use quick_junit::{Report, TestCaseStatus};
+use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
 use runner_support::{
     StandIn, StandInCluster, args, catalogue, entry, input, scenario_yaml, settings,
 };
@@ -133,6 +133,73 @@ fn a_scenario_past_its_deadline_is_cancelled_cleaned_up_and_failed() {
         status(&report, "quick"),
         TestCaseStatus::Success { .. }
     ));
+}
+
+#[test]
+fn a_deadline_is_a_failure_of_kind_deadline_and_a_panic_an_internal_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = vec![
+        entry(
+            "kinds",
+            "hangs",
+            &scenario_yaml(&[], &["hangs"], 1, "timeout: 200ms\n"),
+        ),
+        entry("kinds", "panics", &scenario_yaml(&[], &["panics"], 1, "")),
+        entry("kinds", "fails", &scenario_yaml(&[], &["fails"], 1, "")),
+    ];
+    let outcome = petset::runner::run(
+        &args(dir.path(), &["--test-threads", "3"]),
+        input(suite, settings(dir.path(), 0)),
+        &StandInCluster(StandIn::new()),
+    );
+    assert_eq!(outcome.exit_code, ExitCode::from(101));
+    let report = report(dir.path());
+    let kind_of = |name: &str| match status(&report, name) {
+        TestCaseStatus::NonSuccess { kind, ty, .. } => {
+            (*kind, ty.as_ref().map(|t| t.as_str().to_string()))
+        }
+        other => panic!("{name} should not pass: {other:?}"),
+    };
+    assert_eq!(
+        kind_of("hangs"),
+        (NonSuccessKind::Failure, Some("deadline".to_string()))
+    );
+    assert_eq!(
+        kind_of("panics"),
+        (NonSuccessKind::Error, Some("internal".to_string()))
+    );
+    assert_eq!(
+        kind_of("fails"),
+        (NonSuccessKind::Failure, Some("assertion".to_string()))
+    );
+}
+
+#[test]
+fn an_api_error_on_an_earlier_attempt_is_reported_as_a_flaky_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = vec![entry(
+        "kinds",
+        "retried",
+        &scenario_yaml(&[], &["flaky", "api-error"], 1, ""),
+    )];
+    let outcome = petset::runner::run(
+        &args(dir.path(), &[]),
+        input(suite, settings(dir.path(), 1)),
+        &StandInCluster(StandIn::new()),
+    );
+    assert_eq!(outcome.exit_code, ExitCode::SUCCESS);
+    let xml = std::fs::read_to_string(dir.path().join("reports/junit.xml")).unwrap();
+    assert!(
+        xml.contains("<flakyError ") && xml.contains("type=\"api\""),
+        "{xml}"
+    );
+    let report = report(dir.path());
+    let TestCaseStatus::Success { flaky_runs } = status(&report, "retried") else {
+        panic!("retried should pass on its retry");
+    };
+    assert_eq!(flaky_runs.len(), 1);
+    assert_eq!(flaky_runs[0].kind, NonSuccessKind::Error);
+    runner_support::validate_with_xmllint(&xml, dir.path());
 }
 
 #[test]

@@ -1,4 +1,6 @@
-//! Errors from API calls, phrased for failure reports.
+//! Errors from API calls, phrased for failure reports, and what kind of failure each one is.
+
+use crate::events::{Failure, FailureKind};
 
 /// An API call that did not succeed.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +44,36 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         self.status_code() == Some(404)
     }
+
+    /// What kind of failure this error makes: the server's answer about the objects themselves
+    /// (not found, conflict, invalid) is the scenario's to judge; everything else (server
+    /// errors and throttling that outlasted the retries, no answer, a broken connection,
+    /// forbidden) means petset could not ask the cluster.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            ApiError::Failed { source, .. } => kube_error_kind(source),
+            ApiError::GaveUp { .. } | ApiError::NoAnswer { .. } => FailureKind::Api,
+        }
+    }
+}
+
+/// The failure kind of a kube error that was not retried (see [`ApiError::failure_kind`]).
+pub fn kube_error_kind(error: &kube::Error) -> FailureKind {
+    match error {
+        kube::Error::Api(status) => match status.code {
+            401 | 403 | 408 | 429 => FailureKind::Api,
+            code if code >= 500 || code == 0 => FailureKind::Api,
+            _ => FailureKind::Assertion,
+        },
+        _ => FailureKind::Api,
+    }
+}
+
+/// A failure whose one line is the error's, of the error's kind.
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Self {
+        Failure::new(error.to_string()).with_kind(error.failure_kind())
+    }
 }
 
 /// A kube error in one line: `404 NotFound: pods "web-9" not found` rather than a debug dump.
@@ -73,5 +105,54 @@ pub fn describe_kube_error(error: &kube::Error) -> String {
             }
             text
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kube::core::Status;
+
+    fn status(code: u16) -> kube::Error {
+        kube::Error::Api(Box::new(Status {
+            code,
+            ..Status::default()
+        }))
+    }
+
+    fn failed(code: u16) -> ApiError {
+        ApiError::Failed {
+            what: "get pod/web-0".into(),
+            source: status(code),
+        }
+    }
+
+    #[test]
+    fn answers_about_the_objects_are_the_scenarios_and_the_rest_are_api_errors() {
+        for code in [400, 404, 409, 422] {
+            assert_eq!(
+                failed(code).failure_kind(),
+                FailureKind::Assertion,
+                "{code}"
+            );
+        }
+        for code in [401, 403, 429, 500, 503] {
+            assert_eq!(failed(code).failure_kind(), FailureKind::Api, "{code}");
+        }
+        let gave_up = ApiError::GaveUp {
+            what: "list pods".into(),
+            attempts: 7,
+            last: status(503),
+        };
+        assert_eq!(gave_up.failure_kind(), FailureKind::Api);
+        let silent = ApiError::NoAnswer {
+            what: "list pods".into(),
+        };
+        let failure = Failure::from(silent);
+        assert_eq!(failure.kind, FailureKind::Api);
+        assert_eq!(
+            failure.message,
+            "failed to list pods: no answer before the deadline"
+        );
     }
 }

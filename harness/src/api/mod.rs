@@ -7,7 +7,7 @@ mod render;
 mod resource;
 mod retry;
 
-pub use error::{ApiError, describe_kube_error};
+pub use error::{ApiError, describe_kube_error, kube_error_kind};
 pub use objects::{get_opt, list_target, object_ref};
 pub use render::{render_objects, render_value, to_value};
 pub use resource::{api_resource, dynamic_api};

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::error::ClusterError;
-use super::guard::check_context;
+use super::guard::{ALLOW_CONTEXT_VAR, GuardError, K3S_CONTEXT, check_context};
 use super::handle::{Cluster, Owned, Provider};
 use super::images::{PreloadTarget, fixture_images, preload};
 use super::kubeconfig::{self, Target};
@@ -22,10 +22,12 @@ pub enum Selection {
 }
 
 /// Why no cluster is available, and how to get one.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Unavailable {
     /// What was tried and why each did not give a cluster, one line each.
     pub tried: Vec<String>,
+    /// The kubeconfig context the safety guard refused, if there was one.
+    pub refused: Option<GuardError>,
 }
 
 impl Unavailable {
@@ -34,9 +36,20 @@ impl Unavailable {
         self.to_string()
     }
 
-    /// One line, for an ignored trial.
-    pub fn short(&self) -> &'static str {
-        "no Kubernetes cluster (set PETSET_CLUSTER=kind, k3d or k3s, or start Docker)"
+    /// One line, for an ignored trial: naming the refused context, when one was refused, so
+    /// that the reports say why the cluster at hand was not used.
+    pub fn short(&self) -> String {
+        const WAYS: &str = "set PETSET_CLUSTER=kind, k3d or k3s, or start Docker";
+        match &self.refused {
+            None => format!("no Kubernetes cluster ({WAYS})"),
+            Some(refused) => format!(
+                "no Kubernetes cluster: the safety guard refused context `{context}` (server \
+                 {server}) as it does not look like a local test cluster (kind-*, k3d-*, \
+                 {K3S_CONTEXT}); to use it set {ALLOW_CONTEXT_VAR}={context}, or {WAYS}",
+                context = refused.context,
+                server = refused.server,
+            ),
+        }
     }
 }
 
@@ -95,6 +108,7 @@ pub async fn connect(settings: &Settings, runner: &Runner) -> Result<Selection, 
 
 async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, ClusterError> {
     let mut tried = Vec::new();
+    let mut refused = None;
     match kubeconfig::load(settings) {
         Ok(None) => tried.push(format!(
             "no kubeconfig ({} does not exist)",
@@ -109,7 +123,10 @@ async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, Cluster
                     &target.server,
                     settings.allow_context.as_deref(),
                 ) {
-                    Err(refused) => tried.push(refused.to_string()),
+                    Err(refusal) => {
+                        tried.push(refusal.to_string());
+                        refused = Some(refusal);
+                    }
                     Ok(()) => match context_cluster(config, target, settings).await {
                         Ok(cluster) => return Ok(Selection::Connected(cluster)),
                         Err(err) => tried.push(flatten(&err)),
@@ -129,7 +146,7 @@ async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, Cluster
         )),
         Err(reason) => tried.push(format!("no Docker engine for the embedded k3s: {reason}")),
     }
-    Ok(Selection::Unavailable(Unavailable { tried }))
+    Ok(Selection::Unavailable(Unavailable { tried, refused }))
 }
 
 /// The kubeconfig's current context (or `PETSET_CONTEXT`), guarded and reachable.

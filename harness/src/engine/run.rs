@@ -7,7 +7,7 @@ use super::namespace::{Heartbeat, annotate, create};
 use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
 use super::summary::{summarize, targets, time_limit};
 use crate::diagnostics;
-use crate::events::{Event, EventSink, Failure, Figure, ScenarioOutcome, StepOutcome};
+use crate::events::{Event, EventSink, Failure, FailureKind, Figure, ScenarioOutcome, StepOutcome};
 use crate::redact::{MaskingSink, SecretValues};
 use crate::scenario::model::Step;
 use crate::steps::{StepContext, run_step};
@@ -95,7 +95,9 @@ async fn run_unmasked(
 
     let setup_deadline = Instant::now() + Duration::from_secs(30);
     if let Err(error) = create(&config.client, &namespace, run.id, &labels, setup_deadline).await {
-        let failure = Failure::new(format!("failed to set up the scenario: {error}"));
+        // A namespace is petset's own setup, never the behaviour under test.
+        let failure = Failure::new(format!("failed to set up the scenario: {error}"))
+            .with_kind(FailureKind::Api);
         return result(
             ScenarioOutcome::Failed(failure),
             Vec::new(),
@@ -178,6 +180,7 @@ async fn run_unmasked(
                 ScenarioOutcome::Failed(failure)
             }
             _ => ScenarioOutcome::Failed(Failure {
+                kind: FailureKind::Cleanup,
                 message: format!("cleanup failed: {problem}"),
                 expected: format!("namespace {namespace} and everything the scenario owns deleted"),
                 actual: problem,
@@ -235,9 +238,12 @@ async fn run_steps(
             StepEnd::Overran => Err(Failure::new(format!(
                 "did not finish within its limit of {:.0}s",
                 (limit - step_started - STEP_MARGIN).as_secs_f64()
-            ))),
+            ))
+            .with_kind(FailureKind::Deadline)),
             StepEnd::Cancelled => Err(Failure::new("cancelled before it finished")),
-            StepEnd::NotStarted => Err(Failure::new("not started: no time was left")),
+            StepEnd::NotStarted => {
+                Err(Failure::new("not started: no time was left").with_kind(FailureKind::Deadline))
+            }
         };
         match result {
             Ok(report) => {
@@ -259,6 +265,11 @@ async fn run_steps(
                         " (the scenario's timeout of {} ran out)",
                         run.scenario.timeout
                     ));
+                    // An unmet expectation cut short by the scenario's timeout; an API error
+                    // stays one.
+                    if failure.kind == FailureKind::Assertion {
+                        failure.kind = FailureKind::Deadline;
+                    }
                 }
                 failure.message = message;
                 let step_targets: Vec<_> = targets(step)

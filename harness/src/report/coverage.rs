@@ -3,6 +3,12 @@
 //! The mapping from behaviours to scenarios comes from what the scenario files declare
 //! (`covers:`), so scenarios that were filtered out still show, as "not run"; the results come
 //! from the event stream. Printed at the end of a run and written as Markdown and JSON.
+//!
+//! A scenario that failed is `failed` when the cluster's behaviour was judged wrong and `error`
+//! when petset could not run or judge it (an API error, a failed cleanup, an invalid file), with
+//! the failure's kind. Scenarios that never ran because the run could not get its cluster are
+//! `not run`, and the setup failure is stated once. Invalid scenario files are listed and
+//! counted on their own, since what they cover may be unknown.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -12,8 +18,9 @@ use std::sync::Mutex;
 use serde::Serialize;
 
 use super::error::ReportError;
-use super::record::{RunRecord, Verdict};
-use crate::events::{Event, EventSink, ScenarioId};
+use super::record::{RunRecord, Verdict, first_line};
+use super::setup::setup_failure;
+use crate::events::{Event, EventSink, FailureKind, ScenarioId};
 
 /// One behaviour of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +34,8 @@ pub struct Behaviour {
 #[serde(rename_all = "kebab-case")]
 pub enum Status {
     Failed,
+    /// petset could not run or judge the scenario (see [`FailureKind::is_error`]).
+    Error,
     /// Passed after failing (see `PETSET_RETRIES`); counts as passed, and is shown.
     Flaky,
     Passed,
@@ -39,6 +48,7 @@ impl Status {
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Failed => "failed",
+            Status::Error => "error",
             Status::Flaky => "flaky",
             Status::Passed => "passed",
             Status::Ignored => "ignored",
@@ -62,8 +72,19 @@ pub struct BehaviourCoverage {
 pub struct ScenarioCoverage {
     pub scenario: String,
     pub status: Status,
+    /// The kind of failure, for `failed` and `error` (`assertion`, `api`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kind: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+}
+
+/// A scenario file that is not valid, so never ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InvalidScenario {
+    pub scenario: String,
+    pub file: String,
+    pub reason: String,
 }
 
 /// The whole table, as written to `coverage.json`.
@@ -73,6 +94,10 @@ pub struct Coverage {
     pub behaviours: Vec<BehaviourCoverage>,
     /// Ids that scenarios cover but the catalogue does not list.
     pub unknown_ids: Vec<String>,
+    /// Why the cluster scenarios did not run, when the run could not get its cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_failed: Option<String>,
+    pub invalid_scenarios: Vec<InvalidScenario>,
 }
 
 /// Collects events and renders the coverage table.
@@ -147,24 +172,45 @@ pub fn compute(
             }
         }
     }
+    let mut invalid_scenarios = Vec::new();
     for (id, covers) in covers_of {
-        let (status, reason) = match record.scenarios.get(id) {
-            None => (Status::NotRun, None),
+        let (status, kind, reason) = match record.scenarios.get(id) {
+            None => (Status::NotRun, None, None),
             Some(scenario) => match scenario.verdict() {
-                Verdict::Passed => (Status::Passed, None),
-                Verdict::Flaky(_) => (Status::Flaky, None),
-                Verdict::Failed(failure) => (
-                    Status::Failed,
-                    Some(super::record::first_line(&failure.message).to_string()),
-                ),
-                Verdict::Ignored(reason) => (Status::Ignored, Some(reason.to_string())),
-                Verdict::Unfinished => (Status::Failed, Some("did not finish".to_string())),
+                Verdict::Passed => (Status::Passed, None, None),
+                Verdict::Flaky(_) => (Status::Flaky, None, None),
+                // Stated once for the run, not per scenario.
+                Verdict::Failed(failure) if failure.kind == FailureKind::Setup => {
+                    (Status::NotRun, Some(failure.kind.as_str()), None)
+                }
+                Verdict::Failed(failure) => {
+                    let line = first_line(&failure.message).to_string();
+                    if failure.kind == FailureKind::InvalidScenario {
+                        // The first diagnostic (file:line:column and what is wrong) says more
+                        // than "not a valid scenario".
+                        let first = failure.diagnostics.lines().find(|l| !l.trim().is_empty());
+                        invalid_scenarios.push(InvalidScenario {
+                            scenario: id.to_string(),
+                            file: scenario.file.display().to_string(),
+                            reason: first.map_or_else(|| line.clone(), |l| l.trim().to_string()),
+                        });
+                    }
+                    let status = if failure.kind.is_error() {
+                        Status::Error
+                    } else {
+                        Status::Failed
+                    };
+                    (status, Some(failure.kind.as_str()), Some(line))
+                }
+                Verdict::Ignored(reason) => (Status::Ignored, None, Some(reason.to_string())),
+                Verdict::Unfinished => (Status::Error, None, Some("did not finish".to_string())),
             },
         };
         for cover in covers {
             by_id.entry(cover).or_default().push(ScenarioCoverage {
                 scenario: id.to_string(),
                 status,
+                kind,
                 reason: reason.clone(),
             });
         }
@@ -186,6 +232,7 @@ pub fn compute(
         Status::Passed,
         Status::Flaky,
         Status::Failed,
+        Status::Error,
         Status::Ignored,
         Status::NotRun,
         Status::Uncovered,
@@ -199,14 +246,19 @@ pub fn compute(
             behaviours.iter().filter(|b| b.status == status).count(),
         );
     }
+    summary.insert("invalid-scenarios", invalid_scenarios.len());
     Coverage {
         summary,
         behaviours,
         unknown_ids,
+        setup_failed: setup_failure(record)
+            .map(|(failure, _)| first_line(&failure.message).to_string()),
+        invalid_scenarios,
     }
 }
 
-/// A behaviour fails if any of its scenarios failed; it passes if one passed and none failed.
+/// A behaviour fails if any of its scenarios failed; it is in error if one could not be judged
+/// and none failed; it passes if one passed and none failed or erred.
 fn overall(scenarios: &[ScenarioCoverage]) -> Status {
     if scenarios.is_empty() {
         return Status::Uncovered;
@@ -214,6 +266,8 @@ fn overall(scenarios: &[ScenarioCoverage]) -> Status {
     let has = |status| scenarios.iter().any(|s| s.status == status);
     if has(Status::Failed) {
         Status::Failed
+    } else if has(Status::Error) {
+        Status::Error
     } else if has(Status::Passed) {
         Status::Passed
     } else if has(Status::Flaky) {
@@ -229,6 +283,9 @@ fn overall(scenarios: &[ScenarioCoverage]) -> Status {
 pub fn markdown(coverage: &Coverage) -> String {
     let mut out = String::from("# petset coverage\n\n");
     let _ = writeln!(out, "{}\n", summary_line(coverage));
+    if let Some(setup) = &coverage.setup_failed {
+        let _ = writeln!(out, "**{setup}**\n");
+    }
     out.push_str("| Behaviour | Status | Scenarios | What it means |\n");
     out.push_str("| --- | --- | --- | --- |\n");
     for behaviour in &coverage.behaviours {
@@ -258,12 +315,26 @@ pub fn markdown(coverage: &Coverage) -> String {
             coverage.unknown_ids.join(", ")
         );
     }
+    if !coverage.invalid_scenarios.is_empty() {
+        out.push_str("\n## Invalid scenarios\n\n");
+        out.push_str("Not run: these files are not valid scenarios (`petset lint` says why).\n\n");
+        for invalid in &coverage.invalid_scenarios {
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): {}",
+                invalid.scenario, invalid.file, invalid.reason
+            );
+        }
+    }
     let reasons: Vec<String> = coverage
         .behaviours
         .iter()
         .flat_map(|b| b.scenarios.iter())
         .filter_map(|s| s.reason.as_ref().map(|r| (s, r)))
-        .map(|(s, r)| format!("- `{}` {}: {}", s.scenario, s.status.as_str(), r))
+        .map(|(s, r)| match s.kind {
+            Some(kind) => format!("- `{}` {} ({kind}): {}", s.scenario, s.status.as_str(), r),
+            None => format!("- `{}` {}: {}", s.scenario, s.status.as_str(), r),
+        })
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -307,22 +378,31 @@ pub fn text(coverage: &Coverage) -> String {
             coverage.unknown_ids.join(", ")
         );
     }
+    // The terminal summary above has already named the invalid files and a setup failure.
     let _ = writeln!(out, "{}", summary_line(coverage));
     out
 }
 
 fn summary_line(coverage: &Coverage) -> String {
     let get = |key| coverage.summary.get(key).copied().unwrap_or(0);
-    format!(
-        "{} behaviours: {} passed, {} flaky, {} failed, {} ignored, {} not run, {} uncovered",
+    let mut line = format!(
+        "{} behaviours: {} passed, {} flaky, {} failed, {} in error, {} ignored, {} not run, {} \
+         uncovered",
         get("behaviours"),
         get("passed"),
         get("flaky"),
         get("failed"),
+        get("error"),
         get("ignored"),
         get("not-run"),
         get("uncovered"),
-    )
+    );
+    match get("invalid-scenarios") {
+        0 => {}
+        1 => line.push_str("; 1 invalid scenario file"),
+        n => line.push_str(&format!("; {n} invalid scenario files")),
+    }
+    line
 }
 
 #[cfg(test)]
@@ -333,6 +413,7 @@ mod tests {
         ScenarioCoverage {
             scenario: "a::b".into(),
             status,
+            kind: None,
             reason: None,
         }
     }
@@ -357,6 +438,16 @@ mod tests {
             Status::Ignored
         );
         assert_eq!(overall(&[cov(Status::NotRun)]), Status::NotRun);
+        // A scenario that could not be judged keeps its behaviour from passing, but a failed
+        // one says more.
+        assert_eq!(
+            overall(&[cov(Status::Passed), cov(Status::Error)]),
+            Status::Error
+        );
+        assert_eq!(
+            overall(&[cov(Status::Error), cov(Status::Failed)]),
+            Status::Failed
+        );
     }
 
     #[test]

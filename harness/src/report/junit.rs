@@ -5,6 +5,12 @@
 //! carries a one-line message naming the failed step and a body with expected vs actual, the
 //! timeline and diagnostics; system-out carries the step log. Scenarios that failed and then
 //! passed under `PETSET_RETRIES` are successes with `flakyFailure` elements, never silent.
+//!
+//! The failure's kind decides the element: the cluster's behaviour was judged and found wrong
+//! (`assertion`, `deadline`) is a `<failure>`; petset could not run or judge the scenario (`api`,
+//! `cleanup`, `setup`, `invalid-scenario`, `interrupted`, `internal`) is an `<error>`. The kind
+//! is the element's `type`. A run that could not get its cluster also says so once, as the
+//! `run.error` property of every testsuite.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -15,8 +21,9 @@ use quick_junit::{
 };
 
 use super::error::ReportError;
-use super::record::{AttemptRecord, RunRecord, ScenarioRecord, Verdict, value_text};
-use crate::events::{Event, EventSink, ScenarioOutcome};
+use super::record::{AttemptRecord, RunRecord, ScenarioRecord, Verdict, first_line, value_text};
+use super::setup::setup_failure;
+use crate::events::{Event, EventSink, FailureKind, ScenarioOutcome};
 
 /// Collects events and renders them as JUnit XML.
 #[derive(Debug, Default)]
@@ -87,8 +94,20 @@ pub fn render(record: &RunRecord) -> Report {
     report
 }
 
+/// `<failure>` when the cluster's behaviour was judged wrong, `<error>` when it could not be.
+fn element(kind: FailureKind) -> NonSuccessKind {
+    if kind.is_error() {
+        NonSuccessKind::Error
+    } else {
+        NonSuccessKind::Failure
+    }
+}
+
 fn run_properties(record: &RunRecord) -> Vec<Property> {
     let mut properties = vec![Property::new("run.id", record.run_id.as_str())];
+    if let Some((setup, _)) = setup_failure(record) {
+        properties.push(Property::new("run.error", first_line(&setup.message)));
+    }
     match &record.cluster {
         Some(cluster) => {
             properties.push(Property::new("cluster.context", cluster.context.as_str()));
@@ -118,12 +137,12 @@ fn test_case(record: &RunRecord, scenario: &ScenarioRecord) -> TestCase {
             status
         }
         Verdict::Failed(failure) => {
-            let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
+            let mut status = TestCaseStatus::non_success(element(failure.kind));
             if let Some(last) = last {
                 status.set_message(last.headline(failure));
                 status.set_description(last.failure_body(failure));
             }
-            status.set_type("scenario failure");
+            status.set_type(failure.kind.as_str());
             status.add_reruns(reruns(scenario));
             status
         }
@@ -170,9 +189,9 @@ fn reruns(scenario: &ScenarioRecord) -> Vec<TestRerun> {
             let ScenarioOutcome::Failed(failure) = &finished.outcome else {
                 return None;
             };
-            let mut rerun = TestRerun::new(NonSuccessKind::Failure);
+            let mut rerun = TestRerun::new(element(failure.kind));
             rerun
-                .set_type("scenario failure")
+                .set_type(failure.kind.as_str())
                 .set_message(format!(
                     "attempt {}: {}",
                     attempt.attempt,

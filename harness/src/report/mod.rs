@@ -6,11 +6,12 @@ mod error;
 mod fanout;
 mod junit;
 mod record;
+mod setup;
 mod terminal;
 
 pub use coverage::{
-    Behaviour, BehaviourCoverage, Coverage, CoverageReporter, ScenarioCoverage, Status,
-    markdown as coverage_markdown, text as coverage_text,
+    Behaviour, BehaviourCoverage, Coverage, CoverageReporter, InvalidScenario, ScenarioCoverage,
+    Status, markdown as coverage_markdown, text as coverage_text,
 };
 pub use error::ReportError;
 pub use fanout::{Reporters, Written};

@@ -1,5 +1,6 @@
 //! The terminal reporter: one line per step while scenarios run when verbose, and a closing
-//! summary (flaky scenarios, failure reasons, ignore reasons) either way.
+//! summary (failures and errors by kind, flaky scenarios, ignore reasons, a setup failure once)
+//! either way.
 //!
 //! libtest-mimic prints the `test <name> ... ok` lines and the failure bodies; this reporter
 //! adds what those lines cannot say.
@@ -10,7 +11,8 @@ use std::sync::Mutex;
 use super::record::{
     RunRecord, Verdict, figure_text, first_line, seconds, step_name, without_step,
 };
-use crate::events::{Event, EventSink, ScenarioOutcome, StepOutcome};
+use super::setup::setup_failure;
+use crate::events::{Event, EventSink, FailureKind, ScenarioOutcome, StepOutcome};
 
 /// Prints step lines (when verbose) and keeps a record for the summary.
 #[derive(Debug)]
@@ -139,7 +141,8 @@ impl TerminalReporter {
                     format!("[{id}] passed in {} (attempt {attempt})", seconds(*elapsed))
                 }
                 ScenarioOutcome::Failed(failure) => format!(
-                    "[{id}] failed in {} (attempt {attempt}): {}",
+                    "[{id}] failed [{}] in {} (attempt {attempt}): {}",
+                    failure.kind,
                     seconds(*elapsed),
                     first_line(&failure.message)
                 ),
@@ -174,10 +177,14 @@ impl Write for PrintStdout {
     }
 }
 
-/// Renders the summary of a record.
+/// Renders the summary of a record. Failures whose kind says the cluster was judged wrong are
+/// listed apart from errors that kept petset from judging it, each line tagged with its kind;
+/// a setup failure shared by every cluster scenario is one line.
 pub fn summary(record: &RunRecord) -> String {
     let mut flaky = Vec::new();
     let mut failed = Vec::new();
+    let mut errors = Vec::new();
+    let mut invalid = Vec::new();
     let mut ignored: Vec<(String, usize)> = Vec::new();
     let mut unfinished = Vec::new();
     for scenario in record.scenarios.values() {
@@ -190,8 +197,9 @@ pub fn summary(record: &RunRecord) -> String {
                     .first()
                     .map(|f| first_line(&f.message).to_string())
                     .unwrap_or_default();
+                let kind = failures.first().map(|f| f.kind).unwrap_or_default();
                 flaky.push(format!(
-                    "  {id}: passed on attempt {attempts} after failing: {first}"
+                    "  {id}: passed on attempt {attempts} after failing [{kind}]: {first}"
                 ));
             }
             Verdict::Failed(failure) => {
@@ -199,7 +207,13 @@ pub fn summary(record: &RunRecord) -> String {
                     .last()
                     .map(|a| a.headline(failure))
                     .unwrap_or_default();
-                failed.push(format!("  {id}: {headline}"));
+                match failure.kind {
+                    // Stated once below.
+                    FailureKind::Setup => {}
+                    FailureKind::InvalidScenario => invalid.push(format!("  {id}: {headline}")),
+                    kind if kind.is_error() => errors.push(format!("  {id} [{kind}]: {headline}")),
+                    kind => failed.push(format!("  {id} [{kind}]: {headline}")),
+                }
             }
             Verdict::Ignored(reason) => match ignored.iter_mut().find(|(r, _)| r == reason) {
                 Some((_, count)) => *count += 1,
@@ -209,9 +223,30 @@ pub fn summary(record: &RunRecord) -> String {
         }
     }
     let mut out = String::new();
+    if let Some((setup, count)) = setup_failure(record) {
+        out.push_str(&format!(
+            "{} — {count} cluster scenario{}\n",
+            first_line(&setup.message),
+            if count == 1 { "" } else { "s" }
+        ));
+    }
+    if !invalid.is_empty() {
+        out.push_str(&format!("invalid scenario files ({}):\n", invalid.len()));
+        out.push_str(&(invalid.join("\n") + "\n"));
+    }
     if !failed.is_empty() {
-        out.push_str(&format!("failed scenarios ({}):\n", failed.len()));
+        out.push_str(&format!(
+            "failed scenarios ({}), the cluster did not behave as expected:\n",
+            failed.len()
+        ));
         out.push_str(&(failed.join("\n") + "\n"));
+    }
+    if !errors.is_empty() {
+        out.push_str(&format!(
+            "scenarios with errors ({}), petset could not run or judge them:\n",
+            errors.len()
+        ));
+        out.push_str(&(errors.join("\n") + "\n"));
     }
     if !flaky.is_empty() {
         out.push_str(&format!(
@@ -237,7 +272,7 @@ pub fn summary(record: &RunRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Failure, ScenarioId};
+    use crate::events::{Failure, FailureKind, ScenarioId};
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -319,8 +354,67 @@ mod tests {
                 "[statefulset::scale] step 2 scale sts/web to 3 (line 9) ...",
                 "[statefulset::scale]   | +0.1s pod/web-1 ADDED",
                 "[statefulset::scale] step 2 (scale sts/web to 3, line 9) FAILED after 1.00s: timed out after 1s",
-                "[statefulset::scale] failed in 2.00s (attempt 1): step 2 (scale sts/web to 3): timed out after 1s",
+                "[statefulset::scale] failed [assertion] in 2.00s (attempt 1): step 2 (scale sts/web to 3): timed out after 1s",
             ]
+        );
+    }
+
+    fn finished(reporter: &TerminalReporter, name: &str, failure: Failure) {
+        let id = ScenarioId {
+            area: "kinds".into(),
+            name: name.into(),
+        };
+        reporter.emit(Event::ScenarioStarted {
+            id: id.clone(),
+            file: format!("scenarios/kinds/{name}.yaml").into(),
+            covers: Vec::new(),
+            namespace: String::new(),
+            attempt: 1,
+        });
+        reporter.emit(Event::ScenarioFinished {
+            id,
+            attempt: 1,
+            outcome: ScenarioOutcome::Failed(failure),
+            elapsed: Duration::ZERO,
+            figures: Vec::new(),
+            properties: Default::default(),
+        });
+    }
+
+    #[test]
+    fn the_summary_tells_failures_from_errors_and_states_a_setup_failure_once() {
+        let reporter = TerminalReporter::to(false, Box::new(Buffer::default()));
+        let setup = Failure::new("not run: setup failed (failed to run kind: not found)")
+            .with_kind(FailureKind::Setup);
+        for name in ["a", "b", "c"] {
+            finished(&reporter, name, setup.clone());
+        }
+        finished(
+            &reporter,
+            "forbidden",
+            Failure::new("step 1 (assert): failed to get configmap/x: 403 Forbidden")
+                .with_kind(FailureKind::Api),
+        );
+        finished(
+            &reporter,
+            "slow",
+            Failure::new("step 1 (wait): timed out").with_kind(FailureKind::Deadline),
+        );
+        finished(
+            &reporter,
+            "typo",
+            Failure::new("scenarios/kinds/typo.yaml is not a valid scenario")
+                .with_kind(FailureKind::InvalidScenario),
+        );
+        assert_eq!(
+            reporter.summary(),
+            "not run: setup failed (failed to run kind: not found) — 3 cluster scenarios\n\
+             invalid scenario files (1):\n  \
+             kinds::typo: scenarios/kinds/typo.yaml is not a valid scenario\n\
+             failed scenarios (1), the cluster did not behave as expected:\n  \
+             kinds::slow [deadline]: step 1 (wait): timed out\n\
+             scenarios with errors (1), petset could not run or judge them:\n  \
+             kinds::forbidden [api]: step 1 (assert): failed to get configmap/x: 403 Forbidden\n"
         );
     }
 
@@ -330,7 +424,7 @@ mod tests {
         assert_eq!(text(&buffer), "");
         assert_eq!(
             reporter.summary(),
-            "failed scenarios (1):\n  statefulset::scale: step 2 (scale sts/web to 3): timed out after 1s\n"
+            "failed scenarios (1), the cluster did not behave as expected:\n  statefulset::scale [assertion]: step 2 (scale sts/web to 3): timed out after 1s\n"
         );
     }
 }

@@ -10,7 +10,7 @@ use tokio::task::JoinError;
 
 use super::backend::{Executed, Job, ScenarioExecutor};
 use super::interrupt::Interrupt;
-use crate::events::{Failure, ScenarioOutcome};
+use crate::events::{Failure, FailureKind, ScenarioOutcome};
 
 /// Why the runner stopped an attempt before it ended on its own.
 enum Stop {
@@ -26,6 +26,13 @@ impl Stop {
                 human(*limit)
             ),
             Stop::Interrupted(why) => why.clone(),
+        }
+    }
+
+    fn kind(&self) -> FailureKind {
+        match self {
+            Stop::Deadline(_) => FailureKind::Deadline,
+            Stop::Interrupted(_) => FailureKind::Interrupted,
         }
     }
 }
@@ -79,6 +86,7 @@ pub(crate) async fn run_attempt(
                 format!("its cleanup did not finish within {}", human(grace))
             };
             Executed::outcome(ScenarioOutcome::Failed(Failure {
+                kind: stop.kind(),
                 message: format!("{}; {why}", stop.describe()),
                 actual: "the scenario's namespace may be left behind; the next run removes it \
                          once its heartbeat is stale"
@@ -108,9 +116,14 @@ fn stopped(stop: &Stop, executed: Executed) -> Executed {
                 .chain(rest)
                 .collect::<Vec<_>>()
                 .join("\n");
+            // An API error the executor met before the stop stays what it was.
+            if !failure.kind.is_error() {
+                failure.kind = stop.kind();
+            }
             failure
         }
         ScenarioOutcome::Passed | ScenarioOutcome::Ignored { .. } => Failure {
+            kind: stop.kind(),
             message: why,
             actual: "the scenario only finished after it was cancelled".to_string(),
             ..Failure::default()
@@ -126,11 +139,13 @@ fn joined_result(joined: Result<Executed, JoinError>) -> Executed {
     match joined {
         Ok(executed) => executed,
         Err(err) if err.is_panic() => Executed::outcome(ScenarioOutcome::Failed(Failure {
+            kind: FailureKind::Internal,
             message: format!("the scenario panicked: {}", panic_text(err.into_panic())),
             actual: "a bug in petset: the scenario's cleanup may not have run".to_string(),
             ..Failure::default()
         })),
         Err(_) => Executed::outcome(ScenarioOutcome::Failed(Failure {
+            kind: FailureKind::Internal,
             message: "the scenario's task was cancelled before it returned".to_string(),
             ..Failure::default()
         })),

@@ -14,7 +14,7 @@ use super::backend::{Executed, Job, ScenarioExecutor};
 use super::interrupt::Interrupt;
 use super::settings::RunSettings;
 use super::suite::{Content, SuiteEntry};
-use crate::events::{Event, EventSink, Failure, ScenarioId, ScenarioOutcome};
+use crate::events::{Event, EventSink, Failure, FailureKind, ScenarioId, ScenarioOutcome};
 use crate::report::RunRecord;
 
 /// What every trial of a run shares.
@@ -36,6 +36,10 @@ pub(crate) enum Backend {
     Failed(String),
 }
 
+/// A trial's own text when the run could not get its cluster.
+const SETUP_FAILED: &str = "not run: setup failed (the reason is printed once, at the start \
+                            and in the summary at the end)";
+
 /// How a trial ended, for libtest-mimic.
 enum TrialEnd {
     Passed,
@@ -52,6 +56,7 @@ pub(crate) fn trial(context: Arc<RunContext>, entry: SuiteEntry) -> Trial {
         }));
         let ended = ended.unwrap_or_else(|payload| {
             let failure = Failure {
+                kind: FailureKind::Internal,
                 message: format!("the runner panicked: {}", panic_text(payload)),
                 ..Failure::default()
             };
@@ -70,6 +75,7 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
     let scenario = match &entry.content {
         Content::Invalid { diagnostics } => {
             let failure = Failure {
+                kind: FailureKind::InvalidScenario,
                 message: format!("{} is not a valid scenario", entry.file.display()),
                 diagnostics: diagnostics.clone(),
                 ..Failure::default()
@@ -88,13 +94,16 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
     let executor = match &context.backend {
         Backend::Unavailable(reason) => return ignore(context, entry, reason.clone()),
         Backend::Failed(message) => {
+            // One run-level problem: the reports and the closing summary state the reason
+            // once, so each trial's own text only points there.
             let failure = Failure {
-                message: first_line(message),
+                kind: FailureKind::Setup,
+                message: format!("not run: setup failed ({})", one_line(message)),
                 actual: message.clone(),
                 ..Failure::default()
             };
             finish_unrun(context, entry, ScenarioOutcome::Failed(failure));
-            return TrialEnd::Failed(message.clone());
+            return TrialEnd::Failed(SETUP_FAILED.to_string());
         }
         Backend::Ready(executor) => executor,
     };
@@ -233,8 +242,23 @@ fn started_event(entry: &SuiteEntry, attempt: u32) -> Event {
     }
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or("").to_string()
+/// A multi-line error (`caused by:` lines, hints) as one line, for a one-line reason.
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    for line in text.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match line.strip_prefix("caused by: ") {
+            Some(cause) if !out.is_empty() => {
+                out.push_str(": ");
+                out.push_str(cause);
+            }
+            _ if !out.is_empty() => {
+                out.push_str("; ");
+                out.push_str(line);
+            }
+            _ => out.push_str(line),
+        }
+    }
+    out
 }
 
 /// The sink an executor gets for one attempt: passes events on, and keeps this attempt's own
@@ -276,5 +300,22 @@ impl EventSink for AttemptSink {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .apply(&event);
         self.inner.emit(event);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn a_setup_error_reads_as_one_line() {
+        assert_eq!(
+            one_line("failed to run kind\n  caused by: `kind` not found on PATH; install it"),
+            "failed to run kind: `kind` not found on PATH; install it"
+        );
+        assert_eq!(
+            one_line("failed to reach Docker: down\n  start it"),
+            "failed to reach Docker: down; start it"
+        );
     }
 }

@@ -62,7 +62,9 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
         with_retry(&what, deadline, || api.patch(name, &params, &patch))
             .await
             .map_err(|error| {
+                let kind = error.failure_kind();
                 Failure::new(error.to_string())
+                    .with_kind(kind)
                     .with_expected(render_value(body))
                     .with_actual(format!("the API server refused it: {error}"))
             })?;

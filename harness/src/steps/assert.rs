@@ -269,7 +269,9 @@ pub(crate) async fn run(step: &AssertStep, ctx: &StepContext) -> StepResult {
     let Some(window) = step.eventually else {
         let objects = list_target(&ctx.client, &ctx.namespace, target, deadline)
             .await
-            .map_err(|error| Failure::new(format!("assert {target}: {error}")))?;
+            .map_err(|error| {
+                Failure::new(format!("assert {target}: {error}")).with_kind(error.failure_kind())
+            })?;
         let values: Vec<Value> = objects.iter().map(to_value).collect();
         return match expectation.judge(&values) {
             Ok(detail) => Ok(StepReport::detail(detail)),
@@ -307,6 +309,7 @@ pub(crate) async fn run(step: &AssertStep, ctx: &StepContext) -> StepResult {
                     Err(failure(&expectation, &judgement, &when))
                 }
                 _ => Err(Failure::new(format!("assert {target}: {error}"))
+                    .with_kind(error.failure_kind())
                     .with_expected(expectation.render_expected())
                     .with_actual(observation.render())),
             }

@@ -18,7 +18,7 @@ pub(crate) async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult
     let deadline = ctx.deadline_after(None);
     let objects = list_target(&ctx.client, &ctx.namespace, &target, deadline)
         .await
-        .map_err(|error| Failure::new(error.to_string()))?;
+        .map_err(Failure::from)?;
     let object = match objects.as_slice() {
         [one] => one,
         [] => {

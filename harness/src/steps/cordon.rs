@@ -41,7 +41,7 @@ pub(crate) async fn set_unschedulable(
     })
     .await
     .map(|_| ())
-    .map_err(|error| Failure::new(error.to_string()))
+    .map_err(Failure::from)
 }
 
 /// The node a step names: directly, or as the node its pod is scheduled on.
@@ -69,7 +69,7 @@ pub(crate) async fn resolve_node(
     let api = dynamic_api(&ctx.client, Kind::Pod, &ctx.namespace);
     let pod = get_opt(&api, Kind::Pod, name, deadline)
         .await
-        .map_err(|error| Failure::new(error.to_string()))?
+        .map_err(Failure::from)?
         .ok_or_else(|| Failure::new(format!("{target} not found, so its node is unknown")))?;
     pod.data
         .pointer("/spec/nodeName")

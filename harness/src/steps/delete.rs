@@ -20,7 +20,7 @@ pub(crate) async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
     ));
     let objects = list_target(&ctx.client, &ctx.namespace, &target, deadline)
         .await
-        .map_err(|error| Failure::new(error.to_string()))?;
+        .map_err(Failure::from)?;
     if objects.is_empty() {
         if target.is_single() {
             return Err(
@@ -49,7 +49,7 @@ pub(crate) async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
             Ok(_) => {}
             // Gone already (a controller or a previous attempt beat us to it): that is the goal.
             Err(error) if error.is_not_found() => {}
-            Err(error) => return Err(Failure::new(error.to_string())),
+            Err(error) => return Err(Failure::from(error)),
         }
         uids.extend(object.metadata.uid.clone());
         names.push(object_ref(target.kind, &name));
@@ -90,6 +90,7 @@ pub(crate) async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
                 "deleted {} but they did not go: {error}{finalizers}",
                 names.join(", ")
             ))
+            .with_kind(error.failure_kind())
             .with_expected(format!("{} gone", names.join(", ")))
             .with_actual(observation.render()))
         }

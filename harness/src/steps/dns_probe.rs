@@ -8,7 +8,7 @@
 
 use super::StepContext;
 use super::apply::FIELD_MANAGER;
-use crate::api::{describe_kube_error, with_retry};
+use crate::api::{describe_kube_error, kube_error_kind, with_retry};
 use crate::events::Failure;
 use crate::scenario::model::{Kind, WaitFor};
 use crate::wait::{Watched, evaluate, wait_for};
@@ -60,7 +60,7 @@ pub(crate) async fn ensure_probe(ctx: &StepContext, deadline: Instant) -> Result
         pods.get_opt(PROBE_POD)
     })
     .await
-    .map_err(|error| Failure::new(format!("dns probe: {error}")))?;
+    .map_err(|error| Failure::new(format!("dns probe: {error}")).with_kind(error.failure_kind()))?;
     if existing.is_none() {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let manifest = manifest(ctx);
@@ -71,6 +71,7 @@ pub(crate) async fn ensure_probe(ctx: &StepContext, deadline: Instant) -> Result
                     "dns probe: failed to start pod/{PROBE_POD}: {}",
                     describe_kube_error(&error)
                 ))
+                .with_kind(kube_error_kind(&error))
             })?;
     }
     let target = crate::scenario::model::Target::object(Kind::Pod, PROBE_POD);
@@ -84,6 +85,7 @@ pub(crate) async fn ensure_probe(ctx: &StepContext, deadline: Instant) -> Result
         Failure::new(format!(
             "dns probe: pod/{PROBE_POD} ({PROBE_IMAGE}) did not become ready: {error}"
         ))
+        .with_kind(error.failure_kind())
         .with_actual(error.observation().render())
     })?;
     Ok(PROBE_POD.to_owned())

@@ -9,8 +9,8 @@
 
 use super::cordon::{resolve_node, set_unschedulable};
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{Backoff, describe_kube_error, is_transient, with_retry};
-use crate::events::Failure;
+use crate::api::{Backoff, describe_kube_error, is_transient, kube_error_kind, with_retry};
+use crate::events::{Failure, FailureKind};
 use crate::scenario::model::{DrainStep, Kind, Target};
 use crate::wait::{Verdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Pod;
@@ -37,7 +37,7 @@ pub(crate) async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
         all_pods.list(&params)
     })
     .await
-    .map_err(|error| Failure::new(error.to_string()))?;
+    .map_err(Failure::from)?;
     let values: Vec<Value> = on_node
         .items
         .iter()
@@ -82,6 +82,7 @@ pub(crate) async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
             Failure::new(format!(
                 "drained node/{node} but the evicted pods did not go: {error}"
             ))
+            .with_kind(error.failure_kind())
             .with_actual(error.observation().render())
         })?;
     }
@@ -131,7 +132,8 @@ async fn evict(pods: &Api<Pod>, name: &str, deadline: Instant) -> Result<(), Fai
                 return Err(Failure::new(format!(
                     "failed to evict pod/{name}: {}",
                     describe_kube_error(&error)
-                )));
+                ))
+                .with_kind(kube_error_kind(&error)));
             }
             Err(_) => "no answer".to_owned(),
         };
@@ -143,9 +145,17 @@ async fn evict(pods: &Api<Pod>, name: &str, deadline: Instant) -> Result<(), Fai
             } else {
                 format!("last error: {last}")
             };
+            // Refusals are the cluster's disruption budget at work; anything else kept
+            // petset from asking.
+            let kind = if refusals > 0 {
+                FailureKind::Assertion
+            } else {
+                FailureKind::Api
+            };
             return Err(Failure::new(format!(
                 "failed to evict pod/{name} before the deadline: {why}"
             ))
+            .with_kind(kind)
             .with_expected(format!("pod/{name} evicted"))
             .with_actual(last));
         }

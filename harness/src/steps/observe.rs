@@ -8,7 +8,7 @@
 
 use super::{StepContext, StepReport, StepResult};
 use crate::api::to_value;
-use crate::events::Failure;
+use crate::events::{Failure, FailureKind};
 use crate::expect::{
     Mismatch, append_differences, each, object_name, project_all, validate, yamlish,
 };
@@ -116,6 +116,11 @@ pub(crate) async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
             .with_actual(violation.actual))
         }
         Err(error) => {
+            // Without a complete list nothing was observed: petset could not look.
+            let kind = match &error {
+                WaitError::TimedOut(_) => FailureKind::Api,
+                other => other.failure_kind(),
+            };
             let why = match &error {
                 WaitError::TimedOut(_) => format!(
                     "no complete list of {target} was received in {}, so nothing can be said \
@@ -125,6 +130,7 @@ pub(crate) async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
                 other => other.to_string(),
             };
             Err(Failure::new(format!("observe {target}: {why}"))
+                .with_kind(kind)
                 .with_expected(expected)
                 .with_actual(error.observation().render()))
         }

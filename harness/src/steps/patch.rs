@@ -45,7 +45,7 @@ pub(crate) async fn run(step: &PatchStep, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(None);
     let objects = list_target(&ctx.client, &ctx.namespace, &target, deadline)
         .await
-        .map_err(|error| Failure::new(error.to_string()))?;
+        .map_err(Failure::from)?;
     if objects.is_empty() {
         return Err(fail("not found".to_owned()).with_expected(format!("{target} exists")));
     }
@@ -61,7 +61,10 @@ pub(crate) async fn run(step: &PatchStep, ctx: &StepContext) -> StepResult {
             })
             .await
             .map_err(|error| {
-                Failure::new(error.to_string()).with_expected(request.shown.clone())
+                let kind = error.failure_kind();
+                Failure::new(error.to_string())
+                    .with_kind(kind)
+                    .with_expected(request.shown.clone())
             })?;
         }
         patched.push(object_ref(target.kind, &name));

@@ -22,7 +22,7 @@ pub(crate) async fn live_pods(
     }
     let objects = list_target(&ctx.client, &ctx.namespace, target, deadline)
         .await
-        .map_err(|error| Failure::new(error.to_string()))?;
+        .map_err(Failure::from)?;
     let mut pods: Vec<Value> = objects.iter().map(to_value).collect();
     pods.sort_by(|a, b| natural_cmp(&object_name(a, 0), &object_name(b, 0)));
     if pods.is_empty() {

@@ -40,7 +40,7 @@ pub(crate) async fn run(step: &RolloutStep, ctx: &StepContext) -> StepResult {
     let api = dynamic_api(&ctx.client, target.kind, &ctx.namespace);
     let workload = get_opt(&api, target.kind, name, deadline)
         .await
-        .map_err(|error| Failure::new(error.to_string()))?
+        .map_err(Failure::from)?
         .ok_or_else(|| fail("not found".to_owned()))?;
     let uid = workload.metadata.uid.clone().unwrap_or_default();
     let workload = to_value(&workload);
@@ -58,7 +58,7 @@ pub(crate) async fn run(step: &RolloutStep, ctx: &StepContext) -> StepResult {
         || history.list(&params),
     )
     .await
-    .map_err(|error| Failure::new(error.to_string()))?;
+    .map_err(Failure::from)?;
     let owned: Vec<Value> = listed
         .items
         .iter()
@@ -103,14 +103,14 @@ pub(crate) async fn run(step: &RolloutStep, ctx: &StepContext) -> StepResult {
     let params = PatchParams::default();
     with_retry(&what, deadline, || api.patch(name, &params, &patch))
         .await
-        .map_err(|error| Failure::new(error.to_string()))?;
+        .map_err(Failure::from)?;
     if target.kind == Kind::Deployment {
         // kubectl carries the revision's annotations over, so history shows its cause again.
         let cause =
             Patch::Merge(json!({"metadata": {"annotations": {CHANGE_CAUSE: chosen.change_cause}}}));
         with_retry(&what, deadline, || api.patch(name, &params, &cause))
             .await
-            .map_err(|error| Failure::new(error.to_string()))?;
+            .map_err(Failure::from)?;
     }
     Ok(StepReport::detail(format!(
         "rolled {target} back from revision {current} to revision {} (from {})",

@@ -34,14 +34,14 @@ pub(crate) async fn run(step: &ScaleStep, ctx: &StepContext) -> StepResult {
         api.get_scale(name)
     })
     .await
-    .map_err(|error| Failure::new(error.to_string()))?;
+    .map_err(Failure::from)?;
     let patch = Patch::Merge(json!({"spec": {"replicas": step.replicas}}));
     let params = PatchParams::default();
     let after = with_retry(&format!("scale {target}"), deadline, || {
         api.patch_scale(name, &params, &patch)
     })
     .await
-    .map_err(|error| Failure::new(error.to_string()))?;
+    .map_err(Failure::from)?;
     let from = before.spec.and_then(|spec| spec.replicas).unwrap_or(0);
     let to = after.spec.and_then(|spec| spec.replicas).unwrap_or(0);
     if to != step.replicas {

@@ -26,6 +26,7 @@ pub(crate) async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
             observation.reason
         ))),
         Err(error) => Err(Failure::new(format!("{target} not {wanted}: {error}"))
+            .with_kind(error.failure_kind())
             .with_expected(format!("{target} {wanted}"))
             .with_actual(error.observation().render())),
     }

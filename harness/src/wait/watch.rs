@@ -9,6 +9,7 @@
 
 use super::Verdict;
 use crate::api::{Backoff, describe_kube_error, dynamic_api, is_transient, render_objects};
+use crate::events::FailureKind;
 use crate::scenario::model::Target;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
@@ -129,6 +130,19 @@ pub enum WaitError {
 }
 
 impl WaitError {
+    /// What kind of failure this makes: a wait that never got a complete list because the API
+    /// kept failing, or whose watch failed for good, could not look at the cluster; any other
+    /// wait that ended unmet is the scenario's verdict.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            WaitError::Api { .. } => FailureKind::Api,
+            WaitError::TimedOut(observation) if !observation.listed && observation.errors > 0 => {
+                FailureKind::Api
+            }
+            WaitError::TimedOut(_) | WaitError::Impossible(_) => FailureKind::Assertion,
+        }
+    }
+
     pub fn observation(&self) -> &Observation {
         match self {
             WaitError::TimedOut(observation) | WaitError::Impossible(observation) => observation,

@@ -3,8 +3,8 @@ against the expectations given as JSON on the command line.
 
 Usage: check_report.py REPORT EXPECTATIONS_JSON
 
-EXPECTATIONS_JSON: {"tests": N, "failures": N, "skipped": N,
-  "cases": {"<classname>/<name>": {"status": "passed|failed|skipped",
+EXPECTATIONS_JSON: {"tests": N, "failures": N, "errors": N, "skipped": N,
+  "cases": {"<classname>/<name>": {"status": "passed|failed|error|skipped", "type": "...",
             "message_contains": [...], "body_contains": [...],
             "properties": {name: value or "*"}, "flaky_failures": N,
             "system_out_contains": [...]}}}
@@ -20,7 +20,7 @@ def main() -> None:
     report, expected = sys.argv[1], json.loads(sys.argv[2])
     xml = JUnitXml.fromfile(report)
     cases = {}
-    tests = failures = skipped = 0
+    tests = failures = errors = skipped = 0
     for suite in xml:
         for case in suite:
             key = f"{case.classname}/{case.name}"
@@ -28,11 +28,13 @@ def main() -> None:
             cases[key] = case
             tests += 1
             results = case.result
-            if any(isinstance(r, (Failure, Error)) for r in results):
+            if any(isinstance(r, Failure) for r in results):
                 failures += 1
+            if any(isinstance(r, Error) for r in results):
+                errors += 1
             if any(isinstance(r, Skipped) for r in results):
                 skipped += 1
-    counts = {"tests": tests, "failures": failures, "skipped": skipped}
+    counts = {"tests": tests, "failures": failures, "errors": errors, "skipped": skipped}
     for name, value in counts.items():
         if name in expected:
             assert value == expected[name], f"{name}: expected {expected[name]}, got {value}"
@@ -41,8 +43,10 @@ def main() -> None:
         case = cases[key]
         results = case.result
         status = "passed"
-        if any(isinstance(r, (Failure, Error)) for r in results):
+        if any(isinstance(r, Failure) for r in results):
             status = "failed"
+        elif any(isinstance(r, Error) for r in results):
+            status = "error"
         elif any(isinstance(r, Skipped) for r in results):
             status = "skipped"
         assert status == want["status"], f"{key}: expected {want['status']}, got {status}"
@@ -51,6 +55,8 @@ def main() -> None:
                 assert part in (result.message or ""), f"{key}: message {result.message!r} lacks {part!r}"
             for part in want.get("body_contains", []):
                 assert part in (result.text or ""), f"{key}: body lacks {part!r}"
+            if "type" in want:
+                assert result.type == want["type"], f"{key}: type {result.type!r}, expected {want['type']!r}"
             if "message_is_one_line" in want:
                 assert "\n" not in (result.message or ""), f"{key}: message is not one line"
         props = {
@@ -70,7 +76,10 @@ def main() -> None:
         assert len(reruns) == want.get("rerun_failures", 0), f"{key}: {len(reruns)} rerunFailure elements"
         for part in want.get("system_out_contains", []):
             assert part in (case.system_out or ""), f"{key}: system-out lacks {part!r}"
-    print(f"junitparser: {tests} testcases, {failures} failed, {skipped} skipped: as expected")
+    print(
+        f"junitparser: {tests} testcases, {failures} failed, {errors} errors, "
+        f"{skipped} skipped: as expected"
+    )
 
 
 if __name__ == "__main__":

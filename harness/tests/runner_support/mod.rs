@@ -3,7 +3,8 @@
 //!
 //! Labels: `fails` (the last step fails every time), `flaky` (the last step fails on the first
 //! attempt only), `panics` (the executor panics), `hangs` (never finishes until cancelled),
-//! `lag` (reports a replication-lag figure). `requires: {nodes: N}` with N > 1 is unmet on this
+//! `lag` (reports a replication-lag figure), `api-error` (a failure is an API error rather than
+//! an unmet expectation). `requires: {nodes: N}` with N > 1 is unmet on this
 //! one-node stand-in. Each step takes the scenario's `delay-<ms>` label, default 5 ms.
 
 #![allow(dead_code)]
@@ -19,7 +20,7 @@ use std::time::Duration;
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use petset::events::{
-    ClusterInfo, Event, Failure, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
+    ClusterInfo, Event, Failure, FailureKind, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
 };
 use petset::runner::{
     Availability, ClusterSource, Content, Executed, Job, RunInput, RunSettings, ScenarioExecutor,
@@ -172,6 +173,11 @@ async fn play(job: &Job, scenario: &Scenario, attempt_no: u32) -> ScenarioOutcom
         let fail = last && (has(scenario, "fails") || (has(scenario, "flaky") && attempt_no == 1));
         if fail {
             let failure = Failure {
+                kind: if has(scenario, "api-error") {
+                    FailureKind::Api
+                } else {
+                    FailureKind::Assertion
+                },
                 message: format!("step {index} (mark #{index}): expected 3 ready pods, saw 2"),
                 expected: "readyReplicas: 3".to_string(),
                 actual: "readyReplicas: 2\nweb-2: ContainersNotReady".to_string(),
@@ -243,6 +249,20 @@ impl ClusterSource for NoCluster {
             }
         }
         .boxed()
+    }
+}
+
+/// A cluster source for a cluster that was asked for and cannot be had (`PETSET_CLUSTER=kind`
+/// with no kind installed, say): `message` is the selection error as the conformance binary
+/// words it.
+pub struct FailedCluster {
+    pub message: String,
+}
+
+impl ClusterSource for FailedCluster {
+    fn acquire(&self) -> BoxFuture<'_, Availability> {
+        let message = self.message.clone();
+        async move { Availability::Failed { message } }.boxed()
     }
 }
 
