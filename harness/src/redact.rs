@@ -408,6 +408,7 @@ mod tests {
             actual: "a hunter22".into(),
             timeline: "t hunter22".into(),
             diagnostics: "d hunter22".into(),
+            ..Failure::default()
         };
         sink.emit(Event::StepFinished {
             id: id.clone(),
