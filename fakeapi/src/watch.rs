@@ -1,7 +1,9 @@
 //! Watch streams: newline-delimited watch events, resume from a resourceVersion within the
 //! bounded history (410 Gone as an `ERROR` event when too old), bookmarks, `timeoutSeconds`,
-//! and the streaming-list mode (`sendInitialEvents=true`).
+//! the streaming-list mode (`sendInitialEvents=true`), and live events held back by an injected
+//! delay ([`Handle::delay_watch_events`]).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -150,13 +152,25 @@ impl Stream {
         tokio::pin!(shutdown);
         let interval = *lock(&self.h.shared.bookmark_interval);
         let mut next_bookmark = Instant::now() + interval;
+        let plural = resources::get(self.filter.res).plural;
+        // Live events held back by an injected delay, in order, each with the time it is due.
+        let mut held: VecDeque<(Instant, Arc<StoredEvent>)> = VecDeque::new();
         loop {
+            let next_due = held.front().map(|&(due, _)| due);
             tokio::select! {
                 ev = events.recv() => match ev {
                     Ok(e) => {
-                        last_rv = e.rv;
-                        if self.filter.matches(&e) && !self.send(e.kind.as_str(), e.object.clone()).await {
-                            return;
+                        let delay = self.h.faults().watch_event_delay(plural);
+                        if delay.is_none() && held.is_empty() {
+                            last_rv = e.rv;
+                            if !self.deliver(&e).await {
+                                return;
+                            }
+                        } else {
+                            // Every event queues behind the held ones, even those this watch
+                            // filters out, so the resourceVersion a bookmark claims only
+                            // advances past events actually sent.
+                            held.push_back((Instant::now() + delay.unwrap_or_default(), e));
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
@@ -166,6 +180,15 @@ impl Stream {
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
+                _ = sleep_until(next_due.unwrap_or(deadline)), if next_due.is_some() => {
+                    while let Some((due, _)) = held.front() && *due <= Instant::now() {
+                        let Some((_, e)) = held.pop_front() else { break };
+                        last_rv = e.rv;
+                        if !self.deliver(&e).await {
+                            return;
+                        }
+                    }
+                }
                 _ = sleep_until(next_bookmark), if self.bookmarks => {
                     next_bookmark = Instant::now() + interval;
                     if !self.send("BOOKMARK", self.bookmark(last_rv, false)).await {
@@ -178,6 +201,11 @@ impl Stream {
                 _ = self.tx.closed() => return,
             }
         }
+    }
+
+    /// Sends a live event if this watch selects it; false once the client has gone.
+    async fn deliver(&self, e: &StoredEvent) -> bool {
+        !self.filter.matches(e) || self.send(e.kind.as_str(), e.object.clone()).await
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
