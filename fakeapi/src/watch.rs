@@ -120,6 +120,8 @@ struct Stream {
 
 impl Stream {
     async fn run(self, start: Start, mark_initial_end: bool, deadline: Instant) {
+        // Events held back by an injected delay, in order, each with the time it is due.
+        let mut held: VecDeque<(Instant, Arc<StoredEvent>)> = VecDeque::new();
         let (mut events, mut last_rv) = match start {
             Start::Gone(e) => {
                 let _ = self.send("ERROR", e.to_status()).await;
@@ -137,14 +139,15 @@ impl Stream {
                 (events, rv)
             }
             Start::Resume(backlog, rv, events) => {
+                let mut backlog_sent = rv;
                 for e in backlog {
-                    if self.filter.matches(&e)
-                        && !self.send(e.kind.as_str(), e.object.clone()).await
-                    {
+                    if !self.accept(e, &mut held, &mut backlog_sent).await {
                         return;
                     }
                 }
-                (events, rv)
+                // The stream stands at the resume point, or just before the first event held.
+                let sent = held.front().map_or(rv, |(_, e)| e.rv.saturating_sub(1));
+                (events, sent)
             }
         };
         let mut cut = self.h.shared.cut_watches.subscribe();
@@ -152,25 +155,13 @@ impl Stream {
         tokio::pin!(shutdown);
         let interval = *lock(&self.h.shared.bookmark_interval);
         let mut next_bookmark = Instant::now() + interval;
-        let plural = resources::get(self.filter.res).plural;
-        // Live events held back by an injected delay, in order, each with the time it is due.
-        let mut held: VecDeque<(Instant, Arc<StoredEvent>)> = VecDeque::new();
         loop {
             let next_due = held.front().map(|&(due, _)| due);
             tokio::select! {
                 ev = events.recv() => match ev {
                     Ok(e) => {
-                        let delay = self.h.faults().watch_event_delay(plural);
-                        if delay.is_none() && held.is_empty() {
-                            last_rv = e.rv;
-                            if !self.deliver(&e).await {
-                                return;
-                            }
-                        } else {
-                            // Every event queues behind the held ones, even those this watch
-                            // filters out, so the resourceVersion a bookmark claims only
-                            // advances past events actually sent.
-                            held.push_back((Instant::now() + delay.unwrap_or_default(), e));
+                        if !self.accept(e, &mut held, &mut last_rv).await {
+                            return;
                         }
                     }
                     Err(broadcast::error::RecvError::Lagged(_)) => {
@@ -203,7 +194,33 @@ impl Stream {
         }
     }
 
-    /// Sends a live event if this watch selects it; false once the client has gone.
+    /// How long events of this watch's resource are held back now, if at all.
+    fn delay(&self) -> Option<Duration> {
+        self.h
+            .faults()
+            .watch_event_delay(resources::get(self.filter.res).plural)
+    }
+
+    /// Sends an event now (moving `sent` to its resourceVersion), or holds it back behind the
+    /// ones already held; false once the client has gone. Every event queues behind the held
+    /// ones, even those this watch filters out, so the resourceVersion a bookmark claims only
+    /// advances past events actually sent.
+    async fn accept(
+        &self,
+        e: Arc<StoredEvent>,
+        held: &mut VecDeque<(Instant, Arc<StoredEvent>)>,
+        sent: &mut u64,
+    ) -> bool {
+        let delay = self.delay();
+        if delay.is_none() && held.is_empty() {
+            *sent = e.rv;
+            return self.deliver(&e).await;
+        }
+        held.push_back((Instant::now() + delay.unwrap_or_default(), e));
+        true
+    }
+
+    /// Sends an event if this watch selects it; false once the client has gone.
     async fn deliver(&self, e: &StoredEvent) -> bool {
         !self.filter.matches(e) || self.send(e.kind.as_str(), e.object.clone()).await
     }
