@@ -6,18 +6,13 @@
 mod checks_support;
 
 use checks_support::{TestResult, World};
-use petset::timeline::{Change, Recorder, TimelineEntry};
+use petset::scenario::model::Kind;
+use petset::timeline::{Change, Recorder, TimelineEntry, recorder_caught_up};
 use petset_fakeapi::RequestFilter;
 use serde_json::json;
 use std::time::Duration;
 
 const NS: &str = "petset-tl";
-
-/// Lets the recorder's watch deliver what the fake just committed, so the recorded order is the
-/// order of the test's actions (the assertions order entries by arrival).
-async fn settle() {
-    tokio::time::sleep(Duration::from_millis(60)).await;
-}
 
 /// How long the fake holds back pod watch events in the late-delivery tests: far longer than a
 /// step takes to read the timeline, so a check that does not wait for the recorder misses them.
@@ -38,6 +33,21 @@ async fn recorded(world: &World, wanted: impl Fn(&TimelineEntry) -> bool) {
     })
     .await;
     assert!(waited.is_ok(), "the recorder did not record the entry");
+}
+
+/// Waits until the recorder's watch of pods has caught up with the API (and so has listed).
+async fn recorder_listed(world: &World) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let ctx = &world.ctx;
+    let caught_up = recorder_caught_up(
+        &ctx.client,
+        &ctx.namespace,
+        &ctx.timeline,
+        Kind::Pod,
+        deadline,
+    )
+    .await;
+    assert!(caught_up.is_ok(), "{caught_up:?}");
 }
 
 fn added(name: &'static str) -> impl Fn(&TimelineEntry) -> bool {
@@ -177,13 +187,14 @@ async fn a_recorder_that_cannot_catch_up_gives_no_verdict() -> TestResult {
 async fn ordered_scale_up_and_down_hold_and_violations_are_shown() -> TestResult {
     let mut world = World::start(NS).await?;
     let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
-    settle().await;
+    // Once the recorder has listed the pods, its watch delivers every change on its own, in the
+    // order they were made; each timeline step first waits for the recorder to catch up, so a
+    // mark after it comes after them too.
+    recorder_listed(&world).await;
     world.passes("mark: up").await;
     for (index, name) in ["web-0", "web-1", "web-2"].iter().enumerate() {
         world.pod(name, json!({"app": "web"}))?;
-        settle().await;
         world.ready(name, &format!("10.244.0.{}", 10 + index))?;
-        settle().await;
     }
     world
         .passes(
@@ -241,7 +252,6 @@ async fn ordered_scale_up_and_down_hold_and_violations_are_shown() -> TestResult
     world.passes("mark: down").await;
     for name in ["web-2", "web-1"] {
         world.fake.delete("v1", "Pod", Some(NS), name)?;
-        settle().await;
     }
     world
         .passes(
@@ -282,13 +292,13 @@ async fn overlapping_deletions_and_unknown_marks_fail() -> TestResult {
             "metadata": {"name": name, "namespace": NS, "labels": {"app": "db"}, "finalizers": ["test.petset.dev/hold"]},
             "spec": {"containers": [{"name": "db", "image": "mariadb:11.4"}]},
         }))?;
-        settle().await;
     }
+    // The creations come before the mark.
+    recorded(&world, added("db-1")).await;
     world.passes("mark: down").await;
     // Both deletions start before either pod is gone.
     for name in ["db-1", "db-0"] {
         world.fake.delete("v1", "Pod", Some(NS), name)?;
-        settle().await;
     }
     for name in ["db-1", "db-0"] {
         world.fake.patch(
@@ -298,7 +308,6 @@ async fn overlapping_deletions_and_unknown_marks_fail() -> TestResult {
             name,
             json!({"metadata": {"finalizers": null}}),
         )?;
-        settle().await;
     }
     world
         .passes(
