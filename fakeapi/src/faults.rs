@@ -101,7 +101,7 @@ pub(crate) struct Faults {
     failures: Vec<Rule<u16>>,
     delays: Vec<Rule<Duration>>,
     expire_watches: Option<Left>,
-    /// Watch events of matching resources reach the client this much after they were committed.
+    /// Watch events of matching resources are held back this long before they are sent.
     watch_event_delays: Vec<(RequestFilter, Duration)>,
     counts: BTreeMap<(Verb, String), u64>,
 }

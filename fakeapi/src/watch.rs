@@ -1,7 +1,7 @@
 //! Watch streams: newline-delimited watch events, resume from a resourceVersion within the
 //! bounded history (410 Gone as an `ERROR` event when too old), bookmarks, `timeoutSeconds`,
-//! the streaming-list mode (`sendInitialEvents=true`), and live events held back by an injected
-//! delay ([`Handle::delay_watch_events`]).
+//! the streaming-list mode (`sendInitialEvents=true`), and events held back by an injected delay
+//! ([`Handle::delay_watch_events`]).
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
