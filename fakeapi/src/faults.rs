@@ -1,4 +1,5 @@
-//! Injected faults (failing, delaying and expiring requests) and per-verb request counters.
+//! Injected faults (failing, delaying and expiring requests, delaying watch events) and per-verb
+//! request counters.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -100,6 +101,8 @@ pub(crate) struct Faults {
     failures: Vec<Rule<u16>>,
     delays: Vec<Rule<Duration>>,
     expire_watches: Option<Left>,
+    /// Watch events of matching resources are held back this long before they are sent.
+    watch_event_delays: Vec<(RequestFilter, Duration)>,
     counts: BTreeMap<(Verb, String), u64>,
 }
 
@@ -124,10 +127,15 @@ impl Faults {
         self.expire_watches = Some(Left::from(lasting));
     }
 
+    pub(crate) fn delay_watch_events(&mut self, filter: RequestFilter, delay: Duration) {
+        self.watch_event_delays.push((filter, delay));
+    }
+
     pub(crate) fn clear(&mut self) {
         self.failures.clear();
         self.delays.clear();
         self.expire_watches = None;
+        self.watch_event_delays.clear();
     }
 
     /// Counts a request and decides its fate: a delay to wait, then maybe an error to answer.
@@ -145,6 +153,15 @@ impl Faults {
     /// Whether this watch start must be answered with 410 Gone.
     pub(crate) fn take_watch_expiry(&mut self) -> bool {
         self.expire_watches.as_mut().is_some_and(Left::take)
+    }
+
+    /// How long a live watch event of `resource` is held back before it is sent (the first
+    /// matching delay), if at all.
+    pub(crate) fn watch_event_delay(&self, resource: &str) -> Option<Duration> {
+        self.watch_event_delays
+            .iter()
+            .find(|(filter, _)| filter.matches(Verb::Watch, resource))
+            .map(|&(_, delay)| delay)
     }
 
     pub(crate) fn count(&self, verb: Verb, resource: &str) -> u64 {
@@ -212,5 +229,22 @@ mod tests {
         assert!(!f.take_watch_expiry());
         f.expire_watches(Lasting::Always);
         assert!(f.take_watch_expiry() && f.take_watch_expiry());
+    }
+
+    #[test]
+    fn watch_event_delays_match_by_resource_until_cleared() {
+        let mut f = Faults::default();
+        assert_eq!(f.watch_event_delay("pods"), None);
+        f.delay_watch_events(
+            RequestFilter::any().resource("pods"),
+            Duration::from_millis(300),
+        );
+        assert_eq!(
+            f.watch_event_delay("pods"),
+            Some(Duration::from_millis(300))
+        );
+        assert_eq!(f.watch_event_delay("services"), None);
+        f.clear();
+        assert_eq!(f.watch_event_delay("pods"), None);
     }
 }

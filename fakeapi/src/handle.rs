@@ -376,6 +376,19 @@ impl Handle {
         self.faults().add_delay(filter, delay, lasting);
     }
 
+    /// Holds back the change events of watches on matching resources (`RequestFilter::any()` for
+    /// all; the filter's verb, if set, must be `Watch`) for `delay` each, as a watch cache
+    /// trailing the store does: live events and those replayed when a watch resumes from a
+    /// resourceVersion (not the initial state a watch without one starts with). Events keep
+    /// their order, and bookmarks never claim a resourceVersion whose event is still held back.
+    /// Lists and gets are not delayed, so a list shows what a watch has not yet delivered. Lasts
+    /// until [`Handle::clear_faults`]; applies to streams already open.
+    ///
+    /// `handle.delay_watch_events(RequestFilter::any().resource("pods"), Duration::from_secs(2))`
+    pub fn delay_watch_events(&self, filter: RequestFilter, delay: Duration) {
+        self.faults().delay_watch_events(filter, delay);
+    }
+
     /// Removes every injected failure, delay and pending watch expiry.
     pub fn clear_faults(&self) {
         self.faults().clear();

@@ -1,7 +1,9 @@
 //! Watch streams: newline-delimited watch events, resume from a resourceVersion within the
 //! bounded history (410 Gone as an `ERROR` event when too old), bookmarks, `timeoutSeconds`,
-//! and the streaming-list mode (`sendInitialEvents=true`).
+//! the streaming-list mode (`sendInitialEvents=true`), and events held back by an injected delay
+//! ([`Handle::delay_watch_events`]).
 
+use std::collections::VecDeque;
 use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,6 +120,8 @@ struct Stream {
 
 impl Stream {
     async fn run(self, start: Start, mark_initial_end: bool, deadline: Instant) {
+        // Events held back by an injected delay, in order, each with the time it is due.
+        let mut held: VecDeque<(Instant, Arc<StoredEvent>)> = VecDeque::new();
         let (mut events, mut last_rv) = match start {
             Start::Gone(e) => {
                 let _ = self.send("ERROR", e.to_status()).await;
@@ -135,14 +139,15 @@ impl Stream {
                 (events, rv)
             }
             Start::Resume(backlog, rv, events) => {
+                let mut backlog_sent = rv;
                 for e in backlog {
-                    if self.filter.matches(&e)
-                        && !self.send(e.kind.as_str(), e.object.clone()).await
-                    {
+                    if !self.accept(e, &mut held, &mut backlog_sent).await {
                         return;
                     }
                 }
-                (events, rv)
+                // The stream stands at the resume point, or just before the first event held.
+                let sent = held.front().map_or(rv, |(_, e)| e.rv.saturating_sub(1));
+                (events, sent)
             }
         };
         let mut cut = self.h.shared.cut_watches.subscribe();
@@ -151,11 +156,11 @@ impl Stream {
         let interval = *lock(&self.h.shared.bookmark_interval);
         let mut next_bookmark = Instant::now() + interval;
         loop {
+            let next_due = held.front().map(|&(due, _)| due);
             tokio::select! {
                 ev = events.recv() => match ev {
                     Ok(e) => {
-                        last_rv = e.rv;
-                        if self.filter.matches(&e) && !self.send(e.kind.as_str(), e.object.clone()).await {
+                        if !self.accept(e, &mut held, &mut last_rv).await {
                             return;
                         }
                     }
@@ -166,6 +171,15 @@ impl Stream {
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
+                _ = sleep_until(next_due.unwrap_or(deadline)), if next_due.is_some() => {
+                    while let Some((due, _)) = held.front() && *due <= Instant::now() {
+                        let Some((_, e)) = held.pop_front() else { break };
+                        last_rv = e.rv;
+                        if !self.deliver(&e).await {
+                            return;
+                        }
+                    }
+                }
                 _ = sleep_until(next_bookmark), if self.bookmarks => {
                     next_bookmark = Instant::now() + interval;
                     if !self.send("BOOKMARK", self.bookmark(last_rv, false)).await {
@@ -178,6 +192,37 @@ impl Stream {
                 _ = self.tx.closed() => return,
             }
         }
+    }
+
+    /// How long events of this watch's resource are held back now, if at all.
+    fn delay(&self) -> Option<Duration> {
+        self.h
+            .faults()
+            .watch_event_delay(resources::get(self.filter.res).plural)
+    }
+
+    /// Sends an event now (moving `sent` to its resourceVersion), or holds it back behind the
+    /// ones already held; false once the client has gone. Every event queues behind the held
+    /// ones, even those this watch filters out, so the resourceVersion a bookmark claims only
+    /// advances past events actually sent.
+    async fn accept(
+        &self,
+        e: Arc<StoredEvent>,
+        held: &mut VecDeque<(Instant, Arc<StoredEvent>)>,
+        sent: &mut u64,
+    ) -> bool {
+        let delay = self.delay();
+        if delay.is_none() && held.is_empty() {
+            *sent = e.rv;
+            return self.deliver(&e).await;
+        }
+        held.push_back((Instant::now() + delay.unwrap_or_default(), e));
+        true
+    }
+
+    /// Sends an event if this watch selects it; false once the client has gone.
+    async fn deliver(&self, e: &StoredEvent) -> bool {
+        !self.filter.matches(e) || self.send(e.kind.as_str(), e.object.clone()).await
     }
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {

@@ -5,6 +5,7 @@
 mod checks_support;
 
 use checks_support::{TestResult, World};
+use petset_fakeapi::{RequestFilter, Verb};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
@@ -329,6 +330,59 @@ async fn observe_fails_at_the_first_change() -> TestResult {
         failure.message
     );
     assert!(failure.actual.contains("name: web-1"), "{}", failure.actual);
+    Ok(())
+}
+
+#[tokio::test]
+async fn observe_catches_a_change_the_watch_delivers_after_the_window() -> TestResult {
+    let mut world = three_pods().await?;
+    let fake = world.fake.handle();
+    // Pod watch events reach petset 2s late: a change made early in a 1s window arrives after it.
+    fake.delay_watch_events(
+        RequestFilter::any().resource("pods"),
+        Duration::from_secs(2),
+    );
+    let lists_before = fake.request_count(Verb::List, "pods");
+    let add = tokio::spawn(async move {
+        // Once the observation has listed the pods, the window is open.
+        while fake.request_count(Verb::List, "pods") == lists_before {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        fake.create(json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "web-3", "namespace": NS, "labels": {"app": "web"}},
+            "spec": {"containers": [{"name": "main", "image": "busybox:1.36.1"}]},
+        }))
+    });
+    let failure = world
+        .fails("observe: {target: {kind: pod, selector: app=web}, during: 1s, count: 3}")
+        .await;
+    add.await??;
+    assert!(
+        failure.message.starts_with(
+            "observe pods -l app=web: expected the count to stay 3, got 4: web-0, web-1, web-2, \
+             web-3 delivered by the watch "
+        ),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure
+            .message
+            .contains("s after the 1s window ended, as it caught up (at +"),
+        "{}",
+        failure.message
+    );
+
+    // With the watch still late, an observation that holds is confirmed and passes.
+    let report = world
+        .passes("observe: {target: {kind: pod, selector: app=web}, during: 300ms, count: 4}")
+        .await;
+    assert!(
+        report.detail.contains("held for 300ms"),
+        "{}",
+        report.detail
+    );
     Ok(())
 }
 

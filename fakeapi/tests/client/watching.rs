@@ -7,7 +7,7 @@ use futures::{StreamExt, TryStreamExt};
 use k8s_openapi::api::core::v1::ConfigMap;
 use kube::api::{Api, DeleteParams, PostParams, WatchEvent, WatchParams};
 use kube::runtime::watcher;
-use petset_fakeapi::{Lasting, Verb};
+use petset_fakeapi::{Lasting, RequestFilter, Verb};
 use serde_json::json;
 
 use crate::{start, within};
@@ -181,6 +181,48 @@ async fn bookmarks_are_sent_when_allowed() {
         .unwrap()
         .unwrap();
     assert_eq!(kind_and_name(&e), ("BOOKMARK", rv));
+}
+
+#[tokio::test]
+async fn delayed_watch_events_arrive_in_order_after_bookmarks_that_do_not_claim_them() {
+    let (server, client) = start().await;
+    server.set_bookmark_interval(Duration::from_millis(20));
+    server.delay_watch_events(
+        RequestFilter::any().resource("configmaps"),
+        Duration::from_secs(1),
+    );
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let before = server.resource_version().to_string();
+    let mut stream = api
+        .watch(&WatchParams::default(), &before)
+        .await
+        .unwrap()
+        .boxed();
+    api.create(&PostParams::default(), &cm("a")).await.unwrap();
+    api.create(&PostParams::default(), &cm("b")).await.unwrap();
+    // Lists are not delayed: they already show what the watch holds back.
+    let listed = api.list(&Default::default()).await.unwrap();
+    assert_eq!(listed.items.len(), 2);
+
+    // Bookmarks keep coming while the events are held, each claiming only what was sent.
+    let mut bookmarks = Vec::new();
+    let first = loop {
+        let e = within("watch event", stream.try_next())
+            .await
+            .unwrap()
+            .expect("stream ended");
+        match kind_and_name(&e) {
+            ("BOOKMARK", rv) => bookmarks.push(rv),
+            other => break other,
+        }
+    };
+    assert_eq!(first, ("ADDED", "a".into()));
+    assert!(
+        !bookmarks.is_empty(),
+        "bookmarks came while events were held"
+    );
+    assert!(bookmarks.iter().all(|rv| *rv == before), "{bookmarks:?}");
+    assert_eq!(next_event(&mut stream).await, ("ADDED", "b".into()));
 }
 
 #[tokio::test]

@@ -5,15 +5,22 @@
 //! The check runs on the first complete list and on every watch event after it, so the failure
 //! names the first event that broke the rule and when it came. An observation that never got a
 //! complete list cannot vouch for anything and fails.
+//!
+//! A watch trails the API server, so the end of the window is not the end of the evidence: before
+//! the observation passes, a fresh list taken when the window ends must show nothing the watch has
+//! not delivered (see [`crate::timeline::delivered`]). A violation the watch delivers meanwhile
+//! fails the step; a watch that cannot be shown to have caught up fails it as unconfirmed.
 
 use super::{StepContext, StepReport, StepResult};
-use crate::api::to_value;
+use crate::api::{ApiError, to_value, with_retry};
 use crate::events::{Failure, FailureKind};
 use crate::expect::{
     Mismatch, append_differences, each, object_name, project_all, validate, yamlish,
 };
-use crate::scenario::model::ObserveStep;
-use crate::wait::{Verdict, WaitError, Watched, wait_for};
+use crate::scenario::model::{ObserveStep, Target};
+use crate::timeline::delivered::{Delivered, Listed, NotConfirmed, wait_until_delivered};
+use crate::wait::{Observation, Verdict, WaitError, Watched, wait_for};
+use kube::api::ListParams;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -62,70 +69,136 @@ pub(crate) async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
     };
     let expected = rule.render();
     let watched = Watched::new(&ctx.client, &ctx.namespace, &target);
+    // After the window, the watch gets this long to show it delivered everything up to its end.
+    let confirm_by = ctx
+        .deadline
+        .map_or(end + ctx.default_timeout, |scenario_end| {
+            (end + ctx.default_timeout).min(scenario_end)
+        });
+    let delivered = Delivered::default();
     let mut baseline: Option<BTreeSet<String>> = None;
     let mut violation: Option<Violation> = None;
-    let outcome = wait_for(&watched, end, |objects| {
-        let values: Vec<Value> = objects.iter().map(to_value).collect();
-        match rule.check(&values, &mut baseline) {
-            Ok(state) => Verdict::NotYet(state),
-            Err(mismatch) => {
-                let summary = mismatch
-                    .to_string()
-                    .lines()
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                let mut actual = if values.is_empty() {
-                    "(no objects)\n".to_owned()
+    let mut last_state = String::new();
+    let ended = {
+        let watching = wait_for(&watched, confirm_by, |objects| {
+            let listed: Vec<Listed> = objects.iter().map(Listed::of).collect();
+            delivered.now_holds(&listed);
+            let values: Vec<Value> = objects.iter().map(to_value).collect();
+            match rule.check(&values, &mut baseline) {
+                Ok(state) => {
+                    last_state.clone_from(&state);
+                    Verdict::NotYet(state)
+                }
+                Err(mismatch) => {
+                    let summary = mismatch
+                        .to_string()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
+                    let mut actual = if values.is_empty() {
+                        "(no objects)\n".to_owned()
+                    } else {
+                        yamlish(&project_all(
+                            &values,
+                            &rule.keeps.iter().collect::<Vec<_>>(),
+                        ))
+                    };
+                    append_differences(&mut actual, &mismatch);
+                    violation = Some(Violation {
+                        after: started.elapsed(),
+                        scenario_at: ctx.timeline.elapsed(),
+                        summary: summary.clone(),
+                        actual,
+                    });
+                    Verdict::Impossible(summary)
+                }
+            }
+        });
+        tokio::pin!(watching);
+        tokio::select! {
+            biased;
+            outcome = &mut watching => Ended::Watch(outcome),
+            () = tokio::time::sleep_until(end) => {
+                if delivered.has_listed() {
+                    // The watch trails the API: a change made within the window may not have
+                    // arrived yet. It must first deliver everything a list taken now shows, and
+                    // a violation it delivers meanwhile counts.
+                    let confirmed = wait_until_delivered(
+                        &delivered,
+                        || list_watched(&watched, &target, confirm_by),
+                        confirm_by,
+                    );
+                    tokio::select! {
+                        biased;
+                        outcome = &mut watching => Ended::Watch(outcome),
+                        confirmed = confirmed => match confirmed {
+                            Ok(()) => Ended::Held,
+                            Err(not_confirmed) => Ended::NotConfirmed(not_confirmed),
+                        },
+                    }
                 } else {
-                    yamlish(&project_all(
-                        &values,
-                        &rule.keeps.iter().collect::<Vec<_>>(),
-                    ))
-                };
-                append_differences(&mut actual, &mismatch);
-                violation = Some(Violation {
-                    after: started.elapsed(),
-                    scenario_at: ctx.timeline.elapsed(),
-                    summary: summary.clone(),
-                    actual,
-                });
-                Verdict::Impossible(summary)
+                    Ended::NeverListed
+                }
             }
         }
-    })
-    .await;
-    match outcome {
-        Err(WaitError::TimedOut(observation)) if observation.listed => Ok(StepReport::detail(
-            format!("{target} held for {}: {}", step.during, observation.reason),
-        )),
-        Err(WaitError::Impossible(_)) if violation.is_some() => {
+    };
+    match ended {
+        Ended::Held => Ok(StepReport::detail(format!(
+            "{target} held for {}: {last_state}",
+            step.during
+        ))),
+        Ended::NotConfirmed(not_confirmed) => Err(Failure::new(format!(
+            "observe {target}: {}",
+            not_confirmed.describe("the watch")
+        ))
+        .with_kind(FailureKind::Api)
+        .with_expected(expected)),
+        Ended::Watch(Err(WaitError::Impossible(_))) if violation.is_some() => {
             let Some(violation) = violation else {
                 return Err(Failure::new(format!(
                     "observe {target}: no violation recorded"
                 )));
             };
+            let when = if violation.after > during {
+                format!(
+                    "delivered by the watch {:.1}s after the {} window ended, as it caught up",
+                    (violation.after - during).as_secs_f64(),
+                    step.during
+                )
+            } else {
+                format!(
+                    "after {:.1}s of {}",
+                    violation.after.as_secs_f64(),
+                    step.during
+                )
+            };
             Err(Failure::new(format!(
-                "observe {target}: {} after {:.1}s of {} (at +{:.3}s in the scenario)",
+                "observe {target}: {} {when} (at +{:.3}s in the scenario)",
                 violation.summary,
-                violation.after.as_secs_f64(),
-                step.during,
                 violation.scenario_at.as_secs_f64()
             ))
             .with_expected(expected)
             .with_actual(violation.actual))
         }
-        Err(error) => {
-            // Without a complete list nothing was observed: petset could not look.
+        Ended::NeverListed => Err(Failure::new(format!(
+            "observe {target}: no complete list of {target} was received in {}, so nothing can \
+             be said about it",
+            step.during
+        ))
+        // Without a complete list nothing was observed: petset could not look.
+        .with_kind(FailureKind::Api)
+        .with_expected(expected)),
+        Ended::Watch(Err(error)) => {
             let kind = match &error {
                 WaitError::TimedOut(_) => FailureKind::Api,
                 other => other.failure_kind(),
             };
             let why = match &error {
                 WaitError::TimedOut(_) => format!(
-                    "no complete list of {target} was received in {}, so nothing can be said \
-                     about it",
-                    step.during
+                    "petset could not confirm the evidence: the watch ran out of time before it \
+                     caught up with the API ({})",
+                    error.observation().reason
                 ),
                 other => other.to_string(),
             };
@@ -134,11 +207,51 @@ pub(crate) async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
                 .with_expected(expected)
                 .with_actual(error.observation().render()))
         }
-        Ok(observation) => Err(Failure::new(format!(
+        Ended::Watch(Ok(observation)) => Err(Failure::new(format!(
             "observe {target}: the observation ended early ({})",
             observation.reason
         ))),
     }
+}
+
+/// How following the target ended.
+enum Ended {
+    /// The watch ended by itself: a violation, an API error, or its deadline.
+    Watch(Result<Observation, WaitError>),
+    /// The window ended before the watch completed a list.
+    NeverListed,
+    /// The window ended, and the watch was shown to have delivered everything up to its end.
+    Held,
+    /// The window ended, but the watch could not be shown to have caught up.
+    NotConfirmed(NotConfirmed),
+}
+
+/// The objects the watch follows, as the API lists them now.
+async fn list_watched(
+    watched: &Watched,
+    target: &Target,
+    deadline: Instant,
+) -> Result<Vec<Listed>, ApiError> {
+    let mut params = ListParams::default();
+    if let Some(selector) = &watched.selector {
+        params = params.labels(selector);
+    }
+    if let Some(name) = &watched.name {
+        params = params.fields(&format!("metadata.name={name}"));
+    }
+    let what = format!("list {target} to check the watch has caught up");
+    let list = with_retry(&what, deadline, || watched.api.list(&params)).await?;
+    Ok(list
+        .items
+        .iter()
+        .filter(|object| {
+            watched
+                .name
+                .as_ref()
+                .is_none_or(|name| object.metadata.name.as_ref() == Some(name))
+        })
+        .map(Listed::of)
+        .collect())
 }
 
 /// What must hold at every moment.

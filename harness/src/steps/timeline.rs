@@ -1,20 +1,17 @@
 //! `timeline`: ordering and counting assertions over what the recorder saw in the namespace,
 //! since the start or since a `mark` (see [`crate::timeline::assertions`]).
+//!
+//! The recorder's watches trail the API server, so no verdict, pass or fail, is read before the
+//! recorder is shown to have caught up with the API as of the moment the step runs
+//! ([`recorder_caught_up`]).
 
 use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
-use crate::events::Failure;
+use crate::events::{Failure, FailureKind};
 use crate::expect::Selector;
 use crate::scenario::model::{TimelineExpect, TimelineStep};
 use crate::timeline::assertions::{Subjects, Violation, Window, describe, evaluate};
-use std::time::Duration;
-use tokio::time::Instant;
-
-/// The recorder follows the API a little behind the steps; before calling a violation final,
-/// wait until it has been quiet this long ...
-const SETTLE_QUIET: Duration = Duration::from_millis(500);
-/// ... but no longer than this.
-const SETTLE_MAX: Duration = Duration::from_secs(3);
+use crate::timeline::{NoEvidence, recorder_caught_up};
 
 pub(crate) async fn run(step: &TimelineStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
@@ -41,11 +38,22 @@ pub(crate) async fn run(step: &TimelineStep, ctx: &StepContext) -> StepResult {
         .map(|expect| substitute(expect, ctx))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let mut outcome = check_all(ctx, since.as_deref(), &subjects, &expects)?;
-    if outcome.iter().any(Result::is_err) {
-        settle(ctx).await;
-        outcome = check_all(ctx, since.as_deref(), &subjects, &expects)?;
-    }
+    recorder_caught_up(
+        &ctx.client,
+        &ctx.namespace,
+        &ctx.timeline,
+        target.kind,
+        ctx.deadline_after(None),
+    )
+    .await
+    .map_err(|why| {
+        let failure = Failure::new(format!("timeline of {target}: {why}"));
+        match why {
+            NoEvidence::NotRecorded(_) => failure,
+            NoEvidence::NotConfirmed(_) => failure.with_kind(FailureKind::Api),
+        }
+    })?;
+    let outcome = check_all(ctx, since.as_deref(), &subjects, &expects)?;
     let expected = expects
         .iter()
         .map(|e| format!("- {}", describe(e)))
@@ -94,23 +102,6 @@ fn check_all(
         .iter()
         .map(|expect| evaluate(window, subjects, expect))
         .collect())
-}
-
-/// Waits until no new entry has arrived for [`SETTLE_QUIET`], at most [`SETTLE_MAX`].
-async fn settle(ctx: &StepContext) {
-    let mut live = ctx.timeline.subscribe();
-    let limit = Instant::now() + SETTLE_MAX;
-    loop {
-        let quiet_until = (Instant::now() + SETTLE_QUIET).min(limit);
-        match tokio::time::timeout_at(quiet_until, live.recv()).await {
-            Ok(Ok(_)) | Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                if Instant::now() >= limit {
-                    return;
-                }
-            }
-            Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) | Err(_) => return,
-        }
-    }
 }
 
 /// Substitutes variables in the object names an assertion lists.

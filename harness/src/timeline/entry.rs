@@ -1,5 +1,6 @@
 //! Timeline entries and the shared, append-only timeline a scenario records into.
 
+use super::delivered::Delivered;
 use crate::scenario::model::Kind;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -86,6 +87,8 @@ pub struct Timeline {
     started: Instant,
     entries: Arc<Mutex<Vec<TimelineEntry>>>,
     live: broadcast::Sender<TimelineEntry>,
+    /// What the recorder's watch of each kind has delivered, to show it has caught up.
+    delivered: Arc<Mutex<BTreeMap<Kind, Delivered>>>,
 }
 
 impl Timeline {
@@ -95,6 +98,7 @@ impl Timeline {
             started: Instant::now(),
             entries: Arc::default(),
             live,
+            delivered: Arc::default(),
         }
     }
 
@@ -149,6 +153,17 @@ impl Timeline {
             .iter()
             .position(|e| e.change == Change::Mark(mark.to_owned()))?;
         Some(entries[start + 1..].to_vec())
+    }
+
+    /// The record of what the recorder's watch of `kind` has delivered (empty, and never listed,
+    /// while no recorder follows the kind).
+    pub fn delivered(&self, kind: Kind) -> Delivered {
+        self.delivered
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(kind)
+            .or_default()
+            .clone()
     }
 
     /// Follows entries as they are recorded (for `observe`).

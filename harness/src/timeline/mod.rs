@@ -1,10 +1,13 @@
 //! The timeline: everything that happened in a scenario's namespace, in order, with timestamps.
 
 pub mod assertions;
+mod caught_up;
+pub mod delivered;
 mod entry;
 mod fields;
 mod recorder;
 
+pub use caught_up::{NoEvidence, recorder_caught_up};
 pub use entry::{Change, Timeline, TimelineEntry};
 pub use fields::entry_for;
 pub use recorder::{RECORDED_KINDS, Recorder};

@@ -5,7 +5,11 @@
 //! (a cut watch that could not resume, a 410 Gone) the recorder compares the fresh list with what
 //! it knew, so objects created or deleted while it was not watching still appear, as changes seen
 //! late rather than not at all.
+//!
+//! Each watcher also keeps the record of what it delivered ([`Timeline::delivered`]), which a
+//! check compares with a fresh list before it reads a verdict from the timeline.
 
+use super::delivered::Listed;
 use super::fields::{entry_for, same_state};
 use super::{Change, Timeline, TimelineEntry};
 use crate::api::{Backoff, api_resource, dynamic_api, to_value};
@@ -121,23 +125,25 @@ async fn record(
     timeline: Timeline,
 ) {
     let mut known = Known::default();
+    let delivered = timeline.delivered(kind);
     let mut backoff = Backoff::default();
     let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
-    let mut listing: Option<BTreeSet<String>> = None;
+    // During a (re)list: the uids recorded, and every uid listed (PVs of other namespaces too).
+    let mut listing: Option<(BTreeSet<String>, BTreeSet<String>)> = None;
     while let Some(event) = stream.next().await {
         let (change, object) = match event {
             Ok(Event::Init) => {
-                listing = Some(BTreeSet::new());
+                listing = Some(Default::default());
                 continue;
             }
             Ok(Event::InitApply(object)) => (Change::Added, object),
             Ok(Event::InitDone) => {
                 // Whatever was known but not relisted was deleted while nobody watched.
-                let listed = listing.take().unwrap_or_default();
+                let (recorded, present) = listing.take().unwrap_or_default();
                 let gone: Vec<TimelineEntry> = known
                     .last
                     .values()
-                    .filter(|entry| !listed.contains(&entry.uid))
+                    .filter(|entry| !recorded.contains(&entry.uid))
                     .cloned()
                     .collect();
                 for entry in gone {
@@ -150,11 +156,13 @@ async fn record(
                         });
                     }
                 }
+                delivered.relisted(&present);
                 continue;
             }
             Ok(Event::Apply(object)) => (Change::Modified, object),
             Ok(Event::Delete(object)) => (Change::Deleted, object),
-            Err(_) => {
+            Err(error) => {
+                delivered.failed(error.to_string());
                 // The watcher recovers on the next poll; pause so a failing server is not hammered.
                 backoff
                     .pause(Instant::now() + std::time::Duration::from_secs(5))
@@ -164,14 +172,23 @@ async fn record(
         };
         backoff = Backoff::default();
         let value = to_value(&object);
-        if let Some(namespace) = &claims_from
-            && !claimed_from(&value, namespace)
-        {
-            continue;
+        let uid = object.metadata.uid.clone().unwrap_or_default();
+        let followed = claims_from
+            .as_deref()
+            .is_none_or(|namespace| claimed_from(&value, namespace));
+        if let Some((recorded, present)) = listing.as_mut() {
+            present.insert(uid.clone());
+            if followed {
+                recorded.insert(uid.clone());
+            }
         }
-        if let (Some(listed), Some(uid)) = (listing.as_mut(), object.metadata.uid.as_ref()) {
-            listed.insert(uid.clone());
+        if followed {
+            known.record(&timeline, kind, change.clone(), &value);
         }
-        known.record(&timeline, kind, change, &value);
+        // Only once the entry is in the timeline does the delivery count as caught up.
+        match change {
+            Change::Deleted => delivered.gone(&uid),
+            _ => delivered.saw(&Listed::of(&object)),
+        }
     }
 }
