@@ -348,6 +348,23 @@ async fn the_scenario_deadline_stops_a_step_and_cleanup_still_runs() {
 }
 
 #[tokio::test]
+async fn durations_too_long_for_the_clock_neither_panic_nor_leak_the_namespace() {
+    let fake = Fake::start().await;
+    let handle = fake.handle();
+    let sink = Recorded::new(|_| {});
+    // Parsing bounds every duration a file can write; an executor can still be handed more.
+    let mut scenario = scenario(&format!(
+        "description: huge\ncovers: []\nsteps:\n- apply: {{manifests: [{POD}]}}\n- mark: applied\n"
+    ));
+    scenario.timeout = petset::scenario::model::Duration(Duration::MAX);
+    let mut config = config(&fake);
+    config.default_timeout = Duration::MAX;
+    let result = run(&config, "huge", &scenario, &sink).await;
+    assert_eq!(result.outcome, ScenarioOutcome::Passed, "{result:?}");
+    assert!(!namespace_exists(&handle, &result.namespace));
+}
+
+#[tokio::test]
 async fn cancellation_stops_the_running_step_and_cleanup_still_runs() {
     let fake = Fake::start().await;
     let handle = fake.handle();

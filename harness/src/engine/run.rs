@@ -6,6 +6,7 @@ use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
 use super::namespace::{Heartbeat, annotate, create};
 use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
 use super::summary::{summarize, targets, time_limit};
+use crate::clock;
 use crate::diagnostics;
 use crate::events::{Event, EventSink, Failure, Figure, ScenarioOutcome, StepOutcome};
 use crate::scenario::model::Step;
@@ -72,7 +73,7 @@ pub async fn run_scenario(
         elapsed: started.elapsed(),
     };
 
-    let setup_deadline = Instant::now() + Duration::from_secs(30);
+    let setup_deadline = clock::from_now(Duration::from_secs(30));
     if let Err(error) = create(&config.client, &namespace, run.id, &labels, setup_deadline).await {
         let failure = Failure::new(format!("failed to set up the scenario: {error}"));
         return result(
@@ -96,7 +97,10 @@ pub async fn run_scenario(
     // little short of it: a step that runs out of time then fails on its own, with the last state
     // it saw, before the caller's cancellation at the full timeout cuts it off blind.
     let timeout = run.scenario.timeout.as_std();
-    let deadline = started + timeout - DEADLINE_LEAD.min(timeout / 10);
+    let deadline = clock::after(
+        started,
+        timeout.saturating_sub(DEADLINE_LEAD.min(timeout / 10)),
+    );
     ctx.deadline = Some(deadline);
     let mut live = ctx.timeline.subscribe();
     let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
@@ -111,7 +115,7 @@ pub async fn run_scenario(
 
     // Cleanup: never cancelled, bounded by its own deadline.
     drop(heartbeat);
-    let cleanup_deadline = Instant::now() + config.cleanup_timeout;
+    let cleanup_deadline = clock::from_now(config.cleanup_timeout);
     let mut problems = uncordon(&config.client, &ctx.cordoned.names(), cleanup_deadline).await;
     let failed = matches!(outcome, ScenarioOutcome::Failed(_));
     let keep = failed && config.keep == KeepPolicy::OnFailure;
@@ -199,8 +203,8 @@ async fn run_steps(
             line: spanned.referenced.line(),
         });
         let step_started = Instant::now();
-        let limit =
-            (step_started + time_limit(step, config.default_timeout)).min(deadline) + STEP_MARGIN;
+        let own_limit = clock::after(step_started, time_limit(step, config.default_timeout));
+        let limit = clock::after(own_limit.min(deadline), STEP_MARGIN);
         let end = if config.cancel.is_cancelled() {
             StepEnd::Cancelled
         } else if Instant::now() >= deadline {
@@ -212,7 +216,9 @@ async fn run_steps(
             StepEnd::Done(result) => result,
             StepEnd::Overran => Err(Failure::new(format!(
                 "did not finish within its limit of {:.0}s",
-                (limit - step_started - STEP_MARGIN).as_secs_f64()
+                (limit - step_started)
+                    .saturating_sub(STEP_MARGIN)
+                    .as_secs_f64()
             ))),
             StepEnd::Cancelled => Err(Failure::new("cancelled before it finished")),
             StepEnd::NotStarted => Err(Failure::new("not started: no time was left")),
