@@ -8,11 +8,11 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use petset::runner::{Content, RunInput, RunSettings, SettingsError};
-use std::sync::Arc;
 use quick_junit::{Report, TestCaseStatus};
 use runner_support::{
     StandIn, StandInCluster, args, catalogue, entry, input, scenario_yaml, settings,
 };
+use std::sync::Arc;
 
 fn report(dir: &std::path::Path) -> Report {
     let xml = std::fs::read_to_string(dir.join("reports/junit.xml")).expect("report written");

@@ -3,18 +3,19 @@
 
 use super::cleanup::{delete_namespace, uncordon};
 use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
+use super::forward::TimelineForwarder;
 use super::namespace::{Heartbeat, annotate, create};
 use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
 use super::summary::{summarize, targets, time_limit};
 use crate::clock;
 use crate::diagnostics;
-use crate::events::{Event, EventSink, Failure, Figure, ScenarioOutcome, StepOutcome};
-use crate::scenario::model::Step;
+use crate::events::{Event, EventSink, Failure, Figure, ScenarioId, ScenarioOutcome, StepOutcome};
+use crate::report::timeline_file;
+use crate::scenario::model::{Step, Target};
 use crate::steps::{StepContext, run_step};
-use crate::timeline::{Recorder, TimelineEntry};
+use crate::timeline::{Recorder, Timeline, excerpt};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 /// How long past its own limit a step may take before the engine stops it. Steps bound themselves
@@ -102,16 +103,13 @@ pub async fn run_scenario(
         timeout.saturating_sub(DEADLINE_LEAD.min(timeout / 10)),
     );
     ctx.deadline = Some(deadline);
-    let mut live = ctx.timeline.subscribe();
+    let mut forwarder = TimelineForwarder::new(&ctx.timeline);
     let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
 
     let (mut outcome, figures) =
-        run_steps(config, &run, &mut ctx, deadline, &mut live, events).await;
+        run_steps(config, &run, &mut ctx, deadline, &mut forwarder, events).await;
     recorder.stop();
-    forward_pending(&mut live, run, events);
-    if let ScenarioOutcome::Failed(failure) = &mut outcome {
-        failure.timeline = ctx.timeline.render();
-    }
+    forwarder.send_new(run.id, events);
 
     // Cleanup: never cancelled, bounded by its own deadline.
     drop(heartbeat);
@@ -163,7 +161,7 @@ pub async fn run_scenario(
                 message: format!("cleanup failed: {problem}"),
                 expected: format!("namespace {namespace} and everything the scenario owns deleted"),
                 actual: problem,
-                timeline: ctx.timeline.render(),
+                timeline: timeline_excerpt(&ctx.timeline, &[], run.id),
                 diagnostics: String::new(),
             }),
         };
@@ -187,7 +185,7 @@ async fn run_steps(
     run: &ScenarioRun<'_>,
     ctx: &mut StepContext,
     deadline: Instant,
-    live: &mut broadcast::Receiver<TimelineEntry>,
+    forwarder: &mut TimelineForwarder,
     events: &dyn EventSink,
 ) -> (ScenarioOutcome, Vec<Figure>) {
     let mut figures = Vec::new();
@@ -210,7 +208,7 @@ async fn run_steps(
         } else if Instant::now() >= deadline {
             StepEnd::NotStarted
         } else {
-            run_one(step, ctx, limit, config, live, run, events).await
+            run_one(step, ctx, limit, config, forwarder, run, events).await
         };
         let result = match end {
             StepEnd::Done(result) => result,
@@ -261,7 +259,7 @@ async fn run_steps(
                 } else {
                     format!("{}\n{gathered}", failure.diagnostics)
                 };
-                failure.timeline = ctx.timeline.render();
+                failure.timeline = timeline_excerpt(&ctx.timeline, &step_targets, run.id);
                 events.emit(Event::StepFinished {
                     id: run.id.clone(),
                     index,
@@ -282,42 +280,39 @@ async fn run_one(
     ctx: &mut StepContext,
     limit: Instant,
     config: &EngineConfig,
-    live: &mut broadcast::Receiver<TimelineEntry>,
+    forwarder: &mut TimelineForwarder,
     run: &ScenarioRun<'_>,
     events: &dyn EventSink,
 ) -> StepEnd {
     let future = run_step(step, ctx);
     tokio::pin!(future);
-    let mut following = true;
-    loop {
+    let end = loop {
         tokio::select! {
             biased;
-            () = config.cancel.cancelled() => return StepEnd::Cancelled,
-            result = &mut future => return StepEnd::Done(result),
-            () = tokio::time::sleep_until(limit) => return StepEnd::Overran,
-            entry = live.recv(), if following => match entry {
-                Ok(entry) => events.emit(Event::Timeline { id: run.id.clone(), line: entry.to_line() }),
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => following = false,
-            },
+            () = config.cancel.cancelled() => break StepEnd::Cancelled,
+            result = &mut future => break StepEnd::Done(result),
+            () = tokio::time::sleep_until(limit) => break StepEnd::Overran,
+            () = forwarder.changed() => forwarder.send_new(run.id, events),
         }
-    }
+    };
+    forwarder.send_new(run.id, events);
+    end
 }
 
-/// Emits the timeline entries recorded since the last step.
-fn forward_pending(
-    live: &mut broadcast::Receiver<TimelineEntry>,
-    run: ScenarioRun<'_>,
-    events: &dyn EventSink,
-) {
-    loop {
-        match live.try_recv() {
-            Ok(entry) => events.emit(Event::Timeline {
-                id: run.id.clone(),
-                line: entry.to_line(),
-            }),
-            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
-            Err(_) => break,
-        }
-    }
+/// The timeline lines a failure shows: those of `subjects` (the failed step's targets) and the
+/// latest, folded, naming the file the reports write the whole timeline to.
+fn timeline_excerpt(timeline: &Timeline, subjects: &[Target], id: &ScenarioId) -> String {
+    let lines: Vec<String> = timeline.snapshot().iter().map(|e| e.to_line()).collect();
+    let subjects: Vec<String> = subjects
+        .iter()
+        .map(|target| match &target.name {
+            Some(name) => format!("{}/{name}", target.kind),
+            None => format!("{}/", target.kind),
+        })
+        .collect();
+    excerpt(
+        &lines,
+        &subjects,
+        Some(&format!("reports/{}", timeline_file(id))),
+    )
 }

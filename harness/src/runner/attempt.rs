@@ -91,12 +91,16 @@ pub(crate) async fn run_attempt(
             let why = if interrupt.abandoned_now() {
                 "cleanup was abandoned by a second Ctrl-C".to_string()
             } else {
-                format!("cleanup did not finish within its own budget of {}", human(grace))
+                format!(
+                    "cleanup did not finish within its own budget of {}",
+                    human(grace)
+                )
             };
             let mut failure = match (&stop, phase.step_failure()) {
                 (Some(stop), _) => Failure::new(format!("{}; then {why}", stop.describe())),
                 (None, Some(mut failure)) => {
-                    failure.message = append_to_headline(&failure.message, &format!("; then {why}"));
+                    failure.message =
+                        append_to_headline(&failure.message, &format!("; then {why}"));
                     failure
                 }
                 (None, None) => Failure::new(format!("the steps passed; then {why}")),
@@ -252,9 +256,9 @@ mod tests {
     use super::*;
     use crate::events::{Event, NoEvents, ScenarioId, StepOutcome};
     use crate::scenario::model::Scenario;
-    use tokio_util::sync::CancellationToken;
     use futures::FutureExt;
     use futures::future::BoxFuture;
+    use tokio_util::sync::CancellationToken;
 
     /// An executor with one step that takes `step` and then passes or fails, and a cleanup that
     /// takes `cleanup` (`None`: never ends). Cancellation stops the step, never the cleanup.

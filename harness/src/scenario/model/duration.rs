@@ -121,7 +121,9 @@ impl JsonSchema for Duration {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^([0-9]+(ms|s|m|h))+$",
+            // Digits per unit bounded so that no one part passes a day by far (the exact 24h
+            // limit is the loader's to check).
+            "pattern": "^([0-9]{1,8}ms|[0-9]{1,5}s|[0-9]{1,4}m|[0-9]{1,2}h)+$",
             "description": "A duration such as `500ms`, `30s`, `5m` or `1h30m`; at most `24h`."
         })
     }
