@@ -166,9 +166,11 @@ fn a_timeout_too_long_for_the_clock_neither_panics_the_runner_nor_skips_cleanup(
         Arc::make_mut(scenario).timeout = petset::scenario::model::Duration(Duration::MAX);
     }
     let standin = StandIn::new();
+    let mut settings = settings(dir.path(), 0);
+    settings.deadline_margin = Duration::from_secs(10);
     let outcome = petset::runner::run(
         &args(dir.path(), &[]),
-        input(vec![huge], settings(dir.path(), 0)),
+        input(vec![huge], settings),
         &StandInCluster(standin.clone()),
     );
     let report = report(dir.path());
