@@ -25,7 +25,7 @@ pub async fn gather(
     targets: &[Target],
     budget: Duration,
 ) -> String {
-    let deadline = Instant::now() + budget;
+    let deadline = crate::clock::from_now(budget);
     let mut out = String::new();
     for target in targets {
         let _ = writeln!(out, "== {target} (last observed) ==");

@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod cli;
+mod clock;
 pub mod cluster;
 pub mod diagnostics;
 pub mod engine;

@@ -316,6 +316,78 @@ steps:
 }
 
 #[tokio::test]
+async fn a_failure_shows_its_subjects_lines_among_many_and_every_line_is_streamed() {
+    const NOISE: usize = 150;
+    let fake = Fake::start().await;
+    let h = fake.handle();
+    let sink = Recorded::new(move |ns| {
+        let h = h.clone();
+        let ns = ns.to_owned();
+        // Plays a busy namespace: once web-0 is there, many other pods appear.
+        tokio::spawn(async move {
+            for _ in 0..500 {
+                if h.get("v1", "Pod", Some(&ns), "web-0").is_some() {
+                    for n in 0..NOISE {
+                        let _ = h.create(json!({
+                            "apiVersion": "v1", "kind": "Pod",
+                            "metadata": {"name": format!("noise-{n:03}"), "namespace": ns},
+                            "spec": {"containers": [{"name": "c", "image": "nginx:1.27"}]}
+                        }));
+                    }
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+    });
+    let scenario = scenario(&format!(
+        "description: busy
+covers: []
+timeout: 20s
+steps:
+- apply: {{manifests: [{POD}]}}
+- wait: {{target: pod/web-0, for: ready, timeout: 2s}}
+"
+    ));
+    let result = run(&config(&fake), "busy", &scenario, &sink).await;
+    let ScenarioOutcome::Failed(failure) = &result.outcome else {
+        panic!("expected a failure: {result:?}");
+    };
+    let shown: Vec<&str> = failure.timeline.lines().collect();
+    assert!(
+        shown[0].ends_with("the whole timeline: reports/timelines/engine--busy.txt)"),
+        "{}",
+        failure.timeline
+    );
+    assert!(
+        shown.len() <= petset::timeline::EXCERPT_MAX_LINES + 1,
+        "{}",
+        failure.timeline
+    );
+    // The failed step's subject, long before the latest lines, is still shown.
+    assert!(
+        shown.iter().any(|l| l.contains("pod/web-0 ADDED")),
+        "{}",
+        failure.timeline
+    );
+    let streamed: Vec<String> = sink
+        .events()
+        .into_iter()
+        .filter_map(|event| match event {
+            Event::Timeline { line, .. } => Some(line),
+            _ => None,
+        })
+        .collect();
+    for n in 0..NOISE {
+        let added = format!("pod/noise-{n:03} ADDED");
+        assert!(
+            streamed.iter().any(|l| l.contains(&added)),
+            "{added} was not streamed"
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_scenario_deadline_stops_a_step_and_cleanup_still_runs() {
     let fake = Fake::start().await;
     let handle = fake.handle();
@@ -344,6 +416,23 @@ async fn the_scenario_deadline_stops_a_step_and_cleanup_still_runs() {
         "{}",
         failure.message
     );
+    assert!(!namespace_exists(&handle, &result.namespace));
+}
+
+#[tokio::test]
+async fn durations_too_long_for_the_clock_neither_panic_nor_leak_the_namespace() {
+    let fake = Fake::start().await;
+    let handle = fake.handle();
+    let sink = Recorded::new(|_| {});
+    // Parsing bounds every duration a file can write; an executor can still be handed more.
+    let mut scenario = scenario(&format!(
+        "description: huge\ncovers: []\nsteps:\n- apply: {{manifests: [{POD}]}}\n- mark: applied\n"
+    ));
+    scenario.timeout = petset::scenario::model::Duration(Duration::MAX);
+    let mut config = config(&fake);
+    config.default_timeout = Duration::MAX;
+    let result = run(&config, "huge", &scenario, &sink).await;
+    assert_eq!(result.outcome, ScenarioOutcome::Passed, "{result:?}");
     assert!(!namespace_exists(&handle, &result.namespace));
 }
 

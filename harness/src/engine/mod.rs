@@ -3,6 +3,7 @@
 
 mod cleanup;
 mod config;
+mod forward;
 mod namespace;
 mod naming;
 mod run;

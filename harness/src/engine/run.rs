@@ -3,18 +3,22 @@
 
 use super::cleanup::{delete_namespace, uncordon};
 use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
+use super::forward::TimelineForwarder;
 use super::namespace::{Heartbeat, annotate, create};
 use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
 use super::summary::{summarize, targets, time_limit};
+use crate::clock;
 use crate::diagnostics;
-use crate::events::{Event, EventSink, Failure, FailureKind, Figure, ScenarioOutcome, StepOutcome};
+use crate::events::{
+    Event, EventSink, Failure, FailureKind, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
+};
 use crate::redact::{MaskingSink, SecretValues};
-use crate::scenario::model::Step;
+use crate::report::timeline_file;
+use crate::scenario::model::{Step, Target};
 use crate::steps::{StepContext, run_step};
-use crate::timeline::{Recorder, TimelineEntry};
+use crate::timeline::{Recorder, Timeline, excerpt};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tokio::sync::broadcast;
 use tokio::time::Instant;
 
 /// How long past its own limit a step may take before the engine stops it. Steps bound themselves
@@ -93,7 +97,7 @@ async fn run_unmasked(
         elapsed: started.elapsed(),
     };
 
-    let setup_deadline = Instant::now() + Duration::from_secs(30);
+    let setup_deadline = clock::from_now(Duration::from_secs(30));
     if let Err(error) = create(&config.client, &namespace, run.id, &labels, setup_deadline).await {
         // A namespace is petset's own setup, never the behaviour under test.
         let failure = Failure::new(format!("failed to set up the scenario: {error}"))
@@ -120,22 +124,22 @@ async fn run_unmasked(
     // little short of it: a step that runs out of time then fails on its own, with the last state
     // it saw, before the caller's cancellation at the full timeout cuts it off blind.
     let timeout = run.scenario.timeout.as_std();
-    let deadline = started + timeout - DEADLINE_LEAD.min(timeout / 10);
+    let deadline = clock::after(
+        started,
+        timeout.saturating_sub(DEADLINE_LEAD.min(timeout / 10)),
+    );
     ctx.deadline = Some(deadline);
-    let mut live = ctx.timeline.subscribe();
+    let mut forwarder = TimelineForwarder::new(&ctx.timeline);
     let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
 
     let (mut outcome, figures) =
-        run_steps(config, &run, &mut ctx, deadline, &mut live, events).await;
+        run_steps(config, &run, &mut ctx, deadline, &mut forwarder, events).await;
     recorder.stop();
-    forward_pending(&mut live, run, events);
-    if let ScenarioOutcome::Failed(failure) = &mut outcome {
-        failure.timeline = ctx.timeline.render();
-    }
+    forwarder.send_new(run.id, events);
 
     // Cleanup: never cancelled, bounded by its own deadline.
     drop(heartbeat);
-    let cleanup_deadline = Instant::now() + config.cleanup_timeout;
+    let cleanup_deadline = clock::from_now(config.cleanup_timeout);
     let mut problems = uncordon(&config.client, &ctx.cordoned.names(), cleanup_deadline).await;
     let failed = matches!(outcome, ScenarioOutcome::Failed(_));
     let keep = failed && config.keep == KeepPolicy::OnFailure;
@@ -184,7 +188,7 @@ async fn run_unmasked(
                 message: format!("cleanup failed: {problem}"),
                 expected: format!("namespace {namespace} and everything the scenario owns deleted"),
                 actual: problem,
-                timeline: ctx.timeline.render(),
+                timeline: timeline_excerpt(&ctx.timeline, &[], run.id),
                 diagnostics: String::new(),
             }),
         };
@@ -208,7 +212,7 @@ async fn run_steps(
     run: &ScenarioRun<'_>,
     ctx: &mut StepContext,
     deadline: Instant,
-    live: &mut broadcast::Receiver<TimelineEntry>,
+    forwarder: &mut TimelineForwarder,
     events: &dyn EventSink,
 ) -> (ScenarioOutcome, Vec<Figure>) {
     let mut figures = Vec::new();
@@ -224,20 +228,22 @@ async fn run_steps(
             line: spanned.referenced.line(),
         });
         let step_started = Instant::now();
-        let limit =
-            (step_started + time_limit(step, config.default_timeout)).min(deadline) + STEP_MARGIN;
+        let own_limit = clock::after(step_started, time_limit(step, config.default_timeout));
+        let limit = clock::after(own_limit.min(deadline), STEP_MARGIN);
         let end = if config.cancel.is_cancelled() {
             StepEnd::Cancelled
         } else if Instant::now() >= deadline {
             StepEnd::NotStarted
         } else {
-            run_one(step, ctx, limit, config, live, run, events).await
+            run_one(step, ctx, limit, config, forwarder, run, events).await
         };
         let result = match end {
             StepEnd::Done(result) => result,
             StepEnd::Overran => Err(Failure::new(format!(
                 "did not finish within its limit of {:.0}s",
-                (limit - step_started - STEP_MARGIN).as_secs_f64()
+                (limit - step_started)
+                    .saturating_sub(STEP_MARGIN)
+                    .as_secs_f64()
             ))
             .with_kind(FailureKind::Deadline)),
             StepEnd::Cancelled => Err(Failure::new("cancelled before it finished")),
@@ -288,7 +294,7 @@ async fn run_steps(
                 } else {
                     format!("{}\n{gathered}", failure.diagnostics)
                 };
-                failure.timeline = ctx.timeline.render();
+                failure.timeline = timeline_excerpt(&ctx.timeline, &step_targets, run.id);
                 events.emit(Event::StepFinished {
                     id: run.id.clone(),
                     index,
@@ -309,42 +315,39 @@ async fn run_one(
     ctx: &mut StepContext,
     limit: Instant,
     config: &EngineConfig,
-    live: &mut broadcast::Receiver<TimelineEntry>,
+    forwarder: &mut TimelineForwarder,
     run: &ScenarioRun<'_>,
     events: &dyn EventSink,
 ) -> StepEnd {
     let future = run_step(step, ctx);
     tokio::pin!(future);
-    let mut following = true;
-    loop {
+    let end = loop {
         tokio::select! {
             biased;
-            () = config.cancel.cancelled() => return StepEnd::Cancelled,
-            result = &mut future => return StepEnd::Done(result),
-            () = tokio::time::sleep_until(limit) => return StepEnd::Overran,
-            entry = live.recv(), if following => match entry {
-                Ok(entry) => events.emit(Event::Timeline { id: run.id.clone(), line: entry.to_line() }),
-                Err(broadcast::error::RecvError::Lagged(_)) => {}
-                Err(broadcast::error::RecvError::Closed) => following = false,
-            },
+            () = config.cancel.cancelled() => break StepEnd::Cancelled,
+            result = &mut future => break StepEnd::Done(result),
+            () = tokio::time::sleep_until(limit) => break StepEnd::Overran,
+            () = forwarder.changed() => forwarder.send_new(run.id, events),
         }
-    }
+    };
+    forwarder.send_new(run.id, events);
+    end
 }
 
-/// Emits the timeline entries recorded since the last step.
-fn forward_pending(
-    live: &mut broadcast::Receiver<TimelineEntry>,
-    run: ScenarioRun<'_>,
-    events: &dyn EventSink,
-) {
-    loop {
-        match live.try_recv() {
-            Ok(entry) => events.emit(Event::Timeline {
-                id: run.id.clone(),
-                line: entry.to_line(),
-            }),
-            Err(broadcast::error::TryRecvError::Lagged(_)) => {}
-            Err(_) => break,
-        }
-    }
+/// The timeline lines a failure shows: those of `subjects` (the failed step's targets) and the
+/// latest, folded, naming the file the reports write the whole timeline to.
+fn timeline_excerpt(timeline: &Timeline, subjects: &[Target], id: &ScenarioId) -> String {
+    let lines: Vec<String> = timeline.snapshot().iter().map(|e| e.to_line()).collect();
+    let subjects: Vec<String> = subjects
+        .iter()
+        .map(|target| match &target.name {
+            Some(name) => format!("{}/{name}", target.kind),
+            None => format!("{}/", target.kind),
+        })
+        .collect();
+    excerpt(
+        &lines,
+        &subjects,
+        Some(&format!("reports/{}", timeline_file(id))),
+    )
 }

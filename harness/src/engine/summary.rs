@@ -86,7 +86,7 @@ pub fn time_limit(step: &Step, default: Duration) -> Duration {
         Step::Dns(s) => s.eventually,
         Step::Http(s) => s.eventually,
         Step::Assert(s) => s.eventually,
-        Step::Observe(s) => return s.during.as_std() + default,
+        Step::Observe(s) => return s.during.as_std().saturating_add(default),
         _ => None,
     };
     own.map_or(default, |timeout| timeout.as_std())

@@ -8,14 +8,16 @@ use super::coverage::{CoverageReporter, text as coverage_text};
 use super::error::ReportError;
 use super::junit::JunitReporter;
 use super::terminal::TerminalReporter;
+use super::timeline_files::{TIMELINES_DIR, TimelineFiles};
 use crate::events::{Event, EventSink};
 
-/// The three reporters of a run and where their files go.
+/// The three reporters of a run, the timeline files, and where their files go.
 #[derive(Debug)]
 pub struct Reporters {
     pub terminal: TerminalReporter,
     pub junit: JunitReporter,
     pub coverage: CoverageReporter,
+    pub timelines: TimelineFiles,
     junit_path: PathBuf,
     coverage_dir: PathBuf,
     written: Mutex<Option<Vec<Written>>>,
@@ -32,6 +34,7 @@ impl EventSink for Reporters {
     fn emit(&self, event: Event) {
         self.junit.emit(event.clone());
         self.coverage.emit(event.clone());
+        self.timelines.emit(event.clone());
         self.terminal.emit(event);
     }
 }
@@ -47,6 +50,7 @@ impl Reporters {
             terminal,
             junit: JunitReporter::new(),
             coverage,
+            timelines: TimelineFiles::new(),
             junit_path,
             coverage_dir,
             written: Mutex::new(None),
@@ -73,7 +77,8 @@ impl Reporters {
         }
         let junit = self.junit.write(&self.junit_path);
         let coverage = self.coverage.write(&self.coverage_dir);
-        let files = vec![
+        let timelines = self.timelines.write(&self.coverage_dir);
+        let mut files = vec![
             Written {
                 what: "JUnit report",
                 path: self.junit_path.clone(),
@@ -87,8 +92,15 @@ impl Reporters {
                 path: self.coverage_dir.join("coverage.json"),
             },
         ];
+        if timelines.as_ref().is_ok_and(|written| !written.is_empty()) {
+            files.push(Written {
+                what: "timelines",
+                path: self.coverage_dir.join(TIMELINES_DIR),
+            });
+        }
         junit?;
         coverage?;
+        timelines?;
         *written = Some(files.clone());
         Ok(files)
     }

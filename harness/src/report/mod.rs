@@ -5,9 +5,11 @@ mod coverage;
 mod error;
 mod fanout;
 mod junit;
+mod live_timeline;
 mod record;
 mod setup;
 mod terminal;
+mod timeline_files;
 
 pub use coverage::{
     Behaviour, BehaviourCoverage, Coverage, CoverageReporter, InvalidScenario, ScenarioCoverage,
@@ -16,8 +18,13 @@ pub use coverage::{
 pub use error::ReportError;
 pub use fanout::{Reporters, Written};
 pub use junit::{JunitReporter, render as render_junit};
-pub use record::{AttemptRecord, Finished, RunRecord, ScenarioRecord, Verdict, failure_text};
+pub use live_timeline::LIVE_LINES;
+pub use record::{
+    AttemptRecord, FAILURE_BODY_CAP, Finished, OUTPUT_CAP, OUTPUT_TIMELINE_LINES, RunRecord,
+    ScenarioRecord, Verdict, failure_text,
+};
 pub use terminal::{TerminalReporter, WriteDebug};
+pub use timeline_files::{TIMELINES_DIR, TimelineFiles, timeline_file};
 
 pub(crate) use error::chain as error_chain;
 pub(crate) use fanout::write_file;

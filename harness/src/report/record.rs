@@ -7,9 +7,18 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
+use super::timeline_files::timeline_file;
 use crate::events::{
     ClusterInfo, Event, Failure, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
 };
+use crate::timeline::{EXCERPT_MAX_LINES, excerpt, latest};
+
+/// The most a failure body (expected, actual, timeline, diagnostics) holds in a report: 32 KiB.
+pub const FAILURE_BODY_CAP: usize = 32 * 1024;
+/// The most an attempt's output (step log and timeline; JUnit `system-out`) holds: 32 KiB.
+pub const OUTPUT_CAP: usize = 32 * 1024;
+/// How many (folded) timeline lines an attempt's output shows, the newest.
+pub const OUTPUT_TIMELINE_LINES: usize = 100;
 
 /// Everything the events said about one run.
 #[derive(Debug, Clone, Default)]
@@ -40,8 +49,10 @@ pub struct AttemptRecord {
     pub namespace: String,
     /// One line per step event, in order: the attempt's step log.
     pub log: Vec<String>,
-    /// Timeline entries the executor streamed, one line each.
+    /// Timeline entries the executor streamed, one line each (reports show a bounded part).
     pub timeline: Vec<String>,
+    /// Where the whole timeline is written, as a failure names it: `reports/timelines/...`.
+    pub timeline_file: String,
     /// `step N (summary)` of the last step that failed.
     pub failed_step: Option<String>,
     pub steps: BTreeMap<usize, StepHead>,
@@ -191,6 +202,7 @@ impl ScenarioRecord {
             None => {
                 self.attempts.push(AttemptRecord {
                     attempt: number,
+                    timeline_file: format!("reports/{}", timeline_file(&self.id)),
                     ..AttemptRecord::default()
                 });
                 self.attempts.len() - 1
@@ -205,6 +217,7 @@ impl ScenarioRecord {
         if self.attempts.is_empty() {
             self.attempts.push(AttemptRecord {
                 attempt: 1,
+                timeline_file: format!("reports/{}", timeline_file(&self.id)),
                 ..AttemptRecord::default()
             });
         }
@@ -262,13 +275,31 @@ impl AttemptRecord {
         }
     }
 
-    /// The failure body: expected vs actual, the timeline and the diagnostics.
+    /// The failure body: expected vs actual, the timeline and the diagnostics, at most
+    /// [`FAILURE_BODY_CAP`] bytes.
     pub fn failure_body(&self, failure: &Failure) -> String {
-        failure_text(failure, &self.timeline)
+        let whole = self.whole_timeline();
+        bounded(
+            &body_text(failure, &self.timeline, whole),
+            FAILURE_BODY_CAP,
+            whole,
+        )
     }
 
-    /// The step log followed by the streamed timeline, for system-out.
+    /// The file holding the whole timeline, when one is written.
+    fn whole_timeline(&self) -> Option<&str> {
+        (!self.timeline.is_empty() && !self.timeline_file.is_empty())
+            .then_some(self.timeline_file.as_str())
+    }
+
+    /// The step log followed by the latest [`OUTPUT_TIMELINE_LINES`] of the streamed timeline
+    /// (folded), for system-out; at most [`OUTPUT_CAP`] bytes.
     pub fn output(&self) -> String {
+        let whole = self.whole_timeline();
+        bounded(&self.full_output(whole), OUTPUT_CAP, whole)
+    }
+
+    fn full_output(&self, whole: Option<&str>) -> String {
         let mut out = String::new();
         if !self.namespace.is_empty() {
             out.push_str(&format!("namespace {}\n", self.namespace));
@@ -279,7 +310,7 @@ impl AttemptRecord {
         }
         if !self.timeline.is_empty() {
             out.push_str("timeline:\n");
-            for line in &self.timeline {
+            for line in latest(&self.timeline, OUTPUT_TIMELINE_LINES, whole).lines() {
                 out.push_str("  ");
                 out.push_str(line);
                 out.push('\n');
@@ -290,8 +321,12 @@ impl AttemptRecord {
 }
 
 /// The body of a failure: the rest of its message, expected vs actual, the timeline (the
-/// failure's own, or the streamed one when it has none) and the diagnostics.
+/// failure's own, or the streamed one when it has none, either bounded) and the diagnostics.
 pub fn failure_text(failure: &Failure, streamed_timeline: &[String]) -> String {
+    body_text(failure, streamed_timeline, None)
+}
+
+fn body_text(failure: &Failure, streamed_timeline: &[String], whole: Option<&str>) -> String {
     let mut sections = Vec::new();
     let rest: Vec<&str> = failure.message.lines().skip(1).collect();
     if !rest.is_empty() {
@@ -299,15 +334,43 @@ pub fn failure_text(failure: &Failure, streamed_timeline: &[String]) -> String {
     }
     push_section(&mut sections, "expected", &failure.expected);
     push_section(&mut sections, "actual", &failure.actual);
-    let streamed = streamed_timeline.join("\n");
+    // The engine sends a bounded excerpt already; other executors may not.
+    let own: Vec<&str> = failure.timeline.lines().collect();
     let timeline = if failure.timeline.trim().is_empty() {
-        streamed.as_str()
+        excerpt(streamed_timeline, &[], whole)
+    } else if own.len() > EXCERPT_MAX_LINES + 1 {
+        excerpt(&own, &[], whole)
     } else {
-        failure.timeline.as_str()
+        failure.timeline.clone()
     };
-    push_section(&mut sections, "timeline", timeline);
+    push_section(&mut sections, "timeline", &timeline);
     push_section(&mut sections, "diagnostics", &failure.diagnostics);
     sections.join("\n\n")
+}
+
+/// `text` cut to at most `cap` bytes (on a character boundary), saying what was cut and where
+/// the whole timeline is.
+fn bounded(text: &str, cap: usize, whole: Option<&str>) -> String {
+    if text.len() <= cap {
+        return text.to_owned();
+    }
+    let note = |left_out: usize| {
+        let mut note = format!(
+            "\n[{left_out} more bytes left out: reports keep at most {} KiB here",
+            cap / 1024
+        );
+        if let Some(whole) = whole {
+            note.push_str(&format!("; the whole timeline: {whole}"));
+        }
+        note.push(']');
+        note
+    };
+    // The note's own length depends on the count; a generous estimate keeps it under `cap`.
+    let mut keep = cap.saturating_sub(note(text.len()).len());
+    while !text.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}{}", &text[..keep], note(text.len() - keep))
 }
 
 fn push_section(sections: &mut Vec<String>, title: &str, text: &str) {
@@ -370,7 +433,36 @@ pub(crate) fn value_text(figure: &Figure) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::without_step;
+    use super::*;
+
+    #[test]
+    fn a_huge_failure_body_and_output_are_cut_at_their_caps() {
+        let attempt = AttemptRecord {
+            log: vec!["step 1 (exec pod/web-0, line 4): FAILED after 1.00s: exit 1".into(); 2000],
+            timeline: vec!["+0.100s pod/web-0 ADDED".into()],
+            timeline_file: "reports/timelines/a--b.txt".into(),
+            ..AttemptRecord::default()
+        };
+        // Multi-byte characters, so a cut in the middle of one would be a bug.
+        let failure = Failure {
+            message: "step 1 (exec pod/web-0): exit 1".into(),
+            actual: "é".repeat(100_000),
+            ..Failure::default()
+        };
+        let body = attempt.failure_body(&failure);
+        assert!(body.len() <= FAILURE_BODY_CAP, "{}", body.len());
+        assert!(
+            body.ends_with(
+                "more bytes left out: reports keep at most 32 KiB here; the whole timeline: \
+                 reports/timelines/a--b.txt]"
+            ),
+            "{}",
+            &body[body.len() - 200..]
+        );
+        let output = attempt.output();
+        assert!(output.len() <= OUTPUT_CAP, "{}", output.len());
+        assert!(output.starts_with("step 1 (exec pod/web-0, line 4)"));
+    }
 
     #[test]
     fn a_step_prefix_is_dropped_only_for_the_same_step() {

@@ -8,17 +8,20 @@
 use std::io::Write;
 use std::sync::Mutex;
 
+use super::live_timeline::LiveTimeline;
 use super::record::{
     RunRecord, Verdict, figure_text, first_line, seconds, step_name, without_step,
 };
 use super::setup::setup_failure;
-use crate::events::{Event, EventSink, FailureKind, ScenarioOutcome, StepOutcome};
+use super::timeline_files::timeline_file;
+use crate::events::{Event, EventSink, FailureKind, ScenarioId, ScenarioOutcome, StepOutcome};
 
 /// Prints step lines (when verbose) and keeps a record for the summary.
 #[derive(Debug)]
 pub struct TerminalReporter {
     verbose: bool,
     record: Mutex<RunRecord>,
+    timeline: Mutex<LiveTimeline>,
     out: Mutex<Box<dyn WriteDebug>>,
 }
 
@@ -28,15 +31,18 @@ impl<T: Write + Send + std::fmt::Debug> WriteDebug for T {}
 
 impl EventSink for TerminalReporter {
     fn emit(&self, event: Event) {
-        let line = if self.verbose {
-            self.live_line(&event)
+        let (timeline, line) = if self.verbose {
+            (self.timeline_lines(&event), self.live_line(&event))
         } else {
-            None
+            (Vec::new(), None)
         };
         self.record
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .apply(&event);
+        if !timeline.is_empty() {
+            self.print(&timeline.join("\n"));
+        }
         if let Some(line) = line {
             self.print(&line);
         }
@@ -54,6 +60,7 @@ impl TerminalReporter {
         Self {
             verbose,
             record: Mutex::default(),
+            timeline: Mutex::default(),
             out: Mutex::new(out),
         }
     }
@@ -67,6 +74,31 @@ impl TerminalReporter {
         // A closed terminal must not fail the run; the files are the record.
         let _ = writeln!(out, "{}", text.trim_end_matches('\n'));
         let _ = out.flush();
+    }
+
+    /// Timeline lines to print before `event`'s own line: bounded and folded, see
+    /// [`LiveTimeline`].
+    fn timeline_lines(&self, event: &Event) -> Vec<String> {
+        let mut live = self
+            .timeline
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let whole = |id: &ScenarioId| format!("reports/{}", timeline_file(id));
+        let (id, lines) = match event {
+            Event::ScenarioStarted { id, .. } => {
+                live.start(id);
+                return Vec::new();
+            }
+            Event::Timeline { id, line } => (id, live.line(id, line, &whole(id))),
+            Event::StepFinished { id, .. } | Event::ScenarioFinished { id, .. } => {
+                (id, live.flush(id, &whole(id)))
+            }
+            _ => return Vec::new(),
+        };
+        lines
+            .into_iter()
+            .map(|line| format!("[{id}]   | {line}"))
+            .collect()
     }
 
     fn live_line(&self, event: &Event) -> Option<String> {
@@ -129,7 +161,6 @@ impl TerminalReporter {
                     ),
                 })
             }
-            Event::Timeline { id, line } => Some(format!("[{id}]   | {line}")),
             Event::ScenarioFinished {
                 id,
                 attempt,

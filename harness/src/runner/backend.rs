@@ -69,6 +69,10 @@ pub trait ScenarioExecutor: Send + Sync {
     fn unmet(&self, scenario: &Scenario) -> Option<String>;
 
     /// Runs one attempt, cleanup included. Must return soon after `job.cancel` fires.
+    ///
+    /// The scenario's `timeout:` bounds the steps; the runner takes them to be over at the
+    /// `StepFinished` of a failed step or of the last step, and from then on gives cleanup a
+    /// budget of its own (`RunSettings::cleanup_grace`).
     fn execute(&self, job: Job) -> BoxFuture<'_, Executed>;
 }
 

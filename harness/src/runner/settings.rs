@@ -19,8 +19,11 @@ pub struct RunSettings {
     /// enforces the timeout itself and reports what it last saw; the runner's cut is the
     /// backstop for an attempt that does not return.
     pub deadline_margin: Duration,
-    /// How long a cancelled scenario (deadline, Ctrl-C) gets to clean up before the runner
-    /// gives up on it.
+    /// How long cleanup may take, counted from when the steps ended (passed, failed, or were
+    /// cancelled at the deadline or by Ctrl-C), before the runner gives up on it. It is not
+    /// part of the scenario's `timeout:`, so a step that fails late cannot use it up; it exceeds
+    /// the engine's own cleanup limit (`EngineConfig::cleanup_timeout`, 2 min, plus 15 s to
+    /// name what holds a stuck namespace), so the engine's report of a slow cleanup wins.
     pub cleanup_grace: Duration,
     /// How long finding a cluster may take (creating a kind cluster can take minutes).
     pub acquire_deadline: Duration,

@@ -207,7 +207,7 @@ async fn eventually<T: Transport>(
     started: Instant,
     doing: &Mutex<String>,
 ) -> Result<SqlOutcome, SqlError> {
-    let until = started + window;
+    let until = crate::clock::after(tokio::time::Instant::from_std(started), window).into_std();
     let mut delay = FIRST_RETRY_DELAY;
     let mut attempts = 0;
     let mut last = String::from("the query never completed");

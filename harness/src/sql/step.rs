@@ -168,7 +168,9 @@ pub fn build_plan(step: &SqlStep, ctx: &StepContext, label: &str) -> Result<SqlP
     }
     let eventually = step.eventually.map(|d| d.as_std());
     let own = match eventually {
-        Some(window) => ctx.default_timeout.max(window + DEADLINE_HEADROOM),
+        Some(window) => ctx
+            .default_timeout
+            .max(window.saturating_add(DEADLINE_HEADROOM)),
         None => ctx.default_timeout,
     };
     // Never past the scenario's own deadline.

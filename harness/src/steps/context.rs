@@ -159,7 +159,7 @@ impl StepContext {
     /// When a step allowed `timeout` (or the default) must be done: that long from now, but
     /// never after the scenario's deadline.
     pub fn deadline_after(&self, timeout: Option<Duration>) -> Instant {
-        let own = Instant::now() + timeout.unwrap_or(self.default_timeout);
+        let own = crate::clock::from_now(timeout.unwrap_or(self.default_timeout));
         match self.deadline {
             Some(scenario) => own.min(scenario),
             None => own,

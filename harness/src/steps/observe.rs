@@ -51,7 +51,7 @@ pub(crate) async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
     }
     let during = step.during.as_std();
     let started = Instant::now();
-    let end = started + during;
+    let end = crate::clock::after(started, during);
     if let Some(scenario_end) = ctx.deadline
         && scenario_end < end
     {

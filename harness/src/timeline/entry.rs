@@ -142,6 +142,13 @@ impl Timeline {
             .clone()
     }
 
+    /// The entries from position `start` on (none when there are not that many), for a reader
+    /// that forwards them in order without missing one.
+    pub fn entries_from(&self, start: usize) -> Vec<TimelineEntry> {
+        let entries = self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        entries.get(start..).map(<[_]>::to_vec).unwrap_or_default()
+    }
+
     /// Entries recorded after the named mark (all entries when `mark` is `None`);
     /// `None` when the mark was never set.
     pub fn since(&self, mark: Option<&str>) -> Option<Vec<TimelineEntry>> {

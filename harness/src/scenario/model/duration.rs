@@ -1,4 +1,4 @@
-//! Human durations in scenario files: `500ms`, `30s`, `5m`, `1h30m`.
+//! Human durations in scenario files: `500ms`, `30s`, `5m`, `1h30m`, at most [`Duration::MAX`].
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -12,13 +12,21 @@ pub struct Duration(pub std::time::Duration);
 
 /// Why a duration string did not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("invalid duration `{input}`: {reason} (write it like `30s`, `5m`, `1h30m` or `500ms`)")]
+#[error("invalid duration `{input}`: {reason} ({hint})")]
 pub struct DurationError {
     pub input: String,
     pub reason: &'static str,
+    pub hint: &'static str,
 }
 
+const HOW_TO_WRITE: &str = "write it like `30s`, `5m`, `1h30m` or `500ms`";
+const WITHIN_LIMIT: &str = "no timeout, wait or window may be longer than 24h; write `24h` or less";
+
 impl Duration {
+    /// The longest duration a scenario may write: 24 hours. No conformance check needs longer,
+    /// and a bound here keeps every deadline computed from it far inside the clock's range.
+    pub const MAX: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
     pub fn from_secs(secs: u64) -> Self {
         Self(std::time::Duration::from_secs(secs))
     }
@@ -35,6 +43,12 @@ impl FromStr for Duration {
         let fail = |reason| DurationError {
             input: input.to_owned(),
             reason,
+            hint: HOW_TO_WRITE,
+        };
+        let too_long = || DurationError {
+            input: input.to_owned(),
+            reason: "it is longer than the limit of 24h",
+            hint: WITHIN_LIMIT,
         };
         let mut rest = input.trim();
         if rest.is_empty() {
@@ -48,22 +62,25 @@ impl FromStr for Duration {
             if digits == 0 {
                 return Err(fail("expected a number"));
             }
-            let value: u64 = rest[..digits]
-                .parse()
-                .map_err(|_| fail("number too large"))?;
+            // A number too large for 64 bits is far past the limit, whatever its unit.
+            let value: u64 = rest[..digits].parse().map_err(|_| too_long())?;
             rest = &rest[digits..];
             let unit_len = rest
                 .find(|c: char| c.is_ascii_digit())
                 .unwrap_or(rest.len());
-            let unit = match &rest[..unit_len] {
-                "ms" => std::time::Duration::from_millis(value),
-                "s" => std::time::Duration::from_secs(value),
-                "m" => std::time::Duration::from_secs(value.saturating_mul(60)),
-                "h" => std::time::Duration::from_secs(value.saturating_mul(3600)),
+            let millis_per_unit: u64 = match &rest[..unit_len] {
+                "ms" => 1,
+                "s" => 1000,
+                "m" => 60_000,
+                "h" => 3_600_000,
                 "" => return Err(fail("a unit is missing")),
                 _ => return Err(fail("unknown unit (use ms, s, m or h)")),
             };
-            total = total.saturating_add(unit);
+            let part = value.checked_mul(millis_per_unit).ok_or_else(too_long)?;
+            total = total
+                .checked_add(std::time::Duration::from_millis(part))
+                .filter(|total| *total <= Self::MAX)
+                .ok_or_else(too_long)?;
             rest = &rest[unit_len..];
         }
         Ok(Self(total))
@@ -104,8 +121,10 @@ impl JsonSchema for Duration {
     fn json_schema(_: &mut SchemaGenerator) -> Schema {
         json_schema!({
             "type": "string",
-            "pattern": "^([0-9]+(ms|s|m|h))+$",
-            "description": "A duration such as `500ms`, `30s`, `5m` or `1h30m`."
+            // Digits per unit bounded so that no one part passes a day by far (the exact 24h
+            // limit is the loader's to check).
+            "pattern": "^([0-9]{1,8}ms|[0-9]{1,5}s|[0-9]{1,4}m|[0-9]{1,2}h)+$",
+            "description": "A duration such as `500ms`, `30s`, `5m` or `1h30m`; at most `24h`."
         })
     }
 }
@@ -135,5 +154,28 @@ mod tests {
         );
         assert!("5 minutes".parse::<Duration>().is_err());
         assert!("".parse::<Duration>().is_err());
+    }
+
+    #[test]
+    fn durations_past_a_day_are_rejected_not_saturated() {
+        assert_eq!(
+            "24h".parse::<Duration>().map(|d| d.as_std()),
+            Ok(Duration::MAX)
+        );
+        for input in [
+            "24h1ms",
+            "1441m",
+            "99999999999999999h",
+            "99999999999999999999999s",
+            "18446744073709551615ms",
+            "23h3600s1ms",
+        ] {
+            let error = input.parse::<Duration>().map(|d| d.as_std());
+            assert_eq!(
+                error.map_err(|e| e.reason),
+                Err("it is longer than the limit of 24h"),
+                "{input}"
+            );
+        }
     }
 }
