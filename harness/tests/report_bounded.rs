@@ -72,6 +72,7 @@ fn a_ten_thousand_line_timeline_stays_bounded_everywhere_and_whole_in_its_file()
         actual: "web-1: CrashLoopBackOff".into(),
         timeline: lines.join("\n"),
         diagnostics: "== pods not ready ==\npod/web-1: phase=Running restarts=2500".into(),
+        ..Failure::default()
     };
     reporters.emit(Event::RunStarted {
         run_id: "r1".into(),
