@@ -268,8 +268,8 @@ fn nextest_of(settings: &Result<RunSettings, (SettingsError, RunSettings)>) -> O
     }
 }
 
-/// Whether any trial the arguments select is one that needs a cluster; `ignored` names the
-/// trials marked ignored (which `--ignored` selects).
+/// Whether any trial the arguments select to run is one that needs a cluster; `ignored` names
+/// the trials marked ignored (which only `--ignored`/`--include-ignored` run).
 pub(super) fn needs_cluster(
     args: &Arguments,
     suite: &[SuiteEntry],
@@ -278,8 +278,10 @@ pub(super) fn needs_cluster(
     suite.iter().any(|entry| {
         let name = entry.trial_name();
         let is_ignored = ignored.contains_key(&name);
+        let probe = Trial::test(name, || Ok(())).with_ignored_flag(is_ignored);
         matches!(entry.content, Content::Valid(_))
-            && !args.is_filtered_out(&Trial::test(name, || Ok(())).with_ignored_flag(is_ignored))
+            && !args.is_filtered_out(&probe)
+            && !args.is_ignored(&probe)
     })
 }
 
