@@ -20,7 +20,9 @@ def main() -> None:
     files = sorted(p for p in scenarios.rglob("*") if p.suffix in (".yaml", ".yml"))
     text = output.read_text()
     passes = [line for line in text.splitlines() if re.match(r"\s*PASS \[", line)]
-    assert not passes, f"nextest passed scenarios with no cluster: {passes}"
+    assert not passes, (
+        f"nextest passed {len(passes)} scenarios with no cluster, e.g. {passes[:3]}"
+    )
     summary = re.search(r"Summary \[.*\]\s+(\d+) tests? run: (\d+) passed.*?(\d+) skipped", text)
     assert summary, f"no nextest summary line in {output}"
     run, passed, skipped = (int(g) for g in summary.groups())
