@@ -4,6 +4,9 @@
 //! lint-invalid file must not be, and no trial process may exit 0, since nextest reads only the
 //! exit status and would count it as passed.
 
+// Setting up the repository copy is test code outside `#[test]` functions.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
