@@ -2,16 +2,21 @@
 //! and without `--ignored`, then one process per trial (`--exact NAME`) with nextest's
 //! variables set. Every scenario must be listed as ignored (nextest shows it as skipped), a
 //! lint-invalid file must not be, and no trial process may exit 0, since nextest reads only the
-//! exit status and would count it as passed.
+//! exit status and would count it as passed. With a cluster (a stand-in), only the scenarios
+//! whose `requires` it does not meet are listed as ignored, and the others run and pass.
 
 // Setting up the repository copy is test code outside `#[test]` functions.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod runner_support;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, ExitCode, Output};
 
+use petset::runner::Nextest;
 use quick_junit::{Report, TestCaseStatus};
+use runner_support::{StandIn, StandInCluster, args, entry, input, scenario_yaml, settings};
 
 /// A file that fails lint, added to the shipped suite.
 const BROKEN: &str = "description: a typo\ncovers: []\nsteps:\n  - scael: {}\n";
@@ -244,4 +249,68 @@ fn without_a_cluster_every_scenario_is_listed_ignored_and_no_trial_process_passe
         let own = root.join("reports/nextest").join(name).join("junit.xml");
         assert!(own.is_file(), "{} is missing", own.display());
     }
+}
+
+#[test]
+fn with_a_cluster_only_unmet_scenarios_are_listed_ignored_and_the_others_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = || {
+        vec![
+            entry("demo", "fine", &scenario_yaml(&["STS-NAME-1"], &[], 1, "")),
+            entry(
+                "demo",
+                "two-nodes",
+                &scenario_yaml(&["STS-ORDER-1"], &[], 1, "requires:\n  nodes: 2\n"),
+            ),
+        ]
+    };
+    let mut nextest_settings = settings(dir.path(), 0);
+    nextest_settings.nextest = Some(Nextest {
+        run_id: Some("run-with-a-cluster".into()),
+    });
+    let standin = StandIn::new();
+    // libtest-mimic writes the list to `--logfile`, which `args` points into `dir`.
+    let list = |extra: &[&str]| {
+        let mut all = vec!["--list", "--format", "terse"];
+        all.extend(extra);
+        let outcome = petset::runner::run(
+            &args(dir.path(), &all),
+            input(suite(), nextest_settings.clone()),
+            &StandInCluster(standin.clone()),
+        );
+        assert_eq!(outcome.exit_code, ExitCode::SUCCESS);
+        std::fs::read_to_string(dir.path().join("libtest.log")).unwrap()
+    };
+    assert_eq!(list(&[]), "demo::fine: test\ndemo::two-nodes: test\n");
+    assert_eq!(list(&["--ignored"]), "demo::two-nodes: test\n");
+    assert!(standin.observed.started.lock().unwrap().is_empty());
+
+    let run_one = |extra: &[&str]| {
+        petset::runner::run(
+            &args(dir.path(), extra),
+            input(suite(), nextest_settings.clone()),
+            &StandInCluster(standin.clone()),
+        )
+    };
+    let fine = run_one(&["--exact", "demo::fine"]);
+    assert_eq!(
+        fine.exit_code,
+        ExitCode::SUCCESS,
+        "a scenario that runs and passes passes"
+    );
+    assert_eq!(*standin.observed.started.lock().unwrap(), ["demo::fine"]);
+    let own = dir.path().join("reports/nextest/demo__fine/junit.xml");
+    let report = Report::deserialize_from_str(&std::fs::read_to_string(own).unwrap()).unwrap();
+    assert_eq!((report.tests, report.failures, report.skipped), (1, 0, 0));
+
+    // nextest never starts a trial it listed as ignored unless asked to (`--run-ignored`);
+    // either way the process fails, and the scenario is not started.
+    for extra in [
+        &["--exact", "demo::two-nodes"][..],
+        &["--exact", "demo::two-nodes", "--ignored"][..],
+    ] {
+        let outcome = run_one(extra);
+        assert_ne!(outcome.exit_code, ExitCode::SUCCESS, "{extra:?} passed");
+    }
+    assert_eq!(*standin.observed.started.lock().unwrap(), ["demo::fine"]);
 }

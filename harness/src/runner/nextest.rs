@@ -202,7 +202,7 @@ pub(crate) fn list(
     let terminal = TerminalReporter::to(false, Box::new(std::io::stderr()));
     let (cluster, ignored, info) = decide(&suite, availability, &terminal);
     if let (Some(teardown), Ok(runtime)) = (teardown, &runtime) {
-        let bounded = tokio::time::timeout(Duration::from_secs(60), teardown());
+        let bounded = async { tokio::time::timeout(Duration::from_secs(60), teardown()).await };
         if let Ok(Err(err)) = runtime.block_on(bounded) {
             eprintln!("petset: failed to let go of the cluster: {err}");
         }
