@@ -148,6 +148,9 @@ impl ClusterSource for SelectedCluster {
             // Under nextest every trial is a process of its own: creating a cluster (or a k3s
             // container) here would make one per scenario.
             settings.may_create = self.nextest.is_none();
+            // Nor load images into it from every process: preload before the run instead
+            // (`PETSET_PRELOAD=1 cargo run -p petset -- images`).
+            settings.preload &= self.nextest.is_none();
             match cluster::connect(&settings, &Runner::from_env()).await {
                 Ok(Selection::Unavailable(unavailable)) => Availability::Unavailable {
                     reason: match self.nextest {
