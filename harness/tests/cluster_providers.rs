@@ -195,6 +195,72 @@ async fn kind_creates_a_missing_cluster_from_the_fixture_and_deletes_it_at_the_e
 }
 
 #[tokio::test]
+async fn without_creation_a_missing_kind_cluster_is_named_and_not_created() {
+    let api = VersionServer::start(33).await;
+    let bin = kind_machine(&["other"], api.url());
+    let mut settings = settings(&[("PETSET_CLUSTER", "kind")]);
+    settings.may_create = false;
+    let err = failed(connect(&settings, &bin.runner()).await);
+    let text = err.describe();
+    assert!(
+        text.starts_with("failed to find kind cluster `petset`: under cargo-nextest"),
+        "{text}"
+    );
+    assert!(
+        text.contains("create it first: kind create cluster --name petset --config"),
+        "{text}"
+    );
+    assert!(!bin.called("kind create"), "{:?}", bin.calls());
+    assert_eq!(
+        bin.calls(),
+        [
+            "docker version --format {{.Server.Version}}",
+            "kind get clusters"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn without_creation_a_running_kind_cluster_is_still_used() {
+    let api = VersionServer::start(33).await;
+    let bin = kind_machine(&["petset"], api.url());
+    let mut settings = settings(&[("PETSET_CLUSTER", "kind")]);
+    settings.may_create = false;
+    let cluster = connected(connect(&settings, &bin.runner()).await);
+    assert!(!cluster.created_by_petset());
+    assert_eq!(cluster.context(), "kind-petset");
+}
+
+#[tokio::test]
+async fn without_creation_no_k3s_container_is_started() {
+    let bin = StandIns::new();
+    bin.script("docker", DOCKER_UP);
+    let mut explicit = settings(&[("PETSET_CLUSTER", "k3s")]);
+    explicit.may_create = false;
+    let err = failed(connect(&explicit, &bin.runner()).await);
+    assert!(
+        err.describe()
+            .contains("under cargo-nextest petset only connects"),
+        "{}",
+        err.describe()
+    );
+    let mut auto = settings(&[]);
+    auto.may_create = false;
+    match connect(&auto, &bin.runner()).await {
+        Ok(Selection::Unavailable(u)) => assert!(
+            u.reason().contains("no k3s container: under cargo-nextest"),
+            "{u}"
+        ),
+        other => panic!("expected no cluster, got {other:?}"),
+    }
+    assert!(
+        bin.calls().is_empty(),
+        "docker was asked: {:?}",
+        bin.calls()
+    );
+}
+
+#[tokio::test]
 async fn a_created_cluster_is_kept_when_asked() {
     let api = VersionServer::start(33).await;
     let bin = kind_machine(&[], api.url());

@@ -66,6 +66,12 @@ pub enum ClusterError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    #[error(
+        "failed to find {what}: under cargo-nextest petset only connects to a cluster that \
+         already exists (each scenario is its own process, so creating one there would make one \
+         per scenario); {hint}"
+    )]
+    WillNotCreate { what: String, hint: String },
     #[error("failed to load fixture images into the cluster")]
     Preload(#[source] Box<super::images::ImagesError>),
 }

@@ -40,7 +40,7 @@ impl fmt::Display for Provider {
 }
 
 /// The API server's version, as `/version` reports it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServerVersion {
     pub major: u32,
     pub minor: u32,

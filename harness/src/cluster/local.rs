@@ -130,15 +130,15 @@ pub(crate) async fn list(
     Ok((names, output))
 }
 
-/// Reuses the cluster `name` if it runs, else creates it from `clusters_dir`'s config;
-/// then reads its kubeconfig.
+/// Reuses the cluster `name` if it runs, else (when `may_create`) creates it from
+/// `clusters_dir`'s config; then reads its kubeconfig.
 pub(crate) async fn ensure(
     tool: Tool,
     runner: &Runner,
     name: &str,
     clusters_dir: &Path,
-    quick: Duration,
-    create_deadline: Duration,
+    (quick, create_deadline): (Duration, Duration),
+    may_create: bool,
 ) -> Result<Ensured, ClusterError> {
     let program = tool.program();
     let (names, listed) = list(tool, runner, quick).await?;
@@ -147,6 +147,15 @@ pub(crate) async fn ensure(
     if created {
         let config = clusters_dir.join(tool.config_file());
         let config = config.to_string_lossy();
+        if !may_create {
+            return Err(ClusterError::WillNotCreate {
+                what: format!("{program} cluster `{name}`"),
+                hint: format!(
+                    "create it first: {program} {}",
+                    tool.create_args(name, &config).join(" ")
+                ),
+            });
+        }
         let action = format!("create {program} cluster `{name}` from {config}");
         match runner
             .run(program, &tool.create_args(name, &config), create_deadline)

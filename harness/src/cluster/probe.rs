@@ -15,8 +15,9 @@ use super::handle::ServerVersion;
 /// The annotation that marks a StorageClass as the default.
 const DEFAULT_CLASS_ANNOTATION: &str = "storageclass.kubernetes.io/is-default-class";
 
-/// What the cluster offers.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the cluster offers (serialisable, so one probe can serve every process of a
+/// cargo-nextest run).
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Capabilities {
     pub server_version: ServerVersion,
     /// All nodes.

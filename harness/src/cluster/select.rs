@@ -98,6 +98,12 @@ pub async fn connect(settings: &Settings, runner: &Runner) -> Result<Selection, 
         ClusterChoice::K3d { name } => local_cluster(Tool::K3d, name, settings, runner)
             .await
             .map(Selection::Connected),
+        ClusterChoice::K3s if !settings.may_create => Err(ClusterError::WillNotCreate {
+            what: "a cluster for PETSET_CLUSTER=k3s, which starts a k3s container per run".into(),
+            hint: "create a kind cluster first (kind create cluster --name petset --config \
+                   fixtures/clusters/kind.yaml) and set PETSET_CLUSTER=kind:petset"
+                .into(),
+        }),
         ClusterChoice::K3s => {
             let mut commands = Vec::new();
             require_docker("the embedded k3s", settings, runner, &mut commands).await?;
@@ -134,6 +140,15 @@ async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, Cluster
                 }
             }
         },
+    }
+    if !settings.may_create {
+        tried.push(
+            "no k3s container: under cargo-nextest petset only connects to a cluster that \
+             already exists; create one first (kind create cluster --name petset --config \
+             fixtures/clusters/kind.yaml) and set PETSET_CLUSTER=kind:petset"
+                .to_string(),
+        );
+        return Ok(Selection::Unavailable(Unavailable { tried }));
     }
     let (engine, output) = super::docker::engine_version(runner, settings.connect_deadline).await;
     match engine {
@@ -230,8 +245,8 @@ async fn local_cluster(
         runner,
         name,
         &root.join("fixtures").join("clusters"),
-        settings.command_deadline,
-        settings.create_deadline,
+        (settings.command_deadline, settings.create_deadline),
+        settings.may_create,
     )
     .await?;
     commands.extend(ensured.commands);

@@ -60,6 +60,10 @@ pub struct Settings {
     pub create_deadline: Duration,
     /// How long quick commands (`kind get clusters`, `docker version`) may take.
     pub command_deadline: Duration,
+    /// Whether petset may create a cluster (kind/k3d) or start k3s when none is there. Off
+    /// under cargo-nextest, where every scenario is its own process: there petset only
+    /// connects to a cluster that already exists.
+    pub may_create: bool,
 }
 
 /// A `PETSET_*` variable holds a value petset does not understand.
@@ -156,6 +160,7 @@ impl Settings {
             connect_deadline: Duration::from_secs(3),
             create_deadline: Duration::from_secs(300),
             command_deadline: Duration::from_secs(20),
+            may_create: true,
         })
     }
 }

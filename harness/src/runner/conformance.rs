@@ -13,27 +13,44 @@ use libtest_mimic::Arguments;
 use super::backend::{Availability, ClusterSource, Target};
 use super::discover::load;
 use super::engine::EngineExecutor;
+use super::nextest::Nextest;
 use super::run::{RunInput, run};
 use super::settings::RunSettings;
-use crate::cluster::{self, Cluster, Selection, TeardownOutcome};
+use crate::cluster::{self, Capabilities, Cluster, Runner, Selection, TeardownOutcome};
 use crate::engine::{EngineConfig, KeepPolicy, sweep_stale};
 use crate::events::ClusterInfo;
 
 /// How long the capability probe may take.
 const PROBE_DEADLINE: Duration = Duration::from_secs(30);
 
+/// The one-line skip reason under cargo-nextest, which never creates a cluster.
+const NEXTEST_NO_CLUSTER: &str = "no Kubernetes cluster (under cargo-nextest petset only \
+     connects to an existing one: create it first, e.g. kind create cluster --name petset \
+     --config fixtures/clusters/kind.yaml, and set PETSET_CLUSTER=kind:petset; or run cargo test)";
+
 /// `cargo test --test conformance`: every scenario under `scenarios/` against the cluster
 /// `PETSET_CLUSTER` and the kubeconfig select.
 pub fn conformance_main(args: &Arguments) -> ExitCode {
     let root = repository_root();
-    let settings = RunSettings::from_env(&root).map_err(|e| (e, RunSettings::defaults(&root)));
-    let run_id = match &settings {
-        Ok(settings) => settings.run_id.clone(),
-        Err((_, defaults)) => defaults.run_id.clone(),
+    let settings = RunSettings::from_env(&root).map_err(|e| {
+        let mut defaults = RunSettings::defaults(&root);
+        defaults.nextest = Nextest::from_env();
+        (e, defaults)
+    });
+    let (run_id, nextest) = match &settings {
+        Ok(settings) | Err((_, settings)) => (
+            settings.run_id.clone(),
+            settings.nextest.as_ref().map(|nextest| SharedProbe {
+                path: settings.reports_dir.join("nextest").join("cluster.json"),
+                nextest_run_id: nextest.run_id.clone(),
+                listing: args.list,
+            }),
+        ),
     };
     let source = SelectedCluster {
         fixtures_dir: root.join("fixtures"),
         run_id,
+        nextest,
     };
     let (suite, catalogue) = load(&root);
     let input = RunInput {
@@ -54,6 +71,63 @@ fn repository_root() -> PathBuf {
 pub struct SelectedCluster {
     pub fixtures_dir: PathBuf,
     pub run_id: String,
+    /// Set under cargo-nextest: only connect to a cluster that exists (never create one per
+    /// process), and probe it once per nextest run.
+    pub nextest: Option<SharedProbe>,
+}
+
+/// Under cargo-nextest the listing probes the cluster and writes what it found to `path`
+/// (with nextest's run id and the context); the trial processes of the same run read it back
+/// instead of probing again, and leave sweeping stale namespaces to the listing.
+#[derive(Debug, Clone)]
+pub struct SharedProbe {
+    pub path: PathBuf,
+    pub nextest_run_id: Option<String>,
+    /// This process lists the suite (it probes and writes); else it runs one trial (it reads).
+    pub listing: bool,
+}
+
+/// The content of [`SharedProbe::path`].
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Probed {
+    run_id: String,
+    context: String,
+    capabilities: Capabilities,
+}
+
+impl SharedProbe {
+    /// What the listing of this run found on `context`, if it wrote it.
+    fn read(&self, context: &str) -> Option<Capabilities> {
+        let run_id = self.nextest_run_id.as_deref()?;
+        let text = std::fs::read_to_string(&self.path).ok()?;
+        let probed: Probed = serde_json::from_str(&text).ok()?;
+        (probed.run_id == run_id && probed.context == context).then_some(probed.capabilities)
+    }
+
+    /// Records what the probe found for the trial processes; a failure only costs each of
+    /// them a probe of its own.
+    fn write(&self, context: &str, capabilities: &Capabilities) {
+        let Some(run_id) = self.nextest_run_id.clone() else {
+            return;
+        };
+        let probed = Probed {
+            run_id,
+            context: context.to_string(),
+            capabilities: capabilities.clone(),
+        };
+        let written = serde_json::to_string_pretty(&probed)
+            .map_err(|e| e.to_string())
+            .and_then(|text| {
+                let dir = self.path.parent().unwrap_or(Path::new("."));
+                std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+                let partial = dir.join(format!("cluster.json.{}.partial", std::process::id()));
+                std::fs::write(&partial, text).map_err(|e| e.to_string())?;
+                std::fs::rename(&partial, &self.path).map_err(|e| e.to_string())
+            });
+        if let Err(err) = written {
+            eprintln!("petset: failed to write {}: {err}", self.path.display());
+        }
+    }
 }
 
 impl ClusterSource for SelectedCluster {
@@ -63,9 +137,26 @@ impl ClusterSource for SelectedCluster {
                 Ok(keep) => keep,
                 Err(message) => return Availability::Failed { message },
             };
-            match cluster::select().await {
+            let mut settings = match cluster::Settings::from_env() {
+                Ok(settings) => settings,
+                Err(err) => {
+                    return Availability::Failed {
+                        message: err.to_string(),
+                    };
+                }
+            };
+            // Under nextest every trial is a process of its own: creating a cluster (or a k3s
+            // container) here would make one per scenario.
+            settings.may_create = self.nextest.is_none();
+            // Nor load images into it from every process: preload before the run instead
+            // (`PETSET_PRELOAD=1 cargo run -p petset -- images`).
+            settings.preload &= self.nextest.is_none();
+            match cluster::connect(&settings, &Runner::from_env()).await {
                 Ok(Selection::Unavailable(unavailable)) => Availability::Unavailable {
-                    reason: unavailable.short().to_string(),
+                    reason: match self.nextest {
+                        None => unavailable.short().to_string(),
+                        Some(_) => NEXTEST_NO_CLUSTER.to_string(),
+                    },
                     detail: unavailable.reason(),
                 },
                 Ok(Selection::Connected(cluster)) => self.prepare(cluster, keep).await,
@@ -81,16 +172,30 @@ impl ClusterSource for SelectedCluster {
 impl SelectedCluster {
     async fn prepare(&self, cluster: Cluster, keep: KeepPolicy) -> Availability {
         let client = cluster.client();
-        let capabilities = match cluster::probe(&client, PROBE_DEADLINE).await {
-            Ok(capabilities) => capabilities,
-            Err(err) => {
-                let message = format!("{}: {}", cluster.summary(), cluster::chain(&err));
-                release(cluster).await;
-                return Availability::Failed { message };
-            }
+        let trial_process = self.nextest.as_ref().filter(|shared| !shared.listing);
+        let shared = trial_process.and_then(|shared| shared.read(cluster.context()));
+        let capabilities = match shared {
+            Some(capabilities) => capabilities,
+            None => match cluster::probe(&client, PROBE_DEADLINE).await {
+                Ok(capabilities) => capabilities,
+                Err(err) => {
+                    let message = format!("{}: {}", cluster.summary(), cluster::chain(&err));
+                    release(cluster).await;
+                    return Availability::Failed { message };
+                }
+            },
         };
+        if let Some(listing) = self.nextest.as_ref().filter(|shared| shared.listing) {
+            listing.write(cluster.context(), &capabilities);
+        }
         let mut summary = cluster.summary();
-        match sweep_stale(&client, &self.run_id).await {
+        let sweep = if trial_process.is_some() {
+            // The listing of this nextest run swept already.
+            Ok(Default::default())
+        } else {
+            sweep_stale(&client, &self.run_id).await
+        };
+        match sweep {
             Ok(report) if !report.deleted.is_empty() => summary.push_str(&format!(
                 "\nremoved {} namespace(s) left by runs that were killed: {}",
                 report.deleted.len(),

@@ -1,6 +1,7 @@
 //! A whole run: find a cluster if a selected trial needs one, run the trials through
 //! libtest-mimic on one shared tokio runtime, tear down, and write the reports.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,6 +11,7 @@ use libtest_mimic::{Arguments, Conclusion, Trial};
 
 use super::backend::{Availability, ClusterSource};
 use super::interrupt::Interrupt;
+use super::nextest::{self, Nextest, Plan};
 use super::settings::{RunSettings, SettingsError};
 use super::suite::{Content, SuiteEntry};
 use super::trial::{Backend, RunContext, trial};
@@ -53,6 +55,9 @@ pub fn run_with(
     started: impl FnOnce(&Interrupt),
 ) -> RunOutcome {
     if args.list {
+        if let Some(nextest) = nextest_of(&input.settings) {
+            return super::nextest::list(args, input, source, &nextest);
+        }
         let trials = input
             .suite
             .iter()
@@ -66,10 +71,22 @@ pub fn run_with(
             interrupted: false,
         };
     }
-    let (settings, settings_error) = match input.settings {
+    let (mut settings, settings_error) = match input.settings {
         Ok(settings) => (settings, None),
         Err((error, defaults)) => (defaults, Some(error)),
     };
+    let trial_name = settings.nextest.as_ref().map(|_| nextest::trial_of(args));
+    let plan = settings.nextest.as_ref().and_then(|nextest| {
+        let run_id = nextest.run_id.as_deref()?;
+        Plan::read(&Plan::path(&settings.reports_dir), run_id)
+    });
+    let no_plan = BTreeMap::new();
+    let listed_ignored = plan.as_ref().map_or(&no_plan, |p| &p.ignored);
+    if let Some(trial) = &trial_name {
+        // One process per trial: each writes its own reports, never another's.
+        settings.reports_dir = nextest::trial_reports_dir(&settings.reports_dir, trial);
+        settings.junit = settings.reports_dir.join("junit.xml");
+    }
     let declared = input.suite.iter().map(|e| (e.id.clone(), e.covers()));
     let reporters = Arc::new(Reporters::new(
         TerminalReporter::stdout(settings.verbose || args.nocapture),
@@ -103,8 +120,13 @@ pub fn run_with(
         Some(error) => Availability::Failed {
             message: error.to_string(),
         },
-        None if needs_cluster(args, &input.suite) => {
-            handle.block_on(acquire(source, settings.acquire_deadline, &interrupt))
+        None if needs_cluster(args, &input.suite, listed_ignored) => {
+            match plan.as_ref().and_then(Plan::availability) {
+                // The nextest listing found no cluster (or not the one asked for): every
+                // trial process of the run starts from that instead of looking again.
+                Some(decided) => decided,
+                None => handle.block_on(acquire(source, settings.acquire_deadline, &interrupt)),
+            }
         }
         None => Availability::Unavailable {
             reason: "no cluster needed".to_string(),
@@ -151,7 +173,12 @@ pub fn run_with(
     let trials = input
         .suite
         .into_iter()
-        .map(|entry| trial(context.clone(), entry))
+        .map(|entry| {
+            // Under nextest the trials the listing marked ignored stay so, so that nextest's
+            // `--ignored` selects the same trials here as in its list.
+            let ignored = listed_ignored.contains_key(&entry.trial_name());
+            trial(context.clone(), entry).with_ignored_flag(ignored)
+        })
         .collect();
     started(&interrupt);
     let conclusion = libtest_mimic::run(args, trials);
@@ -178,6 +205,15 @@ pub fn run_with(
         ExitCode::from(INTERRUPTED)
     } else if conclusion.has_failed() {
         conclusion.exit_code()
+    } else if let Some(trial) = trial_name.filter(|_| !ran_every_selected(&conclusion)) {
+        eprintln!(
+            "petset: cargo-nextest started this process for `{trial}`, which did not run \
+             ({} ignored, {} filtered out); failing rather than passing\n{}",
+            conclusion.num_ignored,
+            conclusion.num_filtered_out,
+            nextest::NOT_RUN_FAILS
+        );
+        ExitCode::FAILURE
     } else if written.is_empty() {
         ExitCode::FAILURE
     } else {
@@ -193,7 +229,7 @@ pub fn run_with(
 
 /// Writes the reports and prints the closing summary and their paths; an empty list means
 /// they could not be written (the error is printed).
-fn finish_reports(reporters: &Reporters) -> Vec<Written> {
+pub(super) fn finish_reports(reporters: &Reporters) -> Vec<Written> {
     reporters.terminal.print(&reporters.closing_text());
     match reporters.finish() {
         Ok(written) => {
@@ -219,15 +255,37 @@ fn display(path: &std::path::Path) -> String {
     }
 }
 
-/// Whether any trial the arguments select is one that needs a cluster.
-fn needs_cluster(args: &Arguments, suite: &[SuiteEntry]) -> bool {
+/// Under nextest a process passes only when it ran its trial and the trial passed: nothing
+/// ignored, something run.
+fn ran_every_selected(conclusion: &Conclusion) -> bool {
+    conclusion.num_ignored == 0 && conclusion.num_passed > 0
+}
+
+/// The nextest run this process belongs to, if any.
+fn nextest_of(settings: &Result<RunSettings, (SettingsError, RunSettings)>) -> Option<Nextest> {
+    match settings {
+        Ok(settings) | Err((_, settings)) => settings.nextest.clone(),
+    }
+}
+
+/// Whether any trial the arguments select to run is one that needs a cluster; `ignored` names
+/// the trials marked ignored (which only `--ignored`/`--include-ignored` run).
+pub(super) fn needs_cluster(
+    args: &Arguments,
+    suite: &[SuiteEntry],
+    ignored: &BTreeMap<String, String>,
+) -> bool {
     suite.iter().any(|entry| {
+        let name = entry.trial_name();
+        let is_ignored = ignored.contains_key(&name);
+        let probe = Trial::test(name, || Ok(())).with_ignored_flag(is_ignored);
         matches!(entry.content, Content::Valid(_))
-            && !args.is_filtered_out(&Trial::test(entry.trial_name(), || Ok(())))
+            && !args.is_filtered_out(&probe)
+            && !args.is_ignored(&probe)
     })
 }
 
-async fn acquire(
+pub(super) async fn acquire(
     source: &dyn ClusterSource,
     deadline: Duration,
     interrupt: &Interrupt,

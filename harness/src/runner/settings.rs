@@ -1,7 +1,10 @@
-//! Run settings from the environment: `PETSET_RETRIES`, `PETSET_JUNIT`, `PETSET_VERBOSE`.
+//! Run settings from the environment: `PETSET_RETRIES`, `PETSET_JUNIT`, `PETSET_VERBOSE`, and
+//! whether cargo-nextest started this process.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use super::nextest::Nextest;
 
 /// How a run behaves and where its reports go.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +31,9 @@ pub struct RunSettings {
     /// How long finding a cluster may take (creating a kind cluster can take minutes).
     pub acquire_deadline: Duration,
     pub run_id: String,
+    /// Set when cargo-nextest runs this process (`NEXTEST`, `NEXTEST_RUN_ID`): it lists the
+    /// suite once and then runs each trial in a process of its own.
+    pub nextest: Option<Nextest>,
 }
 
 /// A setting with a value petset cannot use.
@@ -51,6 +57,7 @@ impl RunSettings {
             cleanup_grace: Duration::from_secs(180),
             acquire_deadline: Duration::from_secs(900),
             run_id: new_run_id(),
+            nextest: None,
         }
     }
 
@@ -65,6 +72,7 @@ impl RunSettings {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SettingsError> {
         let mut settings = Self::defaults(root);
+        settings.nextest = Nextest::from_lookup(&get);
         if let Some(value) = get("PETSET_RETRIES").filter(|v| !v.trim().is_empty()) {
             settings.retries = value.trim().parse().map_err(|_| SettingsError {
                 name: "PETSET_RETRIES",

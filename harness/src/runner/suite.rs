@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use crate::events::ScenarioId;
+use crate::events::{Failure, FailureKind, ScenarioId};
 use crate::scenario::model::Scenario;
 
 /// One scenario file.
@@ -30,6 +30,19 @@ impl SuiteEntry {
     /// The trial name: `<area>::<scenario>`.
     pub fn trial_name(&self) -> String {
         self.id.to_string()
+    }
+
+    /// The failure an invalid file is reported with (`None` for a valid one).
+    pub(crate) fn invalid_failure(&self) -> Option<Failure> {
+        match &self.content {
+            Content::Invalid { diagnostics } => Some(Failure {
+                kind: FailureKind::InvalidScenario,
+                message: format!("{} is not a valid scenario", self.file.display()),
+                diagnostics: diagnostics.clone(),
+                ..Failure::default()
+            }),
+            Content::Valid(_) => None,
+        }
     }
 
     /// The catalogue ids the file declares (none when it could not be read).

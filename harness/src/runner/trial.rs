@@ -65,6 +65,10 @@ pub(crate) fn trial(context: Arc<RunContext>, entry: SuiteEntry) -> Trial {
         });
         match ended {
             TrialEnd::Passed => Ok(Completion::Completed),
+            // nextest reads only the exit status: a trial that cannot run must fail there.
+            TrialEnd::Ignored(reason) if context.settings.nextest.is_some() => Err(Failed::from(
+                format!("not run: {reason}\n{}", super::nextest::NOT_RUN_FAILS),
+            )),
             TrialEnd::Ignored(reason) => Ok(Completion::ignored_with(reason)),
             TrialEnd::Failed(text) => Err(Failed::from(text)),
         }
@@ -74,12 +78,7 @@ pub(crate) fn trial(context: Arc<RunContext>, entry: SuiteEntry) -> Trial {
 async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
     let scenario = match &entry.content {
         Content::Invalid { diagnostics } => {
-            let failure = Failure {
-                kind: FailureKind::InvalidScenario,
-                message: format!("{} is not a valid scenario", entry.file.display()),
-                diagnostics: diagnostics.clone(),
-                ..Failure::default()
-            };
+            let failure = entry.invalid_failure().unwrap_or_default();
             finish_unrun(context, entry, ScenarioOutcome::Failed(failure));
             return TrialEnd::Failed(format!(
                 "{} is not a valid scenario:\n{diagnostics}",
@@ -221,8 +220,13 @@ fn ignore(context: &RunContext, entry: &SuiteEntry, reason: String) -> TrialEnd 
 /// Reports a scenario that never reached an executor: started (without a namespace) and
 /// finished at once, so every report lists it.
 fn finish_unrun(context: &RunContext, entry: &SuiteEntry, outcome: ScenarioOutcome) {
-    context.sink.emit(started_event(entry, 1));
-    context.sink.emit(Event::ScenarioFinished {
+    report_unrun(context.sink.as_ref(), entry, outcome);
+}
+
+/// [`finish_unrun`] into any sink (the nextest listing reports what it decided).
+pub(super) fn report_unrun(sink: &dyn EventSink, entry: &SuiteEntry, outcome: ScenarioOutcome) {
+    sink.emit(started_event(entry, 1));
+    sink.emit(Event::ScenarioFinished {
         id: entry.id.clone(),
         attempt: 1,
         outcome,
