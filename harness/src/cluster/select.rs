@@ -148,7 +148,7 @@ async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, Cluster
              fixtures/clusters/kind.yaml) and set PETSET_CLUSTER=kind:petset"
                 .to_string(),
         );
-        return Ok(Selection::Unavailable(Unavailable { tried }));
+        return Ok(Selection::Unavailable(Unavailable { tried, refused }));
     }
     let (engine, output) = super::docker::engine_version(runner, settings.connect_deadline).await;
     match engine {
