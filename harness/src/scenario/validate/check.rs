@@ -8,7 +8,7 @@ use crate::scenario::diagnostic::{Diagnostic, SourceFile};
 use crate::scenario::load::outline_root;
 use crate::scenario::model::{Scenario, Step};
 use crate::scenario::similar;
-use crate::scenario::yaml::{self, Node, PathPart, Point};
+use crate::scenario::yaml::{Node, PathPart, Point};
 use serde_saphyr::Spanned;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -355,11 +355,7 @@ pub(crate) fn location_byte(file: &SourceFile, location: &serde_saphyr::Location
     if location.line() == 0 {
         return 0;
     }
-    yaml::byte_offset(
-        &file.text,
-        location.line() as usize,
-        location.column() as usize,
-    )
+    file.byte_offset(location.line() as usize, location.column() as usize)
 }
 
 /// The span of a located scalar, as long as its text (or its quoted form) appears there.

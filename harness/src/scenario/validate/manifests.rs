@@ -4,8 +4,8 @@
 use super::kinds;
 use super::typed::JsonPath;
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::load::shape_diagnostic;
 use crate::scenario::model::Kind;
+use crate::scenario::shape::{budget_diagnostic, shape_diagnostic, syntax_diagnostic};
 use crate::scenario::similar;
 use crate::scenario::yaml::{self, Node, NodeValue, PathPart, Point};
 use serde_json::Value;
@@ -40,18 +40,24 @@ pub(crate) struct Fixture {
 /// Reads and checks every document of a fixture file.
 pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
     let mut fixture = Fixture::default();
+    // The size limit first, in one streaming parse: the outline below has none.
+    if let Err(error) = serde_saphyr::from_str_multiple_with_options::<
+        serde::de::IgnoredAny,
+        Vec<serde::de::IgnoredAny>,
+    >(&file.text, yaml::options())
+        && let Some(too_large) = budget_diagnostic(file, &error)
+    {
+        fixture.problems.push(too_large);
+        return fixture;
+    }
     let documents = match yaml::outline(&file.text) {
         Ok(documents) => documents,
         Err(syntax) => {
-            fixture.problems.push(
-                file.error(
-                    "syntax::yaml",
-                    syntax.pos.byte..syntax.pos.byte,
-                    format!("invalid YAML: {}", syntax.message),
-                )
-                .label("here")
-                .help("fix the YAML syntax of this manifest file"),
-            );
+            fixture.problems.push(syntax_diagnostic(
+                file,
+                &syntax,
+                "fix the YAML syntax of this manifest file",
+            ));
             return fixture;
         }
     };
@@ -68,7 +74,7 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
                     fixture.objects.push(created);
                 }
             }
-            Err(error) => fixture.problems.push(shape_diagnostic(file, &error)),
+            Err(error) => fixture.problems.push(shape_diagnostic(file, &error, 0)),
         }
     }
     fixture
