@@ -172,6 +172,11 @@ impl Diagnostic {
         }
     }
 
+    /// The file's path as shown.
+    pub fn location_path(&self) -> String {
+        self.path.display().to_string()
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -140,8 +140,11 @@ impl Checker {
             StepAt { file, item, body }
         };
 
-        // Pass one: what the scenario creates, from every apply step.
+        // Pass one: what the scenario creates, from every apply step. When some manifest could
+        // not be read, what it would have created is unknown: references are then not judged,
+        // so one broken input gives one error rather than one per step that uses its objects.
         let mut created: Vec<Created> = Vec::new();
+        let mut all_read = true;
         for &(index, step) in steps {
             if let Step::Apply(apply) = step {
                 let step_at = at(index);
@@ -154,8 +157,12 @@ impl Checker {
                 }
                 for spanned in &apply.files {
                     let span = located(file, &spanned.referenced, &spanned.value);
-                    if let Some(fixture) = self.fixture(file, &spanned.value, span, &mut out) {
-                        created.extend(fixture.objects.iter().cloned());
+                    match self.fixture(file, &spanned.value, span, &mut out) {
+                        Some(fixture) => {
+                            all_read &= !fixture.incomplete;
+                            created.extend(fixture.objects.iter().cloned());
+                        }
+                        None => all_read = false,
                     }
                 }
                 for (position, spanned) in apply.manifests.iter().enumerate() {
@@ -167,16 +174,20 @@ impl Checker {
                         .0
                     });
                     let fallback = location_byte(file, &spanned.referenced);
-                    if let Some(object) =
-                        manifests::check_manifest(file, node, &spanned.value, fallback, &mut out)
+                    match manifests::check_manifest(file, node, &spanned.value, fallback, &mut out)
                     {
-                        created.push(object);
+                        Some(object) => created.push(object),
+                        None => all_read = false,
                     }
                 }
             }
         }
 
         // Pass two: every step on its own and against what came before it.
+        let gates = steps::Gates {
+            references: gates.references && all_read,
+            ..gates
+        };
         let objects = Objects::new(created);
         let mut flow = steps::Flow::default();
         for &(index, step) in steps {

@@ -5,7 +5,7 @@ use super::kinds;
 use super::typed::JsonPath;
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
 use crate::scenario::model::Kind;
-use crate::scenario::shape::{budget_diagnostic, shape_diagnostic, syntax_diagnostic};
+use crate::scenario::shape::{budget_diagnostic, plain_type, shape_diagnostic, syntax_diagnostic};
 use crate::scenario::similar;
 use crate::scenario::yaml::{self, Node, NodeValue, PathPart, Point};
 use serde_json::Value;
@@ -35,6 +35,8 @@ impl Created {
 pub(crate) struct Fixture {
     pub problems: Vec<Diagnostic>,
     pub objects: Vec<Created>,
+    /// Some document could not be read as an object, so `objects` may lack what it creates.
+    pub incomplete: bool,
 }
 
 /// Reads and checks every document of a fixture file.
@@ -48,6 +50,7 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
         && let Some(too_large) = budget_diagnostic(file, &error)
     {
         fixture.problems.push(too_large);
+        fixture.incomplete = true;
         return fixture;
     }
     let documents = match yaml::outline(&file.text) {
@@ -58,6 +61,7 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
                 &syntax,
                 "fix the YAML syntax of this manifest file",
             ));
+            fixture.incomplete = true;
             return fixture;
         }
     };
@@ -68,13 +72,15 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
         let text = positioned(&file.text, document);
         match serde_saphyr::from_str_with_options::<Value>(&text, yaml::options()) {
             Ok(value) => {
-                if let Some(created) =
-                    check_manifest(file, Some(document), &value, 0, &mut fixture.problems)
-                {
-                    fixture.objects.push(created);
+                match check_manifest(file, Some(document), &value, 0, &mut fixture.problems) {
+                    Some(created) => fixture.objects.push(created),
+                    None => fixture.incomplete = true,
                 }
             }
-            Err(error) => fixture.problems.push(shape_diagnostic(file, &error, 0)),
+            Err(error) => {
+                fixture.problems.push(shape_diagnostic(file, &error, 0));
+                fixture.incomplete = true;
+            }
         }
     }
     fixture
@@ -260,9 +266,36 @@ fn invalid(
     } else {
         format!("`{path}` of the {kind}")
     };
-    file.error("manifest::invalid", span.clone(), format!("{place} does not fit its type: {message}"))
-        .label("wrong type or value")
-        .help("quote strings that look like numbers, and check the field's type in the Kubernetes API reference")
+    // serde's words: `invalid type: string "two", expected i32`.
+    let mismatch = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((got, expected)) = mismatch else {
+        return file
+            .error(
+                "manifest::invalid",
+                span.clone(),
+                format!("{place} does not fit its type: {message}"),
+            )
+            .label("wrong type or value")
+            .help("check the field's type in the Kubernetes API reference");
+    };
+    let wanted = plain_type(expected);
+    let help = if got.starts_with("string") && wanted.contains("number") {
+        "write the number in digits, without quotes".to_owned()
+    } else if wanted == "a single value" || expected.contains("string") {
+        "quote it: a value that looks like a number or `true`/`false` is read as one".to_owned()
+    } else {
+        "check the field's type in the Kubernetes API reference".to_owned()
+    };
+    file.error(
+        "manifest::invalid",
+        span.clone(),
+        format!("{place}: expected {wanted}, got {got}"),
+    )
+    .label(format!("not {wanted}"))
+    .help(help)
 }
 
 fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
