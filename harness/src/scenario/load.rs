@@ -14,7 +14,7 @@ use crate::scenario::diagnostic::{Diagnostic, SourceFile};
 use crate::scenario::model::{Scenario, Step};
 use crate::scenario::shape::{budget_diagnostic, innermost, shape_diagnostic, syntax_diagnostic};
 use crate::scenario::yaml::{self, Node, Pos};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_saphyr::Spanned;
 
 /// The top-level keys a scenario must have. Kept in step with the model by a unit test.
@@ -79,8 +79,16 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
         diagnostics: vec![diagnostic],
         ..Broken::default()
     };
-    // Over the size limit: nothing more is read, so the answer comes at once.
-    if let Some(too_large) = budget_diagnostic(file, first) {
+    // Over the size limit: nothing more is read, so the answer comes at once. The first parse
+    // may have stopped at an error before it reached the limit, so the whole file is measured
+    // (one streaming pass that builds nothing).
+    let measured = serde_saphyr::from_str_with_options::<IgnoredAny>(&file.text, yaml::options());
+    let too_large = budget_diagnostic(file, first).or_else(|| {
+        measured
+            .err()
+            .and_then(|error| budget_diagnostic(file, &error))
+    });
+    if let Some(too_large) = too_large {
         return only(too_large);
     }
     let first = shape_diagnostic(file, first, 0);
