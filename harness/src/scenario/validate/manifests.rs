@@ -22,6 +22,8 @@ pub(crate) struct Created {
     pub pod_labels: Option<BTreeMap<String, String>>,
     /// StatefulSet `volumeClaimTemplates` names.
     pub claim_templates: Vec<String>,
+    /// A Secret's keys (`data` and `stringData`), sorted.
+    pub secret_keys: Vec<String>,
 }
 
 impl Created {
@@ -331,12 +333,24 @@ fn summarise(kind: &str, name: &str, map: &serde_json::Map<String, Value>) -> Cr
                 .collect()
         })
         .unwrap_or_default();
+    let mut secret_keys: Vec<String> = if kind == "Secret" {
+        ["data", "stringData"]
+            .iter()
+            .filter_map(|field| map.get(*field)?.as_object())
+            .flat_map(|entries| entries.keys().cloned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    secret_keys.sort();
+    secret_keys.dedup();
     Created {
         api_kind: kind.to_owned(),
         name: name.to_owned(),
         labels,
         pod_labels,
         claim_templates,
+        secret_keys,
     }
 }
 
