@@ -243,6 +243,24 @@ pub(crate) fn check_manifest(
             .help(help),
         );
     }
+    for bad in &findings.bad_values {
+        let help = similar::did_you_mean(&bad.value, bad.allowed.iter().copied())
+            .unwrap_or_else(|| format!("the Kubernetes API allows: {}", bad.allowed.join(", ")));
+        out.push(
+            file.error(
+                "manifest::value",
+                at(&bad.path.0, Point::Value),
+                format!(
+                    "`{}` of the {kind} is `{}`, not one of {}",
+                    bad.path,
+                    bad.value,
+                    bad.allowed.join(", ")
+                ),
+            )
+            .label("not an allowed value")
+            .help(help),
+        );
+    }
     if let Some((path, message)) = &findings.invalid {
         out.push(invalid(
             file,
