@@ -136,7 +136,11 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
                     match check_alone::<Step>(&file.text, item.start, item.end) {
                         Ok(()) => good.push(index),
                         Err(error) => {
-                            found.push(shape_diagnostic(file, &error, item.start.line - 1));
+                            found.push(shape_diagnostic(
+                                file,
+                                &error,
+                                item.start.line.saturating_sub(1),
+                            ));
                             let kind = item
                                 .as_map()
                                 .filter(|entries| entries.len() == 1)
@@ -154,14 +158,18 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
                     // inside the entry is about the entry.
                     let inside = error.location().is_some_and(|location| {
                         let at = (
-                            location.line() as usize + key.start.line - 1,
+                            (location.line() as usize + key.start.line).saturating_sub(1),
                             location.column() as usize,
                         );
                         at >= (key.start.line, key.start.column)
                             && at <= (value.end.line, value.end.column)
                     });
                     if inside && !is_missing_field(&error) {
-                        found.push(shape_diagnostic(file, &error, key.start.line - 1));
+                        found.push(shape_diagnostic(
+                            file,
+                            &error,
+                            key.start.line.saturating_sub(1),
+                        ));
                         continue;
                     }
                 }

@@ -121,7 +121,7 @@ impl Tracker<'_, '_> {
     /// Notes a string (or each string of a list) that is not one of `allowed`. Other types are
     /// left to the type check.
     fn check_values(&self, path: &Path<'_, '_>, value: &Value, allowed: &'static [&'static str]) {
-        let mut note = |path: &Path<'_, '_>, text: &str| {
+        let note = |path: &Path<'_, '_>, text: &str| {
             if !allowed.contains(&text) {
                 self.findings.borrow_mut().bad_values.push(BadValue {
                     path: path.to_json_path(),
