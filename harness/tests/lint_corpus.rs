@@ -26,10 +26,13 @@ fn diagnose(path: &Path) -> Vec<Diagnostic> {
     let root = corpus();
     let checker = Checker::new(&root, load_catalogue(&root).expect("catalogue"));
     let display = Path::new("broken").join(path.file_name().expect("name"));
-    let mut all = check_file(&checker, path, &display).diagnostics;
+    let scenario = check_file(&checker, path, &display).diagnostics;
+    // As `petset lint` prints them: broken fixtures (the cause) first.
+    let mut all: Vec<Diagnostic> = Vec::new();
     for (_, problems) in checker.fixture_problems() {
         all.extend(problems);
     }
+    all.extend(scenario);
     all
 }
 

@@ -1,20 +1,33 @@
-//! The README's authoring guide stays true: every YAML example in "Writing a scenario" reads
-//! as the scenario model says (a whole scenario, a list of steps, or targets).
+//! The README's examples stay true: every YAML example in "Writing a scenario" reads as the
+//! scenario model says (a whole scenario, a list of steps, or targets), and every scenario or
+//! step list anywhere in the README lints clean against the shipped fixtures.
 
 use petset::scenario::model::{Step, Target};
-use petset::scenario::{SourceFile, load_source};
-use std::path::Path;
+use petset::scenario::{
+    Checker, SourceFile, check_source, load_catalogue, load_source, render_plain,
+};
+use std::path::{Path, PathBuf};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn readme() -> String {
+    std::fs::read_to_string(repo().join("README.md")).expect("README.md")
+}
 
 fn guide_blocks() -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
-            .expect("README.md");
+    let readme = readme();
     let start = readme
         .find("\n## Writing a scenario")
         .expect("the guide section");
     let rest = &readme[start + 1..];
     let end = rest.find("\n## ").map_or(rest.len(), |at| at + 1);
-    let section = &rest[..end];
+    yaml_blocks(&rest[..end])
+}
+
+/// The bodies of the ```yaml blocks of `section`.
+fn yaml_blocks(section: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut lines = section.lines();
     while let Some(line) = lines.next() {
@@ -68,4 +81,69 @@ fn every_example_in_the_guide_parses() {
         missing.is_empty(),
         "the guide shows no example of {missing:?}"
     );
+}
+
+/// Every shipped fixture file that holds manifests (the cluster configurations do not).
+fn shipped_fixtures() -> Vec<String> {
+    let base = repo().join("fixtures");
+    let mut found = Vec::new();
+    let mut pending = vec![base.clone()];
+    while let Some(dir) = pending.pop() {
+        for entry in std::fs::read_dir(&dir).expect("fixtures folder") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                if !path.ends_with("clusters") {
+                    pending.push(path);
+                }
+            } else if path.extension().is_some_and(|e| e == "yaml") {
+                let relative = path.strip_prefix(&base).expect("under fixtures");
+                found.push(relative.to_string_lossy().replace('\\', "/"));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+#[test]
+fn every_readme_scenario_and_step_list_lints_clean_against_the_shipped_fixtures() {
+    let root = repo();
+    let checker = Checker::new(&root, load_catalogue(&root).expect("catalogue"));
+    let fixtures = shipped_fixtures();
+    assert!(fixtures.len() >= 5, "{fixtures:?}");
+    let mut linted = 0;
+    let mut failures = Vec::new();
+    for (index, block) in yaml_blocks(&readme()).iter().enumerate() {
+        let scenario = if block.starts_with("description:") {
+            block.clone()
+        } else if block.lines().any(|l| l.starts_with("- ")) && !block.contains("\nservices:") {
+            // A list of steps: linted after every shipped fixture is applied, so it may name
+            // any object, Secret and key they hold.
+            let steps: String = block.lines().map(|line| format!("  {line}\n")).collect();
+            format!(
+                "description: README example\ncovers: [STS-NAME-1]\nsteps:\n  - apply: {{files: [{}]}}\n{steps}",
+                fixtures.join(", ")
+            )
+        } else {
+            continue;
+        };
+        linted += 1;
+        let checked = check_source(
+            &checker,
+            SourceFile::new(format!("README.md yaml block {}", index + 1), scenario),
+        );
+        let errors: Vec<_> = checked
+            .diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .cloned()
+            .collect();
+        if !errors.is_empty() {
+            failures.push(render_plain(&errors));
+        }
+    }
+    assert!(linted >= 6, "only {linted} examples linted");
+    let fixture_problems = checker.fixture_problems();
+    assert!(fixture_problems.is_empty(), "{fixture_problems:?}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -108,3 +108,34 @@ fn the_committed_copy_for_editors_is_current() {
          `cargo run -q -- schema > harness/scenario.schema.json` (or UPDATE_SNAPSHOTS=1)"
     );
 }
+
+#[test]
+fn a_misspelt_step_kind_is_told_the_step_kinds() {
+    let validator = jsonschema::validator_for(&schema()).expect("a valid JSON Schema");
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus/broken/unknown-step-kind.yaml");
+    let value = as_json(&path).expect("YAML");
+    let errors: Vec<_> = validator.iter_errors(&value).collect();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    // One error, at the step, whose allowed values (what an editor lists) are the step kinds.
+    assert_eq!(errors[0].instance_path().to_string(), "/steps/1");
+    use jsonschema::error::ValidationErrorKind;
+    let ValidationErrorKind::PropertyNames { error } = errors[0].kind() else {
+        panic!("not about the key: {}", errors[0]);
+    };
+    let ValidationErrorKind::Enum { options } = error.kind() else {
+        panic!("not an enum error: {error}");
+    };
+    let kinds: Vec<&str> = options
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(serde_json::Value::as_str)
+        .collect();
+    assert_eq!(kinds, petset::scenario::model::Step::KIND_NAMES);
+    assert!(
+        errors[0].to_string().contains("\"scael\" is not one of"),
+        "{}",
+        errors[0]
+    );
+}

@@ -67,12 +67,14 @@ fn lint(args: &Args) -> Result<bool, String> {
         "auto" => "plain",
         other => other,
     };
-    let mut all: Vec<Diagnostic> = Vec::new();
+    let mut scenarios: Vec<Diagnostic> = Vec::new();
     for file in &files {
         let display = file.strip_prefix(&cwd).unwrap_or(file);
         let checked = check_file(&checker, file, display);
-        all.extend(checked.diagnostics);
+        scenarios.extend(checked.diagnostics);
     }
+    // Broken fixtures first: they are the cause of the scenarios' "fixture has problems".
+    let mut all: Vec<Diagnostic> = Vec::new();
     for (path, diagnostics) in checker.fixture_problems() {
         let shown = root.join(&path);
         let shown = shown.strip_prefix(&cwd).unwrap_or(&shown).to_path_buf();
@@ -81,7 +83,17 @@ fn lint(args: &Args) -> Result<bool, String> {
             d
         }));
     }
-    print(style, &all)?;
+    all.extend(scenarios);
+    for (shown, hidden) in per_file(&all) {
+        print(style, shown)?;
+        if hidden > 0 {
+            println!(
+                "{}: {hidden} more problem{} not shown (at most {SHOWN_PER_FILE} are shown per file; fix these first)\n",
+                shown[0].location_path(),
+                plural(hidden),
+            );
+        }
+    }
     let errors = all.iter().filter(|d| d.is_error()).count();
     let warnings = all.len() - errors;
     eprintln!(
@@ -110,6 +122,21 @@ fn print(style: &str, diagnostics: &[Diagnostic]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// How many diagnostics are printed for one file; the rest are counted. Past a few dozen, more
+/// of them help nobody, and printing each with its snippet costs time in the file's size.
+pub const SHOWN_PER_FILE: usize = 50;
+
+/// The diagnostics of each file (they come grouped by file), cut to [`SHOWN_PER_FILE`], with the
+/// number left out.
+fn per_file(all: &[Diagnostic]) -> Vec<(&[Diagnostic], usize)> {
+    all.chunk_by(|a, b| a.path == b.path)
+        .map(|group| {
+            let shown = group.len().min(SHOWN_PER_FILE);
+            (&group[..shown], group.len() - shown)
+        })
+        .collect()
 }
 
 fn plural(count: usize) -> &'static str {

@@ -1,7 +1,7 @@
 //! The behaviour catalogue: the ids scenarios may cover, read from `harness/catalogue.yaml`.
 
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::load::shape_diagnostic;
+use crate::scenario::shape::shape_diagnostic;
 use crate::scenario::yaml;
 use serde::Deserialize;
 use std::path::Path;
@@ -68,7 +68,7 @@ impl Catalogue {
 
     pub fn parse(file: &SourceFile) -> Result<Self, CatalogueError> {
         let catalogue: Catalogue = serde_saphyr::from_str_with_options(&file.text, yaml::options())
-            .map_err(|error| CatalogueError::Parse(Box::new(shape_diagnostic(file, &error))))?;
+            .map_err(|error| CatalogueError::Parse(Box::new(shape_diagnostic(file, &error, 0))))?;
         let mut seen = std::collections::BTreeSet::new();
         for behaviour in catalogue.behaviours() {
             if !seen.insert(behaviour.id.as_str()) {

@@ -45,14 +45,47 @@ pub struct Diagnostic {
 pub struct SourceFile {
     pub path: PathBuf,
     pub text: Arc<str>,
+    /// The byte offset where each line starts, so positions convert in logarithmic time: a file
+    /// with thousands of problems must not be rescanned from its start for each one.
+    line_starts: Arc<[usize]>,
 }
 
 impl SourceFile {
     pub fn new(path: impl Into<PathBuf>, text: impl Into<Arc<str>>) -> Self {
+        let text: Arc<str> = text.into();
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
         Self {
             path: path.into(),
-            text: text.into(),
+            text,
+            line_starts,
         }
+    }
+
+    /// The 1-based line and character column of a byte offset.
+    pub(crate) fn line_column(&self, byte: usize) -> (usize, usize) {
+        let mut byte = byte.min(self.text.len());
+        while !self.text.is_char_boundary(byte) {
+            byte -= 1;
+        }
+        let line = self.line_starts.partition_point(|start| *start <= byte);
+        let line_start = self.line_starts[line.saturating_sub(1)];
+        (line, self.text[line_start..byte].chars().count() + 1)
+    }
+
+    /// The byte offset of a 1-based line and character column, clamped to the text.
+    pub(crate) fn byte_offset(&self, line: usize, column: usize) -> usize {
+        let Some(&start) = self.line_starts.get(line.max(1) - 1) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        let line_text = rest.find('\n').map_or(rest, |at| &rest[..at]);
+        start
+            + line_text
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map_or(line_text.len(), |(at, _)| at)
     }
 
     /// An error diagnostic over `span` (byte offsets) of this file.
@@ -64,7 +97,7 @@ impl SourceFile {
     ) -> Diagnostic {
         let start = span.start.min(self.text.len());
         let end = span.end.clamp(start, self.text.len());
-        let (line, column) = crate::scenario::yaml::line_column(&self.text, start);
+        let (line, column) = self.line_column(start);
         Diagnostic {
             severity: Severity::Error,
             code,
@@ -137,6 +170,11 @@ impl Diagnostic {
             Some(help) => format!("{}: {severity}: {} ({help})", self.location(), self.message),
             None => format!("{}: {severity}: {}", self.location(), self.message),
         }
+    }
+
+    /// The file's path as shown.
+    pub fn location_path(&self) -> String {
+        self.path.display().to_string()
     }
 
     pub fn path(&self) -> &Path {
@@ -213,4 +251,20 @@ fn render_with(handler: &GraphicalReportHandler, diagnostics: &[Diagnostic]) -> 
         out.push('\n');
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn converts_between_offsets_and_columns() {
+        let file = SourceFile::new("t", "ab\ncé d\n");
+        let offset = file.byte_offset(2, 4);
+        assert_eq!(&file.text[offset..offset + 1], "d");
+        assert_eq!(file.line_column(offset), (2, 4));
+        assert_eq!(file.line_column(0), (1, 1));
+        assert_eq!(file.line_column(3), (2, 1));
+        assert_eq!(file.byte_offset(9, 1), file.text.len());
+    }
 }

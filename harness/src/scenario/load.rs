@@ -4,16 +4,18 @@
 //! the first error, so when that fails the file is outlined (one parse of its events, with
 //! positions) and re-checked in independent units: each step alone, and each top-level entry
 //! alone. A unit is checked by handing serde-saphyr a text holding only that unit at its original
-//! line and column (earlier lines become empty lines), so every unit is judged by exactly the
-//! parser and types the whole file uses, and its positions need no translation.
+//! column, so every unit is judged by exactly the parser and types the whole file uses; its error
+//! lines are shifted back to the file's. The steps that passed are then read in one parse of the
+//! file with everything else blanked out, so their positions are the file's. Every pass costs
+//! the file's size once, whatever the number of broken steps; a file over the YAML node limit is
+//! turned away by the first parse.
 
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::model::{Kind, Scenario, Step};
-use crate::scenario::similar;
+use crate::scenario::model::{Scenario, Step};
+use crate::scenario::shape::{budget_diagnostic, innermost, shape_diagnostic, syntax_diagnostic};
 use crate::scenario::yaml::{self, Node, Pos};
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_saphyr::Spanned;
-use serde_saphyr::{DefaultMessageFormatter, MessageFormatter};
 
 /// The top-level keys a scenario must have. Kept in step with the model by a unit test.
 const REQUIRED_FIELDS: &[&str] = &["description", "covers", "steps"];
@@ -73,20 +75,31 @@ fn kubectl_manifests(step: &mut Step) {
 
 /// Every problem in a file whose whole-file parse failed with `first`.
 fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
-    let first = shape_diagnostic(file, first);
     let only = |diagnostic: Diagnostic| Broken {
         diagnostics: vec![diagnostic],
         ..Broken::default()
     };
+    // Over the size limit: nothing more is read, so the answer comes at once. The first parse
+    // may have stopped at an error before it reached the limit, so the whole file is measured
+    // (one streaming pass that builds nothing).
+    let measured = serde_saphyr::from_str_with_options::<IgnoredAny>(&file.text, yaml::options());
+    let too_large = budget_diagnostic(file, first).or_else(|| {
+        measured
+            .err()
+            .and_then(|error| budget_diagnostic(file, &error))
+    });
+    if let Some(too_large) = too_large {
+        return only(too_large);
+    }
+    let first = shape_diagnostic(file, first, 0);
     let documents = match yaml::outline(&file.text) {
         Ok(documents) => documents,
         Err(syntax) => {
-            let end = next_char_end(&file.text, syntax.pos.byte);
-            return only(
-                file.error("syntax::yaml", syntax.pos.byte..end, format!("invalid YAML: {}", syntax.message))
-                    .label("here")
-                    .help("fix the YAML syntax first (indentation, quotes, brackets); nothing else is checked until it parses"),
-            );
+            return only(syntax_diagnostic(
+                file,
+                &syntax,
+                "fix the YAML syntax first (indentation, quotes, brackets); nothing else is checked until it parses",
+            ));
         }
     };
     let Some(root) = documents.first() else {
@@ -113,15 +126,21 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
 
     let mut broken = Broken::default();
     let found = &mut broken.diagnostics;
-    for (key, value) in entries {
+    let mut steps_entry = None;
+    for (entry, (key, value)) in entries.iter().enumerate() {
         let steps = key.scalar() == Some("steps");
         match value.as_seq() {
             Some(items) if steps => {
+                let mut good = Vec::new();
                 for (index, item) in items.iter().enumerate() {
-                    match check_unit::<Step>(&file.text, item.start, item.end) {
-                        Ok(step) => broken.steps.push((index, step)),
+                    match check_alone::<Step>(&file.text, item.start, item.end) {
+                        Ok(()) => good.push(index),
                         Err(error) => {
-                            found.push(shape_diagnostic(file, &error));
+                            found.push(shape_diagnostic(
+                                file,
+                                &error,
+                                item.start.line.saturating_sub(1),
+                            ));
                             let kind = item
                                 .as_map()
                                 .filter(|entries| entries.len() == 1)
@@ -131,18 +150,26 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
                         }
                     }
                 }
+                steps_entry.get_or_insert((entry, good));
             }
             _ => {
-                if let Err(error) = check_unit::<Scenario>(&file.text, key.start, value.end) {
+                if let Err(error) = check_alone::<Scenario>(&file.text, key.start, value.end) {
                     // With one entry alone every other required field is missing; only an error
                     // inside the entry is about the entry.
                     let inside = error.location().is_some_and(|location| {
-                        let at = (location.line() as usize, location.column() as usize);
+                        let at = (
+                            (location.line() as usize + key.start.line).saturating_sub(1),
+                            location.column() as usize,
+                        );
                         at >= (key.start.line, key.start.column)
                             && at <= (value.end.line, value.end.column)
                     });
                     if inside && !is_missing_field(&error) {
-                        found.push(shape_diagnostic(file, &error));
+                        found.push(shape_diagnostic(
+                            file,
+                            &error,
+                            key.start.line.saturating_sub(1),
+                        ));
                         continue;
                     }
                 }
@@ -153,6 +180,9 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
                 }
             }
         }
+    }
+    if let Some((entry, good)) = steps_entry {
+        broken.steps = parse_good_steps(&file.text, entries, entry, &good);
     }
     for field in REQUIRED_FIELDS {
         if root.entry(field).is_none() {
@@ -182,7 +212,105 @@ fn recover(file: &SourceFile, first: &serde_saphyr::Error) -> Broken {
     broken
 }
 
-/// Deserializes the part of `source` between `start` and `end` alone, at its original position.
+/// Only the steps, for reading the good ones of a broken file in one parse.
+#[derive(serde::Deserialize)]
+struct StepsOnly {
+    steps: Vec<Step>,
+}
+
+/// The steps at `good` (indices into the `steps` entry, the `entry`th of `entries`), read with
+/// their positions in the file. They are read in one parse of the file with every other entry
+/// and every broken step blanked out (spaces keep all lines and columns), so the cost does not
+/// grow with the number of broken steps times the file's length. Step lists in flow style
+/// (`steps: [...]`), where a step cannot be blanked out alone, are read one at a time instead.
+fn parse_good_steps(
+    source: &str,
+    entries: &[(Node, Node)],
+    entry: usize,
+    good: &[usize],
+) -> Vec<(usize, Step)> {
+    let Some(items) = entries[entry].1.as_seq() else {
+        return Vec::new();
+    };
+    if good.is_empty() {
+        return Vec::new();
+    }
+    let mut blank = Vec::new();
+    for (at, (key, value)) in entries.iter().enumerate() {
+        if at != entry {
+            blank.push(key.start.byte..value.end.byte);
+        }
+    }
+    let mut block_style = true;
+    let mut wanted = good.iter().peekable();
+    for (index, item) in items.iter().enumerate() {
+        if wanted.peek() == Some(&&index) {
+            wanted.next();
+            continue;
+        }
+        let before = source[..item.start.byte.min(source.len())].trim_end();
+        if before.ends_with('-') {
+            blank.push(before.len() - 1..item.end.byte);
+        } else {
+            block_style = false;
+        }
+    }
+    let one_by_one = || {
+        good.iter()
+            .filter_map(|&index| {
+                let item = &items[index];
+                check_unit::<Step>(source, item.start, item.end)
+                    .ok()
+                    .map(|step| (index, step))
+            })
+            .collect()
+    };
+    if !block_style {
+        return one_by_one();
+    }
+    let text = blanked(source, &blank);
+    match serde_saphyr::from_str_with_options::<StepsOnly>(&text, yaml::options()) {
+        Ok(only) if only.steps.len() == good.len() => {
+            good.iter().copied().zip(only.steps).collect()
+        }
+        _ => one_by_one(),
+    }
+}
+
+/// `source` with every character in `ranges` but line breaks turned into a space, so every
+/// position outside them keeps its line and column.
+fn blanked(source: &str, ranges: &[std::ops::Range<usize>]) -> String {
+    let mut blank = vec![false; source.len()];
+    for range in ranges {
+        let end = range.end.min(source.len());
+        let start = range.start.min(end);
+        blank[start..end].iter_mut().for_each(|b| *b = true);
+    }
+    source
+        .char_indices()
+        .map(|(at, c)| if blank[at] && c != '\n' { ' ' } else { c })
+        .collect()
+}
+
+/// Checks the part of `source` between `start` and `end` alone. It is parsed as a text of its
+/// own starting at the same column (so columns hold and the cost is the part's own size); error
+/// lines are `start.line - 1` short of the file's.
+fn check_alone<T: DeserializeOwned>(
+    source: &str,
+    start: Pos,
+    end: Pos,
+) -> Result<(), serde_saphyr::Error> {
+    let start_byte = start.byte.min(source.len());
+    let end_byte = end.byte.clamp(start_byte, source.len());
+    let body = &source[start_byte..end_byte];
+    let mut text = String::with_capacity(start.column + body.len());
+    text.extend(std::iter::repeat_n(' ', start.column.saturating_sub(1)));
+    text.push_str(body);
+    serde_saphyr::from_str_with_options::<T>(&text, yaml::options()).map(drop)
+}
+
+/// Deserializes the part of `source` between `start` and `end` alone, at its original position,
+/// so the positions it carries are the file's.
 fn check_unit<T: DeserializeOwned>(
     source: &str,
     start: Pos,
@@ -203,159 +331,6 @@ fn is_missing_field(error: &serde_saphyr::Error) -> bool {
         innermost(error),
         serde_saphyr::Error::SerdeMissingField { .. }
     )
-}
-
-fn innermost(error: &serde_saphyr::Error) -> &serde_saphyr::Error {
-    let mut error = error.without_snippet();
-    while let serde_saphyr::Error::AliasError { error: inner, .. } = error {
-        error = inner.without_snippet();
-    }
-    error
-}
-
-/// The end of the character starting at `byte`, so a label has something to underline.
-fn next_char_end(text: &str, byte: usize) -> usize {
-    let byte = byte.min(text.len());
-    text[byte..]
-        .chars()
-        .next()
-        .map_or(byte, |c| byte + c.len_utf8())
-}
-
-/// Turns a serde-saphyr error into a diagnostic with a precise label and a hint.
-pub(crate) fn shape_diagnostic(file: &SourceFile, error: &serde_saphyr::Error) -> Diagnostic {
-    let inner = innermost(error);
-    let (start, len) = match error.location().or_else(|| inner.location()) {
-        Some(location) if location.line() > 0 => {
-            let start = yaml::byte_offset(
-                &file.text,
-                location.line() as usize,
-                location.column() as usize,
-            );
-            let chars = location.span().len() as usize;
-            let len: usize = file.text[start..]
-                .chars()
-                .take(chars.max(1))
-                .take_while(|c| *c != '\n')
-                .map(char::len_utf8)
-                .sum();
-            (start, len)
-        }
-        _ => (0, 0),
-    };
-    let span = start..start + len;
-    let message = DefaultMessageFormatter.format_message(inner).into_owned();
-    use serde_saphyr::Error as E;
-    match inner {
-        E::SerdeUnknownField {
-            field, expected, ..
-        } => file
-            .error(
-                "shape::unknown-field",
-                span,
-                format!("unknown field `{field}`"),
-            )
-            .label("not a field here")
-            .help(
-                similar::did_you_mean(field, expected.iter().copied())
-                    .unwrap_or_else(|| format!("expected one of: {}", expected.join(", "))),
-            ),
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } if expected.as_slice() == Step::KIND_NAMES => file
-            .error(
-                "shape::unknown-step",
-                span,
-                format!("unknown step kind `{variant}`"),
-            )
-            .label("not a step kind")
-            .help(
-                similar::did_you_mean(variant, expected.iter().copied())
-                    .unwrap_or_else(|| format!("step kinds are: {}", expected.join(", "))),
-            ),
-        E::SerdeUnknownVariant {
-            variant, expected, ..
-        } => file
-            .error(
-                "shape::unknown-variant",
-                span,
-                format!("unknown value `{variant}`"),
-            )
-            .label("not allowed here")
-            .help(
-                similar::did_you_mean(variant, expected.iter().copied())
-                    .unwrap_or_else(|| format!("expected one of: {}", expected.join(", "))),
-            ),
-        E::SerdeMissingField { field, .. } => file
-            .error(
-                "shape::missing-field",
-                span,
-                format!("missing field `{field}`"),
-            )
-            .label(format!("`{field}` is required here"))
-            .help(format!("add `{field}: ...`")),
-        E::DuplicateMappingKey { key, .. } => file
-            .error(
-                "shape::duplicate-key",
-                span,
-                match key {
-                    Some(key) => format!("duplicate key `{key}`"),
-                    None => "duplicate key".to_owned(),
-                },
-            )
-            .label("given twice")
-            .help("remove one of the two entries"),
-        E::SerdeInvalidType { .. } | E::SerdeInvalidValue { .. } | E::SerdeInvalidLength { .. } => {
-            file.error("shape::invalid-type", span, message)
-                .label("wrong type")
-                .help(
-                    "see `petset schema` or the README's authoring guide for what this field takes",
-                )
-        }
-        E::Unexpected { expected, .. } => file
-            .error(
-                "shape::invalid-type",
-                span,
-                format!(
-                    "wrong type: expected a {} here",
-                    expected.replace("string scalar", "single value")
-                ),
-            )
-            .label("wrong type")
-            .help("see `petset schema` or the README's authoring guide for what this field takes"),
-        E::Message { .. } => {
-            let (message, hint) = split_hint(&message);
-            let kind_hint = message
-                .strip_prefix("unknown kind `")
-                .and_then(|rest| rest.split('`').next())
-                .and_then(|kind| similar::did_you_mean(kind, Kind::all_spellings()));
-            file.error("shape::invalid-value", span, message)
-                .label("invalid value")
-                .help(kind_hint.or(hint).unwrap_or_else(|| {
-                    "see `petset schema` or the README's authoring guide for what this field takes"
-                        .to_owned()
-                }))
-        }
-        _ => file
-            .error("syntax::yaml", span, message)
-            .label("here")
-            .help("fix the YAML here; nothing else in this part is checked until it parses"),
-    }
-}
-
-/// Splits a model error into the statement and its advice: the last parenthesised part, or
-/// what follows a `; `.
-fn split_hint(message: &str) -> (String, Option<String>) {
-    if let Some(open) = message.rfind(" (")
-        && message.ends_with(')')
-    {
-        let hint = &message[open + 2..message.len() - 1];
-        return (message[..open].to_owned(), Some(hint.to_owned()));
-    }
-    if let Some((statement, hint)) = message.split_once("; ") {
-        return (statement.to_owned(), Some(hint.to_owned()));
-    }
-    (message.to_owned(), None)
 }
 
 /// The outline of a loaded scenario file, for meaning checks that point inside steps.

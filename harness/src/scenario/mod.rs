@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod load;
 pub mod model;
+mod shape;
 mod similar;
 pub mod suite;
 pub mod validate;

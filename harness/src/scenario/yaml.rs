@@ -6,11 +6,19 @@
 
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle};
 
+/// The most YAML nodes (values, lists and mappings) one file may hold. A scenario of a few
+/// hundred steps uses a few thousand; the limit keeps a runaway or hostile file from costing
+/// more than a moment before it is turned away.
+pub const MAX_NODES: usize = 250_000;
+
 /// Parser options shared by scenario files and manifests: YAML 1.1 numbers and booleans, the way
 /// kubectl's YAML reader resolves them (`0755` is 493, `yes` is true).
 pub(crate) fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         legacy_octal_numbers: true,
+        budget: serde_saphyr::budget! {
+            max_nodes: MAX_NODES,
+        },
     }
 }
 
@@ -274,36 +282,6 @@ impl Builder<'_> {
     }
 }
 
-/// The 1-based line and character column of a byte offset.
-pub(crate) fn line_column(source: &str, byte: usize) -> (usize, usize) {
-    let mut byte = byte.min(source.len());
-    while !source.is_char_boundary(byte) {
-        byte -= 1;
-    }
-    let before = &source[..byte];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |at| at + 1);
-    (line, before[line_start..].chars().count() + 1)
-}
-
-/// The byte offset of a 1-based line and character column (clamped to the text).
-pub(crate) fn byte_offset(source: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for _ in 1..line.max(1) {
-        match source[offset..].find('\n') {
-            Some(at) => offset += at + 1,
-            None => return source.len(),
-        }
-    }
-    let rest = &source[offset..];
-    let line_text = rest.find('\n').map_or(rest, |at| &rest[..at]);
-    offset
-        + line_text
-            .char_indices()
-            .nth(column.saturating_sub(1))
-            .map_or(line_text.len(), |(at, _)| at)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -332,14 +310,6 @@ mod tests {
         let error = outline("a: [1, 2\nb: 3\n").expect_err("unclosed");
         assert!(error.pos.line >= 1);
         assert!(!error.message.is_empty());
-    }
-
-    #[test]
-    fn converts_between_offsets_and_columns() {
-        let source = "ab\ncé d\n";
-        let offset = byte_offset(source, 2, 4);
-        assert_eq!(&source[offset..offset + 1], "d");
-        assert_eq!(line_column(source, offset), (2, 4));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::scenario::diagnostic::{Diagnostic, SourceFile};
 use crate::scenario::load::outline_root;
 use crate::scenario::model::{Scenario, Step};
 use crate::scenario::similar;
-use crate::scenario::yaml::{self, Node, PathPart, Point};
+use crate::scenario::yaml::{Node, PathPart, Point};
 use serde_saphyr::Spanned;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -140,8 +140,11 @@ impl Checker {
             StepAt { file, item, body }
         };
 
-        // Pass one: what the scenario creates, from every apply step.
+        // Pass one: what the scenario creates, from every apply step. When some manifest could
+        // not be read, what it would have created is unknown: references are then not judged,
+        // so one broken input gives one error rather than one per step that uses its objects.
         let mut created: Vec<Created> = Vec::new();
+        let mut all_read = true;
         for &(index, step) in steps {
             if let Step::Apply(apply) = step {
                 let step_at = at(index);
@@ -154,8 +157,12 @@ impl Checker {
                 }
                 for spanned in &apply.files {
                     let span = located(file, &spanned.referenced, &spanned.value);
-                    if let Some(fixture) = self.fixture(file, &spanned.value, span, &mut out) {
-                        created.extend(fixture.objects.iter().cloned());
+                    match self.fixture(file, &spanned.value, span, &mut out) {
+                        Some(fixture) => {
+                            all_read &= !fixture.incomplete;
+                            created.extend(fixture.objects.iter().cloned());
+                        }
+                        None => all_read = false,
                     }
                 }
                 for (position, spanned) in apply.manifests.iter().enumerate() {
@@ -167,16 +174,20 @@ impl Checker {
                         .0
                     });
                     let fallback = location_byte(file, &spanned.referenced);
-                    if let Some(object) =
-                        manifests::check_manifest(file, node, &spanned.value, fallback, &mut out)
+                    match manifests::check_manifest(file, node, &spanned.value, fallback, &mut out)
                     {
-                        created.push(object);
+                        Some(object) => created.push(object),
+                        None => all_read = false,
                     }
                 }
             }
         }
 
         // Pass two: every step on its own and against what came before it.
+        let gates = steps::Gates {
+            references: gates.references && all_read,
+            ..gates
+        };
         let objects = Objects::new(created);
         let mut flow = steps::Flow::default();
         for &(index, step) in steps {
@@ -355,11 +366,7 @@ pub(crate) fn location_byte(file: &SourceFile, location: &serde_saphyr::Location
     if location.line() == 0 {
         return 0;
     }
-    yaml::byte_offset(
-        &file.text,
-        location.line() as usize,
-        location.column() as usize,
-    )
+    file.byte_offset(location.line() as usize, location.column() as usize)
 }
 
 /// The span of a located scalar, as long as its text (or its quoted form) appears there.

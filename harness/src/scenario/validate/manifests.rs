@@ -4,8 +4,8 @@
 use super::kinds;
 use super::typed::JsonPath;
 use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::load::shape_diagnostic;
 use crate::scenario::model::Kind;
+use crate::scenario::shape::{budget_diagnostic, plain_type, shape_diagnostic, syntax_diagnostic};
 use crate::scenario::similar;
 use crate::scenario::yaml::{self, Node, NodeValue, PathPart, Point};
 use serde_json::Value;
@@ -22,6 +22,8 @@ pub(crate) struct Created {
     pub pod_labels: Option<BTreeMap<String, String>>,
     /// StatefulSet `volumeClaimTemplates` names.
     pub claim_templates: Vec<String>,
+    /// A Secret's keys (`data` and `stringData`), sorted.
+    pub secret_keys: Vec<String>,
 }
 
 impl Created {
@@ -35,23 +37,33 @@ impl Created {
 pub(crate) struct Fixture {
     pub problems: Vec<Diagnostic>,
     pub objects: Vec<Created>,
+    /// Some document could not be read as an object, so `objects` may lack what it creates.
+    pub incomplete: bool,
 }
 
 /// Reads and checks every document of a fixture file.
 pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
     let mut fixture = Fixture::default();
+    // The size limit first, in one streaming parse: the outline below has none.
+    if let Err(error) = serde_saphyr::from_str_multiple_with_options::<
+        serde::de::IgnoredAny,
+        Vec<serde::de::IgnoredAny>,
+    >(&file.text, yaml::options())
+        && let Some(too_large) = budget_diagnostic(file, &error)
+    {
+        fixture.problems.push(too_large);
+        fixture.incomplete = true;
+        return fixture;
+    }
     let documents = match yaml::outline(&file.text) {
         Ok(documents) => documents,
         Err(syntax) => {
-            fixture.problems.push(
-                file.error(
-                    "syntax::yaml",
-                    syntax.pos.byte..syntax.pos.byte,
-                    format!("invalid YAML: {}", syntax.message),
-                )
-                .label("here")
-                .help("fix the YAML syntax of this manifest file"),
-            );
+            fixture.problems.push(syntax_diagnostic(
+                file,
+                &syntax,
+                "fix the YAML syntax of this manifest file",
+            ));
+            fixture.incomplete = true;
             return fixture;
         }
     };
@@ -62,13 +74,15 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
         let text = positioned(&file.text, document);
         match serde_saphyr::from_str_with_options::<Value>(&text, yaml::options()) {
             Ok(value) => {
-                if let Some(created) =
-                    check_manifest(file, Some(document), &value, 0, &mut fixture.problems)
-                {
-                    fixture.objects.push(created);
+                match check_manifest(file, Some(document), &value, 0, &mut fixture.problems) {
+                    Some(created) => fixture.objects.push(created),
+                    None => fixture.incomplete = true,
                 }
             }
-            Err(error) => fixture.problems.push(shape_diagnostic(file, &error)),
+            Err(error) => {
+                fixture.problems.push(shape_diagnostic(file, &error, 0));
+                fixture.incomplete = true;
+            }
         }
     }
     fixture
@@ -229,6 +243,24 @@ pub(crate) fn check_manifest(
             .help(help),
         );
     }
+    for bad in &findings.bad_values {
+        let help = similar::did_you_mean(&bad.value, bad.allowed.iter().copied())
+            .unwrap_or_else(|| format!("the Kubernetes API allows: {}", bad.allowed.join(", ")));
+        out.push(
+            file.error(
+                "manifest::value",
+                at(&bad.path.0, Point::Value),
+                format!(
+                    "`{}` of the {kind} is `{}`, not one of {}",
+                    bad.path,
+                    bad.value,
+                    bad.allowed.join(", ")
+                ),
+            )
+            .label("not an allowed value")
+            .help(help),
+        );
+    }
     if let Some((path, message)) = &findings.invalid {
         out.push(invalid(
             file,
@@ -254,9 +286,36 @@ fn invalid(
     } else {
         format!("`{path}` of the {kind}")
     };
-    file.error("manifest::invalid", span.clone(), format!("{place} does not fit its type: {message}"))
-        .label("wrong type or value")
-        .help("quote strings that look like numbers, and check the field's type in the Kubernetes API reference")
+    // serde's words: `invalid type: string "two", expected i32`.
+    let mismatch = message
+        .strip_prefix("invalid type: ")
+        .or_else(|| message.strip_prefix("invalid value: "))
+        .and_then(|rest| rest.rsplit_once(", expected "));
+    let Some((got, expected)) = mismatch else {
+        return file
+            .error(
+                "manifest::invalid",
+                span.clone(),
+                format!("{place} does not fit its type: {message}"),
+            )
+            .label("wrong type or value")
+            .help("check the field's type in the Kubernetes API reference");
+    };
+    let wanted = plain_type(expected);
+    let help = if got.starts_with("string") && wanted.contains("number") {
+        "write the number in digits, without quotes".to_owned()
+    } else if wanted == "a single value" || expected.contains("string") {
+        "quote it: a value that looks like a number or `true`/`false` is read as one".to_owned()
+    } else {
+        "check the field's type in the Kubernetes API reference".to_owned()
+    };
+    file.error(
+        "manifest::invalid",
+        span.clone(),
+        format!("{place}: expected {wanted}, got {got}"),
+    )
+    .label(format!("not {wanted}"))
+    .help(help)
 }
 
 fn string_map(value: Option<&Value>) -> BTreeMap<String, String> {
@@ -292,12 +351,24 @@ fn summarise(kind: &str, name: &str, map: &serde_json::Map<String, Value>) -> Cr
                 .collect()
         })
         .unwrap_or_default();
+    let mut secret_keys: Vec<String> = if kind == "Secret" {
+        ["data", "stringData"]
+            .iter()
+            .filter_map(|field| map.get(*field)?.as_object())
+            .flat_map(|entries| entries.keys().cloned())
+            .collect()
+    } else {
+        Vec::new()
+    };
+    secret_keys.sort();
+    secret_keys.dedup();
     Created {
         api_kind: kind.to_owned(),
         name: name.to_owned(),
         labels,
         pod_labels,
         claim_templates,
+        secret_keys,
     }
 }
 

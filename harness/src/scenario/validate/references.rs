@@ -67,6 +67,66 @@ impl Objects {
         Ok(())
     }
 
+    /// Checks that the scenario applies a Secret `name` holding `key`. The error names the
+    /// Secrets and keys it does apply; `key_wrong` tells which of the two is at fault.
+    pub fn check_secret_key(&self, name: &str, key: &str) -> Result<(), (Unknown, bool)> {
+        if name.contains("${") {
+            return Ok(());
+        }
+        let secrets: Vec<&Created> = self
+            .created
+            .iter()
+            .filter(|object| object.api_kind == "Secret")
+            .collect();
+        let listing = || {
+            let each: Vec<String> = secrets
+                .iter()
+                .map(|secret| {
+                    format!(
+                        "`{}` (keys: {})",
+                        secret.name,
+                        secret.secret_keys.join(", ")
+                    )
+                })
+                .collect();
+            if each.is_empty() {
+                "apply a Secret with that key in an earlier step, e.g. from a fixture file"
+                    .to_owned()
+            } else {
+                format!("the scenario applies Secret {}", each.join(", "))
+            }
+        };
+        let Some(secret) = secrets.iter().find(|secret| secret.name == name) else {
+            let help = similar::closest(name, secrets.iter().map(|s| s.name.as_str()))
+                .map(|found| format!("did you mean `{found}`? {}", listing()))
+                .unwrap_or_else(listing);
+            return Err((
+                Unknown {
+                    message: format!("the scenario applies no Secret `{name}`"),
+                    help,
+                },
+                false,
+            ));
+        };
+        if key.contains("${") || secret.secret_keys.iter().any(|known| known == key) {
+            return Ok(());
+        }
+        let keys = secret.secret_keys.iter().map(String::as_str);
+        let help = similar::did_you_mean(key, keys).unwrap_or_else(|| {
+            format!(
+                "Secret `{name}` has the keys: {}",
+                secret.secret_keys.join(", ")
+            )
+        });
+        Err((
+            Unknown {
+                message: format!("Secret `{name}` has no key `{key}`"),
+                help,
+            },
+            true,
+        ))
+    }
+
     /// Whether an object of `kind` named `name` is created.
     fn names(&self, kind: Kind, name: &str) -> bool {
         self.created.iter().any(|object| {
@@ -223,6 +283,7 @@ mod tests {
             labels: BTreeMap::new(),
             pod_labels: Some([("app".to_owned(), "web".to_owned())].into()),
             claim_templates: vec!["www".into()],
+            secret_keys: Vec::new(),
         }
     }
 

@@ -7,7 +7,7 @@ use crate::expect::Selector;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::similar;
-use crate::scenario::yaml::Point;
+use crate::scenario::yaml::{Node, NodeValue, Point};
 use std::collections::BTreeSet;
 
 /// Variables every step may use.
@@ -131,7 +131,12 @@ pub(crate) fn check_step(
                 );
             }
         }
-        Step::Sql(sql) => check_sql(&mut report, sql),
+        Step::Sql(sql) => {
+            check_sql(&mut report, sql);
+            if gates.references {
+                check_secret(&mut report, objects, sql);
+            }
+        }
         Step::Dns(dns) => check_dns(&mut report, dns),
         Step::Http(http) => {
             pods_only(&mut report, &http.target, "target", "http");
@@ -445,6 +450,30 @@ fn check_wait(report: &mut Report<'_, '_>, wait: &WaitStep) {
     }
 }
 
+/// `passwordFrom` names a Secret and key the scenario applies (petset reads it from the
+/// scenario's own namespace, so nothing else can provide it).
+fn check_secret(report: &mut Report<'_, '_>, objects: &Objects, sql: &SqlStep) {
+    let Some(from) = &sql.password_from else {
+        return;
+    };
+    if let Err((unknown, key_wrong)) = objects.check_secret_key(&from.secret, &from.key) {
+        let field = if key_wrong { "key" } else { "secret" };
+        let span = report.at.span(&["passwordFrom", field], Point::Value);
+        report.out.push(
+            report
+                .at
+                .file
+                .error("step::unknown-secret", span, unknown.message)
+                .label(if key_wrong {
+                    "no such key"
+                } else {
+                    "no such Secret"
+                })
+                .help(unknown.help),
+        );
+    }
+}
+
 fn check_sql(report: &mut Report<'_, '_>, sql: &SqlStep) {
     pods_only(report, &sql.target, "target", "sql");
     if sql.password.is_some() && sql.password_from.is_some() {
@@ -605,11 +634,40 @@ fn check_timeline(
 }
 
 /// Reports `${name}` uses whose name no earlier step defines.
+/// The source ranges of every scalar under `node`: what variables can be written in (comments
+/// between and after values are not).
+fn scalar_ranges(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
+    match &node.value {
+        NodeValue::Scalar { .. } => out.push(node.start.byte..node.end.byte),
+        NodeValue::Seq(items) => items.iter().for_each(|item| scalar_ranges(item, out)),
+        NodeValue::Map(entries) => entries.iter().for_each(|(key, value)| {
+            scalar_ranges(key, out);
+            scalar_ranges(value, out);
+        }),
+        NodeValue::Alias => {}
+    }
+}
+
 fn check_variables(report: &mut Report<'_, '_>, flow: &Flow) {
     let Some(item) = report.at.item else { return };
+    let mut ranges = Vec::new();
+    scalar_ranges(item, &mut ranges);
+    for range in ranges {
+        if check_variables_in(report, flow, range).is_break() {
+            return;
+        }
+    }
+}
+
+/// Checks the variables written in one scalar; breaks on an unclosed `${`.
+fn check_variables_in(
+    report: &mut Report<'_, '_>,
+    flow: &Flow,
+    range: std::ops::Range<usize>,
+) -> std::ops::ControlFlow<()> {
     let text = &report.at.file.text;
-    let start = item.start.byte.min(text.len());
-    let end = item.end.byte.clamp(start, text.len());
+    let start = range.start.min(text.len());
+    let end = range.end.clamp(start, text.len());
     let body = &text[start..end];
     let mut offset = 0;
     while let Some(found) = body[offset..].find("${") {
@@ -624,7 +682,7 @@ fn check_variables(report: &mut Report<'_, '_>, flow: &Flow) {
                     .label("unclosed")
                     .help("write variables as `${name}`"),
             );
-            return;
+            return std::ops::ControlFlow::Break(());
         };
         let name = &body[open + 2..open + close];
         offset = open + close + 1;
@@ -651,6 +709,7 @@ fn check_variables(report: &mut Report<'_, '_>, flow: &Flow) {
                 })),
         );
     }
+    std::ops::ControlFlow::Continue(())
 }
 
 fn is_variable_name(name: &str) -> bool {

@@ -37,10 +37,22 @@ pub(crate) struct UnknownField {
     pub known: &'static [&'static str],
 }
 
+/// A value the Kubernetes API does not allow in its field (see [`enums_table`]).
+///
+/// [`enums_table`]: super::enums_table
+#[derive(Debug, Clone)]
+pub(crate) struct BadValue {
+    /// The path of the value (a list item's path ends with its index).
+    pub path: JsonPath,
+    pub value: String,
+    pub allowed: &'static [&'static str],
+}
+
 /// What checking one manifest found.
 #[derive(Debug, Default)]
 pub(crate) struct Findings {
     pub unknown: Vec<UnknownField>,
+    pub bad_values: Vec<BadValue>,
     /// The first value that does not fit its field's type, with its path.
     pub invalid: Option<(JsonPath, String)>,
 }
@@ -97,7 +109,40 @@ struct Tracker<'p, 'de> {
     findings: &'p RefCell<Findings>,
 }
 
+/// The values the API allows in `field` of the type serde knows as `type_name`, if listed.
+fn allowed_values(type_name: &str, field: &str) -> Option<&'static [&'static str]> {
+    super::enums_table::ENUMS
+        .iter()
+        .find(|(name, key, _)| *name == type_name && *key == field)
+        .map(|(_, _, allowed)| *allowed)
+}
+
 impl Tracker<'_, '_> {
+    /// Notes a string (or each string of a list) that is not one of `allowed`. Other types are
+    /// left to the type check.
+    fn check_values(&self, path: &Path<'_, '_>, value: &Value, allowed: &'static [&'static str]) {
+        let note = |path: &Path<'_, '_>, text: &str| {
+            if !allowed.contains(&text) {
+                self.findings.borrow_mut().bad_values.push(BadValue {
+                    path: path.to_json_path(),
+                    value: text.to_owned(),
+                    allowed,
+                });
+            }
+        };
+        match value {
+            Value::String(text) => note(path, text),
+            Value::Array(items) => {
+                for (index, item) in items.iter().enumerate() {
+                    if let Value::String(text) = item {
+                        note(&Path::Index(path, index), text);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
     /// Records where an error arose; the innermost tracker sees it first.
     fn note(&self, error: serde_json::Error) -> serde_json::Error {
         let mut findings = self.findings.borrow_mut();
@@ -151,7 +196,7 @@ impl<'p, 'de> Deserializer<'de> for Tracker<'p, 'de> {
                 .deserialize_struct(name, fields, visitor)
                 .map_err(|error| self.note(error));
         };
-        for key in map.keys() {
+        for (key, value) in map {
             if !fields.contains(&key.as_str()) {
                 let path = Path::Key(self.path, key);
                 self.findings.borrow_mut().unknown.push(UnknownField {
@@ -159,6 +204,8 @@ impl<'p, 'de> Deserializer<'de> for Tracker<'p, 'de> {
                     field: key.clone(),
                     known: fields,
                 });
+            } else if let Some(allowed) = allowed_values(name, key) {
+                self.check_values(&Path::Key(self.path, key), value, allowed);
             }
         }
         self.deserialize_any(visitor)
