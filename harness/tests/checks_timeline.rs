@@ -356,3 +356,27 @@ async fn overlapping_deletions_and_unknown_marks_fail() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_change_made_before_a_mark_stays_before_it_however_late_the_watch_delivers_it()
+-> TestResult {
+    let mut world = World::start(NS).await?;
+    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    world.pod("web-0", json!({"app": "web"}))?;
+    recorded(&world, added("web-0")).await;
+    world
+        .fake
+        .delay_watch_events(RequestFilter::any().resource("pods"), LATE);
+    // The API has web-1 before the mark is set; the recorder's watch delivers it only later.
+    world.pod("web-1", json!({"app": "web"}))?;
+    world.passes("mark: after").await;
+    let entries = world.ctx.timeline.snapshot();
+    let position = |wanted: &dyn Fn(&TimelineEntry) -> bool| entries.iter().position(wanted);
+    let created = position(&added("web-1"));
+    let mark = position(&|entry: &TimelineEntry| entry.change == Change::Mark("after".into()));
+    assert!(
+        matches!((created, mark), (Some(created), Some(mark)) if created < mark),
+        "web-1 ADDED at {created:?}, the mark at {mark:?}"
+    );
+    Ok(())
+}

@@ -6,10 +6,7 @@ use crate::scenario::model::Step;
 /// Runs `step` in `ctx`.
 pub async fn run_step(step: &Step, ctx: &mut StepContext) -> StepResult {
     match step {
-        Step::Mark(name) => {
-            ctx.timeline.mark(name);
-            Ok(super::StepReport::detail(format!("mark {name}")))
-        }
+        Step::Mark(name) => super::mark::run(name, ctx).await,
         Step::Apply(step) => super::apply::run(step, ctx).await,
         Step::Delete(step) => super::delete::run(step, ctx).await,
         Step::Scale(step) => super::scale::run(step, ctx).await,

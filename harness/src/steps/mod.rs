@@ -16,6 +16,7 @@ mod exec;
 mod http;
 mod http_wire;
 pub mod manifest;
+mod mark;
 mod observe;
 mod patch;
 pub(crate) mod pod_exec;
