@@ -204,7 +204,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kube::core::{Status, StatusDetails};
+    use kube::core::Status;
+    use kube::core::response::StatusDetails;
 
     fn api_error(code: u16, reason: &str) -> kube::Error {
         kube::Error::Api(Box::new(Status {
@@ -219,8 +220,12 @@ mod tests {
             code: 429,
             reason: "TooManyRequests".to_owned(),
             details: Some(StatusDetails {
+                name: String::new(),
+                group: String::new(),
+                kind: String::new(),
+                uid: String::new(),
+                causes: Vec::new(),
                 retry_after_seconds: seconds,
-                ..StatusDetails::default()
             }),
             ..Status::default()
         }))

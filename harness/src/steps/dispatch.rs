@@ -7,7 +7,9 @@ use crate::scenario::model::Step;
 /// Runs `step` in `ctx`. The API retries it needed are added to its report or failure
 /// ("retried 2 times: 429, 503"), so a verdict reached through retries says so.
 pub async fn run_step(step: &Step, ctx: &mut StepContext) -> StepResult {
-    let (result, retried) = crate::api::counting(run_kind(step, ctx)).await;
+    // Boxed: the step's future is large, and moving it into the counting scope on the stack
+    // would overflow a test thread's stack in debug builds.
+    let (result, retried) = crate::api::counting(Box::pin(run_kind(step, ctx))).await;
     if retried.is_empty() {
         return result;
     }
