@@ -97,7 +97,7 @@ pub enum SecretError {
     Api {
         name: String,
         #[source]
-        source: crate::api::ApiError,
+        source: Box<crate::api::ApiError>,
     },
     #[error("failed to find key `{key}` in secret `{name}` (its keys: {keys})")]
     MissingKey {
@@ -144,7 +144,7 @@ async fn read_password(
         Err(source) => {
             return Err(SecretError::Api {
                 name: name.to_owned(),
-                source,
+                source: Box::new(source),
             });
         }
     };
