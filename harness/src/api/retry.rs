@@ -106,29 +106,44 @@ impl Backoff {
         self.pauses.next().unwrap_or(LONGEST_PAUSE)
     }
 
-    /// Sleeps for the next pause and returns true; or, when that pause would end at or after
-    /// `deadline`, returns false at once (no attempt could start in time).
-    pub async fn pause(&mut self, deadline: Instant) -> bool {
-        let pause = self.next_delay();
-        sleep_before(deadline, pause).await
+    /// The next pause after `error`: at least as long as the server asked for.
+    pub fn next_delay_after(&mut self, error: &kube::Error) -> Duration {
+        self.next_delay()
+            .max(server_pause(error).unwrap_or_default())
     }
 
-    /// As [`Backoff::pause`], but at least as long as the server asked for in `error`.
+    /// Sleeps for the next pause, but not past `deadline`; false when the deadline has come.
+    /// (Loops that ignore the answer still cannot spin: they slept until the deadline.)
+    pub async fn pause(&mut self, deadline: Instant) -> bool {
+        let pause = self.next_delay();
+        sleep_within(deadline, pause).await
+    }
+
+    /// As [`Backoff::pause`], but at least as long as the server asked for in `error`
+    /// (`Retry-After`). What a loop that re-watches after an error should call.
     pub async fn pause_after(&mut self, error: &kube::Error, deadline: Instant) -> bool {
-        let pause = self
-            .next_delay()
-            .max(server_pause(error).unwrap_or_default());
-        sleep_before(deadline, pause).await
+        let pause = self.next_delay_after(error);
+        sleep_within(deadline, pause).await
     }
 }
 
-async fn sleep_before(deadline: Instant, pause: Duration) -> bool {
-    match Instant::now().checked_add(pause) {
-        Some(wake) if wake < deadline => {
+/// When a pause of `pause` from now ends, if that is before `deadline`.
+fn ends_before(deadline: Instant, pause: Duration) -> Option<Instant> {
+    Instant::now()
+        .checked_add(pause)
+        .filter(|&wake| wake < deadline)
+}
+
+async fn sleep_within(deadline: Instant, pause: Duration) -> bool {
+    match ends_before(deadline, pause) {
+        Some(wake) => {
             tokio::time::sleep_until(wake).await;
             true
         }
-        _ => false,
+        None => {
+            tokio::time::sleep_until(deadline).await;
+            false
+        }
     }
 }
 
@@ -190,13 +205,15 @@ where
                 source: error,
             });
         };
-        if !backoff.pause_after(&error, deadline).await {
+        // A retry that cannot start before the deadline is not waited for: give up now.
+        let Some(wake) = ends_before(deadline, backoff.next_delay_after(&error)) else {
             return Err(ApiError::GaveUp {
                 what: what.to_owned(),
                 attempts,
                 last: error,
             });
-        }
+        };
+        tokio::time::sleep_until(wake).await;
         note_retry(cause);
     }
 }
@@ -332,6 +349,21 @@ mod tests {
         assert!(
             text.contains("after 1 attempt") && text.contains("429"),
             "{text}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_past_the_deadline_sleeps_until_it() {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        assert!(
+            !Backoff::default()
+                .pause_after(&throttled(5), deadline)
+                .await
+        );
+        assert_eq!(
+            Instant::now(),
+            deadline,
+            "a loop ignoring the answer cannot spin"
         );
     }
 
