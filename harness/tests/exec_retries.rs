@@ -179,7 +179,14 @@ async fn the_sql_password_is_read_through_a_transient_503() {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let password = within(
         20,
-        petset::sql::password_from_secret(&secrets, "ns", "mysql-app", "password", deadline),
+        petset::sql::password_from_secret(
+            &secrets,
+            "ns",
+            "mysql-app",
+            "password",
+            &petset::redact::SecretValues::default(),
+            deadline,
+        ),
     )
     .await
     .unwrap_or_else(|error| panic!("a 503 is retried: {error}"));
