@@ -7,7 +7,11 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::events::Verb;
+use crate::resources::ResourceType;
 use crate::status::ApiError;
+use axum::body::Body;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 
 /// Which requests a fault applies to: any combination of verb and plural resource name.
 #[derive(Debug, Clone, Default)]
@@ -103,6 +107,7 @@ pub(crate) struct Faults {
     expire_watches: Option<Left>,
     /// Watch events of matching resources are held back this long before they are sent.
     watch_event_delays: Vec<(RequestFilter, Duration)>,
+    transients: Vec<Rule<Transient>>,
     counts: BTreeMap<(Verb, String), u64>,
 }
 
@@ -136,6 +141,7 @@ impl Faults {
         self.delays.clear();
         self.expire_watches = None;
         self.watch_event_delays.clear();
+        self.transients.clear();
     }
 
     /// Counts a request and decides its fate: a delay to wait, then maybe an error to answer.
@@ -197,6 +203,70 @@ fn injected_error(code: u16) -> ApiError {
         reason,
         format!("injected fault: the server answered {code}"),
     )
+}
+
+// Transient answers a loaded API server gives: what careful clients retry.
+
+/// A transient answer, injected with [`crate::Handle::inject_transient`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transient {
+    /// `409 Conflict`, as the apiserver answers a write that lost an optimistic-concurrency
+    /// race ("the object has been modified; please apply your changes to the latest version and
+    /// try again", `errors.NewConflict`); servers other than kube-apiserver answer even a forced
+    /// server-side apply so under load. Nothing is written.
+    Conflict,
+    /// `429 Too Many Requests` as API Priority and Fairness rejects a request: a plain-text
+    /// body and a `Retry-After` header in seconds (k8s.io/apiserver filters/maxinflight.go).
+    Throttle { retry_after_seconds: u32 },
+    /// The connection drops before the answer's body arrives.
+    DropConnection,
+}
+
+impl Transient {
+    /// The answer to send instead of serving the request.
+    pub(crate) fn answer(self, rt: &ResourceType, name: &str) -> Response {
+        match self {
+            Transient::Conflict => ApiError::conflict(rt, name).into_response(),
+            Transient::Throttle {
+                retry_after_seconds,
+            } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                [
+                    (header::RETRY_AFTER, retry_after_seconds.to_string()),
+                    (header::CONTENT_TYPE, "text/plain; charset=utf-8".to_owned()),
+                ],
+                "Too many requests, please try again later.\n",
+            )
+                .into_response(),
+            Transient::DropConnection => {
+                // A body that fails: the server aborts the connection mid-answer.
+                let broken = futures::stream::once(async {
+                    Err::<Vec<u8>, _>(std::io::Error::other("connection dropped by fault"))
+                });
+                Response::new(Body::from_stream(broken))
+            }
+        }
+    }
+}
+
+impl Faults {
+    pub(crate) fn add_transient(
+        &mut self,
+        filter: RequestFilter,
+        transient: Transient,
+        lasting: Lasting,
+    ) {
+        self.transients.push(Rule {
+            filter,
+            left: Left::from(lasting),
+            what: transient,
+        });
+    }
+
+    /// The transient answer this request gets, if any (counted already by `on_request`).
+    pub(crate) fn take_transient(&mut self, verb: Verb, resource: &str) -> Option<Transient> {
+        apply(&mut self.transients, verb, resource).copied()
+    }
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use tokio::task::AbortHandle;
 
 use crate::events::{Origin, Verb, WriteEvent};
 use crate::exec::{ExecHandler, ExecOutput, ExecRequest};
-use crate::faults::{Faults, Lasting, RequestFilter};
+use crate::faults::{Faults, Lasting, RequestFilter, Transient};
 use crate::meta;
 use crate::patch::{self, PatchType};
 use crate::resources::{self, ResourceId};
@@ -369,6 +369,14 @@ impl Handle {
     /// `handle.fail_requests(RequestFilter::any().verb(Verb::Get), 503, Lasting::Requests(2))`
     pub fn fail_requests(&self, filter: RequestFilter, code: u16, lasting: Lasting) {
         self.faults().add_failure(filter, code, lasting);
+    }
+
+    /// Answers matching requests with a transient error a loaded server gives (a lost-race
+    /// 409, a throttling 429 with `Retry-After`, a dropped connection) instead of serving them.
+    ///
+    /// `handle.inject_transient(RequestFilter::any().verb(Verb::Patch), Transient::Conflict, Lasting::Requests(1))`
+    pub fn inject_transient(&self, filter: RequestFilter, transient: Transient, lasting: Lasting) {
+        self.faults().add_transient(filter, transient, lasting);
     }
 
     /// Delays answers to matching requests by `delay`.

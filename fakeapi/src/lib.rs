@@ -56,7 +56,7 @@ mod watch;
 
 pub use events::{Origin, Verb, WriteEvent};
 pub use exec::{ExecOutput, ExecRequest};
-pub use faults::{Lasting, RequestFilter};
+pub use faults::{Lasting, RequestFilter, Transient};
 pub use handle::{Controller, Handle};
 pub use server::{Error, FakeApiServer};
 pub use status::ApiError;

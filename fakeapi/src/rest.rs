@@ -38,6 +38,10 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
     if let Some(e) = failure {
         return Err(e);
     }
+    let transient = h.faults().take_transient(verb, target.rt().plural);
+    if let Some(t) = transient {
+        return Ok(t.answer(target.rt(), target.name.as_deref().unwrap_or_default()));
+    }
     match target.sub.as_deref() {
         None => {}
         Some("exec" | "portforward" | "log" | "scale" | "eviction") => {

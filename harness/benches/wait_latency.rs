@@ -44,9 +44,8 @@ fn main() -> ExitCode {
 
 async fn bench(waits: usize) -> Result<bool, String> {
     let server = FakeApiServer::start().await.map_err(|e| e.to_string())?;
-    let mut config = kube::Config::new(server.url().parse().map_err(|e| format!("{e}"))?);
-    config.default_retry = false;
-    let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+    let config = kube::Config::new(server.url().parse().map_err(|e| format!("{e}"))?);
+    let client = petset::cluster::client_from_config(config).map_err(|e| e.to_string())?;
     let handle = server.handle();
     for ns in ["watch", "poll"] {
         handle

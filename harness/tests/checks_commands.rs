@@ -6,7 +6,7 @@ mod checks_support;
 
 use checks_support::{TestResult, World};
 use petset::steps::dns_probe::PROBE_POD;
-use petset_fakeapi::{ExecOutput, ExecRequest, Verb};
+use petset_fakeapi::{ExecOutput, ExecRequest, Lasting, RequestFilter, Verb};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -413,6 +413,22 @@ async fn dns_resolves_from_the_probe_and_compares_with_live_state() -> TestResul
     // One probe, reused by every step.
     assert_eq!(world.fake.request_count(Verb::Patch, "pods"), 1);
     assert_eq!(resolver.asked.load(Ordering::SeqCst), 8);
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_dns_probe_starts_through_a_transient_503() -> TestResult {
+    let (mut world, _) = dns_world().await?;
+    world.fake.fail_requests(
+        RequestFilter::any().verb(Verb::Patch).resource("pods"),
+        503,
+        Lasting::Requests(1),
+    );
+    let report = world
+        .passes("dns: {name: web, expect: {serviceIp: svc/web}}")
+        .await;
+    assert_eq!(report.detail, "web -> 10.96.0.50 (retried 1 time: 503)");
+    assert_eq!(world.fake.request_count(Verb::Patch, "pods"), 2);
     Ok(())
 }
 

@@ -108,9 +108,8 @@ async fn run_one(
     let backend: Option<Arc<dyn Backend>> = (loaded.id.area == "mysql")
         .then(|| Arc::new(MariaDbBackend::new(server.handle(), fault)) as Arc<dyn Backend>);
     let emulation = Emulation::start(&server.handle(), config, backend);
-    let mut kube_config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
-    kube_config.default_retry = false;
-    let client = kube::Client::try_from(kube_config).expect("a client for the fake");
+    let kube_config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
+    let client = petset::cluster::client_from_config(kube_config).expect("a client for the fake");
     let mut engine = EngineConfig::new(client, root.join("fixtures"), "detection");
     engine.cleanup_timeout = Duration::from_secs(30);
     let mut scenario = loaded.scenario.clone();

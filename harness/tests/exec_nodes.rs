@@ -121,11 +121,17 @@ async fn drain_evicts_the_scenario_pods_retrying_budget_refusals() {
     let report = within(20, run_step(&drain, &mut ctx))
         .await
         .expect("drained");
+    // The budget refused web-1 until web-0 was back: those refusals were retried and counted.
+    let (drained, retried) = report
+        .detail
+        .split_once(" (retried ")
+        .expect("the refusals are counted");
     assert_eq!(
-        report.detail,
+        drained,
         "drained node/node-a: evicted pod/web-0, pod/web-1; left pod/agent-x (DaemonSet); \
          1 pods of other namespaces left in place"
     );
+    assert!(retried.contains(": 429"), "{}", report.detail);
     assert_eq!(unschedulable(&fake, "node-a"), json!(true));
     assert_eq!(ctx.cordoned.names(), vec!["node-a".to_owned()]);
     // web-1 could only be evicted once web-0 was back (the budget needs one ready pod), so

@@ -125,9 +125,8 @@ fn engine_runs_through_the_runner_into_the_report() {
     let (server, client) = cluster_runtime.block_on(async {
         let server = FakeApiServer::start().await.expect("the fake starts");
         server.handle().spawn_controller(Kubelet::default());
-        let mut config = kube::Config::new(server.url().parse().expect("the fake's URL"));
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).expect("a client");
+        let config = kube::Config::new(server.url().parse().expect("the fake's URL"));
+        let client = petset::cluster::client_from_config(config).expect("a client");
         (server, client)
     });
     let suite = vec![

@@ -60,7 +60,7 @@ impl World {
         }
         fake.forward_port(NS, "mysql-0", 3306, pair.primary.addr());
         fake.forward_port(NS, "mysql-1", 3306, pair.replicas[0].addr());
-        let client = kube::Client::try_from(kube::Config::new(fake.url().parse()?))?;
+        let client = petset::cluster::client_from_config(kube::Config::new(fake.url().parse()?))?;
         let secrets: Api<Secret> = Api::namespaced(client.clone(), NS);
         let secret = Secret {
             metadata: ObjectMeta {

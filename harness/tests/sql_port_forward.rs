@@ -22,7 +22,7 @@ async fn fake_with_pod(pod: &str) -> Result<(FakeApiServer, Api<Pod>), Box<dyn s
         "metadata": {"name": pod, "namespace": NS},
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
     }))?;
-    let client = kube::Client::try_from(kube::Config::new(fake.url().parse()?))?;
+    let client = petset::cluster::client_from_config(kube::Config::new(fake.url().parse()?))?;
     Ok((fake, Api::namespaced(client, NS)))
 }
 

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
 use kube::api::{Api, ListParams, Patch, PatchParams, PostParams};
-use petset_fakeapi::{Controller, Handle, Lasting, RequestFilter, Verb, WriteEvent};
+use petset_fakeapi::{Controller, Handle, Lasting, RequestFilter, Transient, Verb, WriteEvent};
 use serde_json::json;
 
 use crate::{start, within};
@@ -43,7 +43,7 @@ async fn failures_then_recovery() {
 }
 
 #[tokio::test]
-async fn retryable_failures_are_retried_by_the_client() {
+async fn the_client_hides_no_transient_failure() {
     let (server, client) = start().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
     server.fail_requests(
@@ -51,9 +51,71 @@ async fn retryable_failures_are_retried_by_the_client() {
         503,
         Lasting::Requests(1),
     );
-    // kube's default retry policy retries a 503, so the caller only sees success.
+    // petset's client has kube's own retry off: the 503 reaches petset's retry policy.
+    let err = within("get", api.get_opt("x")).await.unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 503),
+        "{err:?}"
+    );
+    assert_eq!(server.request_count(Verb::Get, "configmaps"), 1);
     assert!(within("get", api.get_opt("x")).await.unwrap().is_none());
-    assert_eq!(server.request_count(Verb::Get, "configmaps"), 2);
+}
+
+#[tokio::test]
+async fn transient_answers_look_as_a_loaded_server_gives_them() {
+    let (server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let apply = PatchParams::apply("test").force();
+    let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "1"}});
+    let patches = RequestFilter::any()
+        .verb(Verb::Patch)
+        .resource("configmaps");
+
+    // A forced apply that lost a race: 409 Conflict, and nothing written.
+    server.inject_transient(patches.clone(), Transient::Conflict, Lasting::Requests(1));
+    let err = api
+        .patch("c", &apply, &Patch::Apply(&cm))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 409 && s.reason == "Conflict"
+            && s.message.contains("the object has been modified")),
+        "{err:?}"
+    );
+    assert!(
+        server
+            .get("v1", "ConfigMap", Some("default"), "c")
+            .is_none()
+    );
+
+    // Throttled as API Priority and Fairness does: the client sees the `Retry-After`.
+    let throttle = Transient::Throttle {
+        retry_after_seconds: 2,
+    };
+    server.inject_transient(patches.clone(), throttle, Lasting::Requests(1));
+    let err = api
+        .patch("c", &apply, &Patch::Apply(&cm))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, kube::Error::Api(ref s) if s.code == 429
+            && s.details.as_ref().is_some_and(|d| d.retry_after_seconds == 2)),
+        "{err:?}"
+    );
+
+    // A dropped connection is a transport error, not an answer.
+    server.inject_transient(patches, Transient::DropConnection, Lasting::Requests(1));
+    let err = api
+        .patch("c", &apply, &Patch::Apply(&cm))
+        .await
+        .unwrap_err();
+    assert!(!matches!(err, kube::Error::Api(_)), "{err:?}");
+
+    // Each lasted one request; the next one is served.
+    within("apply", api.patch("c", &apply, &Patch::Apply(&cm)))
+        .await
+        .unwrap();
+    assert_eq!(server.request_count(Verb::Patch, "configmaps"), 4);
 }
 
 #[tokio::test]

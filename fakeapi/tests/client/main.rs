@@ -14,22 +14,16 @@ mod watching;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use petset_fakeapi::FakeApiServer;
 
-/// A fake with a kube client configured from the fake's own kubeconfig.
+/// A fake with a kube client configured from the fake's own kubeconfig, built as petset builds
+/// every client.
 pub async fn start() -> (FakeApiServer, kube::Client) {
     let server = FakeApiServer::start().await.expect("start fake");
-    let client = client_for(&server, true).await;
-    (server, client)
-}
-
-/// A kube client for `server`; `retry` keeps kube's default retries of 429/503/504.
-pub async fn client_for(server: &FakeApiServer, retry: bool) -> kube::Client {
     let kubeconfig = Kubeconfig::from_yaml(&server.kubeconfig_yaml()).expect("parse kubeconfig");
-    let mut config =
-        kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
-            .await
-            .expect("config from kubeconfig");
-    config.default_retry = retry;
-    kube::Client::try_from(config).expect("client")
+    let config = kube::Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
+        .await
+        .expect("config from kubeconfig");
+    let client = petset::cluster::client_from_config(config).expect("client");
+    (server, client)
 }
 
 /// Bounds every wait in these tests.

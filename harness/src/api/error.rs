@@ -12,10 +12,13 @@ pub enum ApiError {
         #[source]
         source: kube::Error,
     },
-    /// Transient errors kept coming until the deadline.
+    /// Transient errors kept coming until no retry could start before the deadline (the next
+    /// pause, or the server's `Retry-After`, would end past it).
     #[error(
-        "failed to {what}: still failing after {attempts} attempts when the deadline came; \
-         last error: {}", describe_kube_error(.last)
+        "failed to {what}: still failing after {attempts} attempt{} with no time left to retry \
+         before the deadline; last error: {}",
+        if *.attempts == 1 { "" } else { "s" },
+        describe_kube_error(.last)
     )]
     GaveUp {
         what: String,

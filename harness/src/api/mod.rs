@@ -1,14 +1,21 @@
-//! Dynamic access to the Kubernetes API by [`Kind`](crate::scenario::model::Kind), with retries
-//! for transient errors inside a deadline.
+//! Dynamic access to the Kubernetes API by [`Kind`](crate::scenario::model::Kind), with one retry
+//! policy for transient errors inside a deadline.
 
 mod error;
 mod objects;
 mod render;
 mod resource;
+mod retried;
 mod retry;
 
 pub use error::{ApiError, describe_kube_error, kube_error_kind};
 pub use objects::{get_opt, list_target, object_ref};
 pub use render::{render_objects, render_value, to_value};
 pub use resource::{api_resource, dynamic_api};
-pub use retry::{Backoff, is_transient, with_retry};
+#[allow(unused_imports)] // For loops that retry by hand (re-watching) to count their retries.
+pub(crate) use retried::note_retry;
+pub use retried::{Retried, RetryCause, counting};
+pub use retry::{
+    Backoff, OnConflict, is_transient, retry_call, retry_cause, server_pause, with_retry,
+    with_retry_on_conflict,
+};

@@ -131,10 +131,7 @@ pub(crate) async fn connect(
             .await
             .map_err(|e| unreachable(chain(&e)))?;
         config.connect_timeout = Some(deadline);
-        // petset retries transient errors itself, inside each step's deadline, and must see a
-        // PodDisruptionBudget's 429; kube's built-in retry would hide both for minutes.
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).map_err(|e| unreachable(chain(&e)))?;
+        let client = super::client_from_config(config).map_err(|e| unreachable(chain(&e)))?;
         let info = client
             .apiserver_version()
             .await

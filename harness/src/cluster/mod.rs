@@ -2,6 +2,7 @@
 //! k3d or an embedded k3s), guarding against non-local ones, probing what it offers, and
 //! tearing down what petset created.
 
+mod client;
 mod docker;
 mod error;
 mod guard;
@@ -18,6 +19,7 @@ mod runner;
 mod select;
 mod settings;
 
+pub use client::client_from_config;
 pub use error::{ClusterError, chain};
 pub use guard::{
     ALLOW_CONTEXT_VAR, FAKE_CONTEXT, GuardError, K3S_CONTEXT, check_context, looks_local,

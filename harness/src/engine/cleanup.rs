@@ -3,7 +3,7 @@
 //! policy, PVs and StorageClasses it applied), and wait for them to go. A namespace that does not
 //! go is reported with the objects and finalizers holding it.
 
-use crate::api::{dynamic_api, with_retry};
+use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
 use crate::scenario::model::Kind;
 use crate::steps::manifest::OWNER_NAMESPACE_LABEL;
 use crate::wait::{Verdict, Watched, wait_for};
@@ -24,10 +24,11 @@ pub(crate) async fn uncordon(
     let params = PatchParams::default();
     let mut problems = Vec::new();
     for node in nodes {
-        if let Err(error) = with_retry(&format!("uncordon node/{node}"), deadline, || {
-            api.patch(node, &params, &patch)
-        })
-        .await
+        if let Err(error) =
+            with_retry_on_conflict(&format!("uncordon node/{node}"), deadline, || {
+                api.patch(node, &params, &patch)
+            })
+            .await
         {
             problems.push(format!("{error}; run `kubectl uncordon {node}`"));
         }

@@ -1,7 +1,7 @@
 //! Creating a scenario's namespace and keeping its heartbeat fresh while the scenario runs.
 
 use super::naming::{HEARTBEAT_ANNOTATION, SCENARIO_ANNOTATION, unix_now};
-use crate::api::{ApiError, with_retry};
+use crate::api::{ApiError, with_retry, with_retry_on_conflict};
 use crate::events::ScenarioId;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ObjectMeta, Patch, PatchParams, PostParams};
@@ -61,7 +61,7 @@ pub(crate) async fn annotate(
     let api: Api<Namespace> = Api::all(client.clone());
     let patch = Patch::Merge(json!({"metadata": {"annotations": annotations}}));
     let params = PatchParams::default();
-    with_retry(&format!("annotate namespace {name}"), deadline, || {
+    with_retry_on_conflict(&format!("annotate namespace {name}"), deadline, || {
         api.patch(name, &params, &patch)
     })
     .await

@@ -1,6 +1,7 @@
 //! Database credentials whose password cannot leak: it prints, debugs and serializes as `***`,
 //! and text shown to people (statements, server messages) is scrubbed of it.
 
+use crate::api::with_retry;
 use crate::redact::SecretValues;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -96,7 +97,7 @@ pub enum SecretError {
     Api {
         name: String,
         #[source]
-        source: kube::Error,
+        source: Box<crate::api::ApiError>,
     },
     #[error("failed to find key `{key}` in secret `{name}` (its keys: {keys})")]
     MissingKey {
@@ -108,16 +109,18 @@ pub enum SecretError {
     NotUtf8 { name: String, key: String },
 }
 
-/// Reads a password from `key` of the Secret `name` in the namespace `secrets` is scoped to, and
-/// registers it in `known` so that whatever the scenario reports has it masked.
+/// Reads a password from `key` of the Secret `name` in the namespace `secrets` is scoped to,
+/// retrying transient errors until `deadline`, and registers it in `known` so that whatever the
+/// scenario reports has it masked.
 pub async fn password_from_secret(
     secrets: &Api<Secret>,
     namespace: &str,
     name: &str,
     key: &str,
     known: &SecretValues,
+    deadline: tokio::time::Instant,
 ) -> Result<Password, SecretError> {
-    let password = read_password(secrets, namespace, name, key).await?;
+    let password = read_password(secrets, namespace, name, key, deadline).await?;
     known.register(password.expose());
     Ok(password)
 }
@@ -127,8 +130,10 @@ async fn read_password(
     namespace: &str,
     name: &str,
     key: &str,
+    deadline: tokio::time::Instant,
 ) -> Result<Password, SecretError> {
-    let secret = match secrets.get_opt(name).await {
+    let what = format!("get secret/{name}");
+    let secret = match with_retry(&what, deadline, || secrets.get_opt(name)).await {
         Ok(Some(secret)) => secret,
         Ok(None) => {
             return Err(SecretError::NotFound {
@@ -139,7 +144,7 @@ async fn read_password(
         Err(source) => {
             return Err(SecretError::Api {
                 name: name.to_owned(),
-                source,
+                source: Box::new(source),
             });
         }
     };

@@ -124,6 +124,7 @@ async fn password(step: &SqlStep, ctx: &StepContext, label: &str) -> Result<Pass
                 &subst(&reference.secret)?,
                 &subst(&reference.key)?,
                 &ctx.secrets,
+                ctx.deadline_after(None),
             )
             .await
             .map_err(|source| SqlError::Secret {
@@ -295,7 +296,7 @@ mod tests {
 
     fn context() -> StepContext {
         let config = kube::Config::new("http://127.0.0.1:9".parse().expect("url"));
-        let client = kube::Client::try_from(config).expect("client");
+        let client = crate::cluster::client_from_config(config).expect("client");
         let mut ctx = StepContext::new(client, "petset-t1", "fixtures".into());
         ctx.vars.set("row", "hello");
         ctx.default_timeout = Duration::from_secs(60);

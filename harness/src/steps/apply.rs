@@ -2,7 +2,7 @@
 
 use super::manifest::{Prepared, parse_documents, prepare};
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{dynamic_api, object_ref, render_value, with_retry};
+use crate::api::{dynamic_api, object_ref, render_value, with_retry_on_conflict};
 use crate::events::Failure;
 use crate::scenario::model::ApplyStep;
 use kube::api::{Patch, PatchParams};
@@ -59,7 +59,8 @@ pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
         let api = dynamic_api(&ctx.client, *kind, &ctx.namespace);
         let what = format!("apply {}", object_ref(*kind, name));
         let patch = Patch::Apply(body);
-        with_retry(&what, deadline, || api.patch(name, &params, &patch))
+        // Forced: a 409 can only be a lost race, never a field-manager conflict.
+        with_retry_on_conflict(&what, deadline, || api.patch(name, &params, &patch))
             .await
             .map_err(|error| {
                 let kind = error.failure_kind();

@@ -2,7 +2,7 @@
 //! schedulable again. Cordoned nodes are remembered so cleanup uncordons them.
 
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{dynamic_api, get_opt, with_retry};
+use crate::api::{dynamic_api, get_opt, with_retry_on_conflict};
 use crate::events::Failure;
 use crate::scenario::model::{Kind, NodeStep, Target};
 use kube::api::{Patch, PatchParams};
@@ -36,7 +36,7 @@ pub(crate) async fn set_unschedulable(
     let patch = Patch::Merge(json!({"spec": {"unschedulable": unschedulable}}));
     let params = PatchParams::default();
     let verb = if unschedulable { "cordon" } else { "uncordon" };
-    with_retry(&format!("{verb} node/{node}"), deadline, || {
+    with_retry_on_conflict(&format!("{verb} node/{node}"), deadline, || {
         api.patch(node, &params, &patch)
     })
     .await

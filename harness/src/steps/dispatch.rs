@@ -1,10 +1,39 @@
 //! Runs one step of a scenario by handing it to the module for its kind.
 
 use super::{StepContext, StepResult};
+use crate::api::Retried;
 use crate::scenario::model::Step;
 
-/// Runs `step` in `ctx`.
+/// Runs `step` in `ctx`. The API retries it needed are added to its report or failure
+/// ("retried 2 times: 429, 503"), so a verdict reached through retries says so.
 pub async fn run_step(step: &Step, ctx: &mut StepContext) -> StepResult {
+    // Boxed: the step's future is large, and moving it into the counting scope on the stack
+    // would overflow a test thread's stack in debug builds.
+    let (result, retried) = crate::api::counting(Box::pin(run_kind(step, ctx))).await;
+    if retried.is_empty() {
+        return result;
+    }
+    match result {
+        Ok(mut report) => {
+            report.detail = with_note(&report.detail, &retried);
+            Ok(report)
+        }
+        Err(mut failure) => {
+            failure.message = with_note(&failure.message, &retried);
+            Err(failure)
+        }
+    }
+}
+
+fn with_note(text: &str, retried: &Retried) -> String {
+    if text.is_empty() {
+        retried.to_string()
+    } else {
+        format!("{text} ({retried})")
+    }
+}
+
+async fn run_kind(step: &Step, ctx: &mut StepContext) -> StepResult {
     match step {
         Step::Mark(name) => super::mark::run(name, ctx).await,
         Step::Apply(step) => super::apply::run(step, ctx).await,

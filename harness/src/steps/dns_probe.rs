@@ -8,7 +8,7 @@
 
 use super::StepContext;
 use super::apply::FIELD_MANAGER;
-use crate::api::{describe_kube_error, kube_error_kind, with_retry};
+use crate::api::{with_retry, with_retry_on_conflict};
 use crate::events::Failure;
 use crate::scenario::model::{Kind, WaitFor};
 use crate::wait::{Watched, evaluate, wait_for};
@@ -64,15 +64,14 @@ pub(crate) async fn ensure_probe(ctx: &StepContext, deadline: Instant) -> Result
     if existing.is_none() {
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let manifest = manifest(ctx);
-        pods.patch(PROBE_POD, &params, &Patch::Apply(&manifest))
-            .await
-            .map_err(|error| {
-                Failure::new(format!(
-                    "dns probe: failed to start pod/{PROBE_POD}: {}",
-                    describe_kube_error(&error)
-                ))
-                .with_kind(kube_error_kind(&error))
-            })?;
+        let patch = Patch::Apply(&manifest);
+        with_retry_on_conflict(&format!("start pod/{PROBE_POD}"), deadline, || {
+            pods.patch(PROBE_POD, &params, &patch)
+        })
+        .await
+        .map_err(|error| {
+            Failure::new(format!("dns probe: {error}")).with_kind(error.failure_kind())
+        })?;
     }
     let target = crate::scenario::model::Target::object(Kind::Pod, PROBE_POD);
     let watched = Watched::new(&ctx.client, &ctx.namespace, &target);

@@ -9,7 +9,7 @@
 
 use super::cordon::{resolve_node, set_unschedulable};
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{Backoff, describe_kube_error, is_transient, kube_error_kind, with_retry};
+use crate::api::{ApiError, describe_kube_error, with_retry};
 use crate::events::{Failure, FailureKind};
 use crate::scenario::model::{DrainStep, Kind, Target};
 use crate::wait::{Verdict, Watched, wait_for};
@@ -112,53 +112,41 @@ pub(crate) async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
 }
 
 /// Evicts one pod, retrying refusals (429: a PodDisruptionBudget allows no disruption now) and
-/// transient errors until `deadline`.
+/// transient errors until `deadline`, as every API call is retried. A pod already gone is fine.
 async fn evict(pods: &Api<Pod>, name: &str, deadline: Instant) -> Result<(), Failure> {
-    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(5));
-    let mut refusals = 0u32;
     let params = EvictParams::default();
-    loop {
-        let attempt = tokio::time::timeout_at(deadline, pods.evict(name, &params));
-        let last = match attempt.await {
-            Ok(Ok(_)) => return Ok(()),
-            Ok(Err(kube::Error::Api(status))) if status.code == 404 => return Ok(()),
-            Ok(Err(error)) if is_transient(&error) => {
-                if matches!(&error, kube::Error::Api(status) if status.code == 429) {
-                    refusals += 1;
-                }
-                describe_kube_error(&error)
-            }
-            Ok(Err(error)) => {
-                return Err(Failure::new(format!(
-                    "failed to evict pod/{name}: {}",
-                    describe_kube_error(&error)
-                ))
-                .with_kind(kube_error_kind(&error)));
-            }
-            Err(_) => "no answer".to_owned(),
-        };
-        if !backoff.pause(deadline).await {
-            let why = if refusals > 0 {
+    let evicted = with_retry(&format!("evict pod/{name}"), deadline, || {
+        pods.evict(name, &params)
+    })
+    .await;
+    match evicted {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => Ok(()),
+        Err(ApiError::GaveUp { attempts, last, .. }) => {
+            let refused = matches!(&last, kube::Error::Api(status) if status.code == 429);
+            let last = describe_kube_error(&last);
+            let why = if refused {
                 format!(
-                    "refused {refusals} times (a PodDisruptionBudget allows no disruption); last: {last}"
+                    "refused {attempts} times (a PodDisruptionBudget allows no disruption); last: {last}"
                 )
             } else {
-                format!("last error: {last}")
+                format!("{attempts} attempts; last error: {last}")
             };
             // Refusals are the cluster's disruption budget at work; anything else kept
             // petset from asking.
-            let kind = if refusals > 0 {
+            let kind = if refused {
                 FailureKind::Assertion
             } else {
                 FailureKind::Api
             };
-            return Err(Failure::new(format!(
+            Err(Failure::new(format!(
                 "failed to evict pod/{name} before the deadline: {why}"
             ))
             .with_kind(kind)
             .with_expected(format!("pod/{name} evicted"))
-            .with_actual(last));
+            .with_actual(last))
         }
+        Err(error) => Err(error.into()),
     }
 }
 

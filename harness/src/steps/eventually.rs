@@ -2,7 +2,8 @@
 //!
 //! Used by the checks that have nothing to watch (a command's output, a DNS answer, an HTTP
 //! response): each attempt runs to completion under the deadline, then the next one starts after
-//! a short, growing pause. Checks on API objects wait on watches instead (see `assert`).
+//! a short, growing, jittered pause (the retry policy's pacing for checks). Checks on API
+//! objects wait on watches instead (see `assert`).
 
 use crate::api::Backoff;
 use std::future::Future;
@@ -30,7 +31,7 @@ where
     Fut: Future<Output = Result<T, E>>,
 {
     let started = Instant::now();
-    let mut backoff = Backoff::new(Duration::from_millis(250), Duration::from_secs(2));
+    let mut backoff = Backoff::for_checks();
     let mut attempts = 0;
     loop {
         attempts += 1;

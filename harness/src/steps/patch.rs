@@ -3,7 +3,7 @@
 //! `kubernetes.io/change-cause` annotation that rollout history shows.
 
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{dynamic_api, list_target, object_ref, render_value, with_retry};
+use crate::api::{OnConflict, dynamic_api, list_target, object_ref, render_value, retry_call};
 use crate::events::Failure;
 use crate::redact::{REDACTED, redact_secret};
 use crate::scenario::model::{Kind, PatchStep, PatchType};
@@ -56,7 +56,14 @@ pub(crate) async fn run(step: &PatchStep, ctx: &StepContext) -> StepResult {
         let name = object.metadata.name.clone().unwrap_or_default();
         let what = format!("patch {}", object_ref(target.kind, &name));
         for request in &plan {
-            with_retry(&what, deadline, || {
+            // A 409 is a lost race to retry, unless the patch itself names a resourceVersion
+            // (a precondition the server's answer settles).
+            let on_conflict = if request.shown.contains("resourceVersion") {
+                OnConflict::Answer
+            } else {
+                OnConflict::Retry
+            };
+            retry_call(&what, deadline, on_conflict, || {
                 api.patch(&name, &params, &request.patch)
             })
             .await

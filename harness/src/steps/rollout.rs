@@ -4,7 +4,7 @@
 
 use super::patch::CHANGE_CAUSE;
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{dynamic_api, get_opt, object_ref, to_value, with_retry};
+use crate::api::{dynamic_api, get_opt, object_ref, to_value, with_retry, with_retry_on_conflict};
 use crate::events::Failure;
 use crate::scenario::model::{Kind, RolloutStep};
 use kube::api::{ListParams, Patch, PatchParams};
@@ -101,14 +101,14 @@ pub(crate) async fn run(step: &RolloutStep, ctx: &StepContext) -> StepResult {
     let what = format!("roll back {}", object_ref(target.kind, name));
     let patch = Patch::Json::<Value>(operations);
     let params = PatchParams::default();
-    with_retry(&what, deadline, || api.patch(name, &params, &patch))
+    with_retry_on_conflict(&what, deadline, || api.patch(name, &params, &patch))
         .await
         .map_err(Failure::from)?;
     if target.kind == Kind::Deployment {
         // kubectl carries the revision's annotations over, so history shows its cause again.
         let cause =
             Patch::Merge(json!({"metadata": {"annotations": {CHANGE_CAUSE: chosen.change_cause}}}));
-        with_retry(&what, deadline, || api.patch(name, &params, &cause))
+        with_retry_on_conflict(&what, deadline, || api.patch(name, &params, &cause))
             .await
             .map_err(Failure::from)?;
     }

@@ -1,7 +1,7 @@
 //! `scale`: set `spec.replicas` through the `/scale` subresource, like `kubectl scale`.
 
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{dynamic_api, with_retry};
+use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
 use crate::events::Failure;
 use crate::scenario::model::{Kind, ScaleStep};
 use kube::api::{Patch, PatchParams};
@@ -37,7 +37,7 @@ pub(crate) async fn run(step: &ScaleStep, ctx: &StepContext) -> StepResult {
     .map_err(Failure::from)?;
     let patch = Patch::Merge(json!({"spec": {"replicas": step.replicas}}));
     let params = PatchParams::default();
-    let after = with_retry(&format!("scale {target}"), deadline, || {
+    let after = with_retry_on_conflict(&format!("scale {target}"), deadline, || {
         api.patch_scale(name, &params, &patch)
     })
     .await

@@ -23,7 +23,7 @@ impl World {
     pub async fn start(ns: &str) -> Result<World, Box<dyn std::error::Error>> {
         let fake = FakeApiServer::start().await?;
         fake.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
-        let client = kube::Client::try_from(kube::Config::new(fake.url().parse()?))?;
+        let client = petset::cluster::client_from_config(kube::Config::new(fake.url().parse()?))?;
         let mut ctx = StepContext::new(client, ns, "fixtures".into());
         ctx.default_timeout = Duration::from_secs(10);
         ctx.labels

@@ -22,10 +22,9 @@ impl Fake {
         let server = FakeApiServer::start()
             .await
             .expect("fake API server starts");
-        let mut config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
-        // As petset's own clients: no hidden retries, so 429s and 5xx reach petset's handling.
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).expect("a client for the fake");
+        let config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
+        // Built as every run builds its client.
+        let client = petset::cluster::client_from_config(config).expect("a client for the fake");
         let fixtures = tempfile::tempdir().expect("a temporary fixtures folder");
         Self {
             server,
