@@ -18,6 +18,7 @@ import argparse
 import json
 import pathlib
 import re
+import subprocess
 import sys
 
 # k8s-openapi's feature in Cargo.toml: the version petset's types are.
@@ -117,12 +118,24 @@ def generate(version):
     return "\n".join(lines) + "\n"
 
 
+def formatted(source):
+    """`source` as `cargo fmt` leaves it, so the committed table passes `cargo fmt --check`."""
+    result = subprocess.run(
+        ["rustfmt", "--edition", "2024", "--emit", "stdout"],
+        input=source,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return result.stdout
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="fail when the table is out of date")
     parser.add_argument("--version", default=KUBERNETES_VERSION)
     args = parser.parse_args()
-    table = generate(args.version)
+    table = formatted(generate(args.version))
     if args.check:
         if TABLE.read_text() != table:
             print(f"error: {TABLE} is out of date; run python3 harness/tools/k8s_enums.py", file=sys.stderr)
