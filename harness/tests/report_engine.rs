@@ -8,20 +8,15 @@ mod runner_support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
-use petset::cluster::{Capabilities, ServerVersion};
-use petset::engine::EngineConfig;
-use petset::events::ClusterInfo;
-use petset::runner::{Availability, ClusterSource, EngineExecutor, Target};
 use petset_fakeapi::{
     Controller, FakeApiServer, Handle, Lasting, Origin, RequestFilter, Verb, WriteEvent,
 };
 use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
-use runner_support::{args, check_with_junitparser, entry, input, settings, validate_with_xmllint};
+use runner_support::{
+    EngineCluster, args, check_with_junitparser, entry, input, settings, validate_with_xmllint,
+};
 use serde_json::json;
 
 /// Plays the kubelet: `web-0` becomes ready shortly after it is created; `flaky-0` only the
@@ -60,46 +55,6 @@ impl Controller for Kubelet {
                 let _ = cluster.set_pod_ready(&namespace, &name, true, Some("10.0.0.7"));
             });
         }
-    }
-}
-
-struct FakeCluster {
-    client: kube::Client,
-    fixtures: std::path::PathBuf,
-}
-
-impl ClusterSource for FakeCluster {
-    fn acquire(&self) -> BoxFuture<'_, Availability> {
-        async move {
-            let mut config =
-                EngineConfig::new(self.client.clone(), self.fixtures.clone(), "testrun");
-            config.cleanup_timeout = Duration::from_secs(5);
-            config.heartbeat_every = Duration::from_millis(200);
-            config.default_timeout = Duration::from_secs(5);
-            let capabilities = Capabilities {
-                server_version: ServerVersion {
-                    major: 1,
-                    minor: 33,
-                    git_version: "v1.33.1".to_string(),
-                    platform: "linux/amd64".to_string(),
-                },
-                nodes: 1,
-                schedulable_nodes: 1,
-                default_storage_class: Some("standard".to_string()),
-                cluster_dns: Some("kube-dns".to_string()),
-                architectures: vec!["amd64".to_string()],
-            };
-            Availability::Ready(Target {
-                info: ClusterInfo {
-                    context: "fake".to_string(),
-                    server_version: "1.33 (v1.33.1)".to_string(),
-                },
-                summary: "the fake API server".to_string(),
-                executor: Arc::new(EngineExecutor::new(config, capabilities)),
-                teardown: None,
-            })
-        }
-        .boxed()
     }
 }
 
@@ -147,7 +102,7 @@ fn engine_runs_through_the_runner_into_the_report() {
             "description: x\ncovers: [FAULT-DRAIN-1]\nrequires: {nodes: 2}\nsteps:\n  - mark: m\n",
         ),
     ];
-    let source = FakeCluster {
+    let source = EngineCluster {
         client,
         fixtures: dir.path().join("fixtures"),
     };
@@ -337,7 +292,7 @@ steps:
             &pod_scenario("never-0", "STS-ORDER-1", "1s"),
         ),
     ];
-    let source = FakeCluster {
+    let source = EngineCluster {
         client,
         fixtures: dir.path().join("fixtures"),
     };
@@ -418,7 +373,7 @@ fn a_cleanup_that_fails_after_a_pass_is_a_cleanup_error() {
         "left-behind",
         &configmap_scenario("assert: {target: configmap/settings, matches: {data: {mode: fast}}}"),
     )];
-    let source = FakeCluster {
+    let source = EngineCluster {
         client,
         fixtures: dir.path().join("fixtures"),
     };

@@ -14,17 +14,9 @@ mod runner_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Arc;
-use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
-use petset::cluster::{Capabilities, ServerVersion};
-use petset::engine::EngineConfig;
-use petset::events::ClusterInfo;
-use petset::runner::{Availability, ClusterSource, EngineExecutor, Target};
 use petset_fakeapi::{ExecOutput, FakeApiServer, Lasting, Origin, RequestFilter, Verb, WriteEvent};
-use runner_support::{entry, input, settings};
+use runner_support::{EngineCluster, entry, input, settings};
 
 /// Where the child writes its run; set by the parent.
 const RUN_DIR: &str = "PETSET_TEST_SECRETS_RUN_DIR";
@@ -212,47 +204,6 @@ steps:
       query: SELECT 1
       expect: {rows: [[1]]}
 ";
-
-/// The fake API server as the cluster, run by the real step engine.
-struct EngineCluster {
-    client: kube::Client,
-    fixtures: PathBuf,
-}
-
-impl ClusterSource for EngineCluster {
-    fn acquire(&self) -> BoxFuture<'_, Availability> {
-        async move {
-            let mut config =
-                EngineConfig::new(self.client.clone(), self.fixtures.clone(), "testrun");
-            config.cleanup_timeout = Duration::from_secs(5);
-            config.heartbeat_every = Duration::from_millis(200);
-            config.default_timeout = Duration::from_secs(5);
-            let capabilities = Capabilities {
-                server_version: ServerVersion {
-                    major: 1,
-                    minor: 33,
-                    git_version: "v1.33.1".to_string(),
-                    platform: "linux/amd64".to_string(),
-                },
-                nodes: 1,
-                schedulable_nodes: 1,
-                default_storage_class: Some("standard".to_string()),
-                cluster_dns: Some("kube-dns".to_string()),
-                architectures: vec!["amd64".to_string()],
-            };
-            Availability::Ready(Target {
-                info: ClusterInfo {
-                    context: "fake".to_string(),
-                    server_version: "1.33 (v1.33.1)".to_string(),
-                },
-                summary: "the fake API server".to_string(),
-                executor: Arc::new(EngineExecutor::new(config, capabilities)),
-                teardown: None,
-            })
-        }
-        .boxed()
-    }
-}
 
 fn collect_files(dir: &Path, into: &mut Vec<(PathBuf, Vec<u8>)>) {
     for item in std::fs::read_dir(dir).unwrap() {

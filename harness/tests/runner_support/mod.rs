@@ -19,12 +19,14 @@ use std::time::Duration;
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use petset::cluster::{Capabilities, ServerVersion};
+use petset::engine::EngineConfig;
 use petset::events::{
     ClusterInfo, Event, Failure, FailureKind, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
 };
 use petset::runner::{
-    Availability, ClusterSource, Content, Executed, Job, RunInput, RunSettings, ScenarioExecutor,
-    SuiteEntry, Target,
+    Availability, ClusterSource, Content, EngineExecutor, Executed, Job, RunInput, RunSettings,
+    ScenarioExecutor, SuiteEntry, Target,
 };
 use petset::scenario::model::Scenario;
 
@@ -471,4 +473,45 @@ pub fn validate_with_xmllint(xml: &str, scratch: &std::path::Path) -> bool {
         String::from_utf8_lossy(&out.stderr)
     );
     true
+}
+
+/// The fake API server as the cluster, run by the real step engine (timeouts of seconds).
+pub struct EngineCluster {
+    pub client: kube::Client,
+    pub fixtures: PathBuf,
+}
+
+impl ClusterSource for EngineCluster {
+    fn acquire(&self) -> BoxFuture<'_, Availability> {
+        async move {
+            let mut config =
+                EngineConfig::new(self.client.clone(), self.fixtures.clone(), "testrun");
+            config.cleanup_timeout = Duration::from_secs(5);
+            config.heartbeat_every = Duration::from_millis(200);
+            config.default_timeout = Duration::from_secs(5);
+            let capabilities = Capabilities {
+                server_version: ServerVersion {
+                    major: 1,
+                    minor: 33,
+                    git_version: "v1.33.1".to_string(),
+                    platform: "linux/amd64".to_string(),
+                },
+                nodes: 1,
+                schedulable_nodes: 1,
+                default_storage_class: Some("standard".to_string()),
+                cluster_dns: Some("kube-dns".to_string()),
+                architectures: vec!["amd64".to_string()],
+            };
+            Availability::Ready(Target {
+                info: ClusterInfo {
+                    context: "fake".to_string(),
+                    server_version: "1.33 (v1.33.1)".to_string(),
+                },
+                summary: "the fake API server".to_string(),
+                executor: Arc::new(EngineExecutor::new(config, capabilities)),
+                teardown: None,
+            })
+        }
+        .boxed()
+    }
 }
