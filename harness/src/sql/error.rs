@@ -1,7 +1,8 @@
 //! The errors of a `sql` step: each names the step, the target (`pod:port`, or the pod the
 //! client ran in and the host it reached) and the cause, with passwords scrubbed.
 
-use super::secret::Credentials;
+use super::secret::{Credentials, SecretError};
+use crate::events::FailureKind;
 use std::time::Duration;
 
 /// Why a `sql` step failed.
@@ -120,7 +121,7 @@ pub enum SqlError {
     Secret {
         step: String,
         #[source]
-        source: super::secret::SecretError,
+        source: SecretError,
     },
     /// The local end of the port-forward could not be opened.
     #[error(
@@ -135,6 +136,22 @@ pub enum SqlError {
     /// The step asks for something that cannot be done.
     #[error("failed to run sql step `{step}`: {reason}")]
     Invalid { step: String, reason: String },
+}
+
+impl SqlError {
+    /// What the failure says about the cluster: a Secret petset could not read for an API
+    /// error, or a local listener it could not open, is petset unable to ask; everything
+    /// else (a missing pod, a dead server, rows that never matched) is the scenario's verdict.
+    pub fn failure_kind(&self) -> FailureKind {
+        match self {
+            SqlError::Secret {
+                source: SecretError::Api { source, .. },
+                ..
+            } => source.failure_kind(),
+            SqlError::Listener { .. } => FailureKind::Internal,
+            _ => FailureKind::Assertion,
+        }
+    }
 }
 
 /// A failure to get a session, before the step's context is attached.

@@ -280,6 +280,7 @@ fn failure(step: &SqlStep, error: SqlError) -> Failure {
         }
     }
     Failure {
+        kind: error.failure_kind(),
         message: error.to_string(),
         expected: expected.join("\n"),
         ..Failure::default()
