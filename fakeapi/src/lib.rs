@@ -51,7 +51,9 @@ mod selectors;
 mod server;
 mod status;
 mod store;
+mod strict;
 mod subresources;
+mod validation;
 mod watch;
 
 pub use events::{Origin, Verb, WriteEvent};
