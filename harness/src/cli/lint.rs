@@ -4,7 +4,7 @@
 //! file has an error. Paths may be files or folders; the default is `scenarios/`. With
 //! `--server`, the cluster judges the manifests too (see [`super::lint_server`]).
 
-use super::lint_server::{ScenarioToJudge, lint_on_server};
+use super::lint_server::{ScenarioToJudge, lint_on_server, merge};
 use crate::scenario::diagnostic::{Diagnostic, render_fancy, render_plain};
 use crate::scenario::discover::{find_repo_root, is_scenario_file};
 use crate::scenario::suite::{check_file, load_catalogue};
@@ -98,28 +98,8 @@ fn lint(args: &Args) -> Result<bool, String> {
     }
     all.extend(scenarios);
     if args.server {
-        let mut rejected = lint_on_server(&root, &cwd, &loaded)?;
-        // Where the server objects to a field, its word replaces ours: one problem, said once.
-        all.retain(|d| {
-            !(matches!(d.code, "manifest::unknown-field" | "manifest::value")
-                && rejected
-                    .iter()
-                    .any(|r| r.path == d.path && r.line == d.line))
-        });
-        // Fixtures the server refused lead, as causes do; each file's problems in line order.
-        rejected.append(&mut all);
-        all = rejected;
-        let mut rank: Vec<&Path> = Vec::new();
-        for d in &all {
-            if !rank.contains(&d.path.as_path()) {
-                rank.push(&d.path);
-            }
-        }
-        let rank_of = |d: &Diagnostic| rank.iter().position(|p| *p == d.path.as_path());
-        let mut ranked: Vec<(Option<usize>, Diagnostic)> =
-            all.iter().map(|d| (rank_of(d), d.clone())).collect();
-        ranked.sort_by_key(|(r, d)| (*r, d.line, d.column));
-        all = ranked.into_iter().map(|(_, d)| d).collect();
+        let rejected = lint_on_server(&root, &cwd, &loaded)?;
+        all = merge(all, rejected);
     }
     for (shown, hidden) in per_file(&all) {
         print(style, shown)?;

@@ -156,6 +156,39 @@ fn collect(
         .collect()
 }
 
+/// The offline diagnostics with the server's objections added, grouped by file.
+///
+/// Where the server objects at a line the offline check flagged for an unknown field or value,
+/// the server's word replaces ours: one problem, said once. Files the server objected to lead,
+/// as causes do; each file's problems are in line order.
+pub(crate) fn merge(offline: Vec<Diagnostic>, rejected: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let flagged: BTreeSet<(PathBuf, usize)> =
+        rejected.iter().map(|d| (d.path.clone(), d.line)).collect();
+    let repeated = |d: &Diagnostic| {
+        matches!(d.code, "manifest::unknown-field" | "manifest::value")
+            && flagged.contains(&(d.path.clone(), d.line))
+    };
+    let mut files: Vec<(PathBuf, Vec<Diagnostic>)> = Vec::new();
+    let mut index: BTreeMap<PathBuf, usize> = BTreeMap::new();
+    for diagnostic in rejected.into_iter().chain(offline) {
+        if repeated(&diagnostic) {
+            continue;
+        }
+        let at = *index.entry(diagnostic.path.clone()).or_insert_with(|| {
+            files.push((diagnostic.path.clone(), Vec::new()));
+            files.len() - 1
+        });
+        files[at].1.push(diagnostic);
+    }
+    files
+        .into_iter()
+        .flat_map(|(_, mut diagnostics)| {
+            diagnostics.sort_by_key(|d| (d.line, d.column));
+            diagnostics
+        })
+        .collect()
+}
+
 /// The documents of one fixture, with their outlines in the file as written.
 fn fixture(root: &Path, cwd: &Path, name: &str, vars: &Variables) -> Vec<Manifest> {
     let on_disk = root.join("fixtures").join(name);
@@ -212,7 +245,8 @@ async fn judge(
         let what = format!("dry-run apply {api_kind} {name}");
         let patch = Patch::Apply(&manifest.body);
         let deadline = Instant::now() + DRY_RUN_DEADLINE;
-        match with_retry(&what, deadline, || api.patch(name, &params, &patch)).await {
+        let dry_run = || async { api.patch(name, &params, &patch).await.map_err(as_refusal) };
+        match with_retry(&what, deadline, dry_run).await {
             Ok(_) => {}
             Err(ApiError::Failed {
                 source: kube::Error::Api(status),
@@ -224,6 +258,21 @@ async fn judge(
         }
     }
     Ok(out)
+}
+
+/// A schema error of a server-side apply as the refusal it is. Servers before
+/// kubernetes/kubernetes#119178 answer it `500` (kubernetes/kubernetes#122480), which would
+/// otherwise be retried as a server fault until the deadline; newer ones answer `400`.
+fn as_refusal(error: kube::Error) -> kube::Error {
+    match error {
+        kube::Error::Api(mut status)
+            if status.code == 500 && status.message.contains("field not declared in schema") =>
+        {
+            status.code = 400;
+            kube::Error::Api(status)
+        }
+        other => other,
+    }
 }
 
 /// One diagnostic per field the server names (its `causes`), or one for the whole refusal.
