@@ -149,6 +149,7 @@ async fn a_clean_suite_passes_on_the_server() {
         .replace("Paralel", "Parallel");
     write(root, "fixtures/web/sets.yaml", &clean);
     write(root, "scenarios/demo/sets.yaml", SCENARIO);
+    let mut writes = server.handle().subscribe();
 
     let output = tokio::task::block_in_place(|| lint_server(root, &server));
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -160,6 +161,36 @@ async fn a_clean_suite_passes_on_the_server() {
         .request_count(petset_fakeapi::Verb::Patch, "statefulsets");
     assert_eq!(sent, 2);
     assert_eq!(namespaces(&server), before);
+
+    // The writes the lint made: its labelled scratch namespace, made and removed; no set.
+    let mut seen = Vec::new();
+    while let Ok(event) = writes.try_recv() {
+        seen.push(event);
+    }
+    assert!(
+        seen.iter().all(|e| !e.is("StatefulSet")),
+        "a dry run stored a set"
+    );
+    let created = seen
+        .iter()
+        .find(|e| e.is("Namespace") && e.verb == petset_fakeapi::Verb::Create)
+        .expect("the scratch namespace was created");
+    assert!(
+        created.name.starts_with("petset-lint-server-"),
+        "{}",
+        created.name
+    );
+    assert_eq!(
+        created
+            .object
+            .pointer("/metadata/labels/app.kubernetes.io~1managed-by"),
+        Some(&serde_json::json!("petset"))
+    );
+    assert!(
+        seen.iter()
+            .any(|e| e.is("Namespace") && e.name == created.name && e.removed),
+        "the scratch namespace was not removed"
+    );
 }
 
 #[test]
