@@ -50,6 +50,12 @@ description: Applies the web and db sets.
 covers: [STS-ORDER-2]
 steps:
   - apply: {files: [web/sets.yaml]}
+  - apply:
+      manifests:
+        - apiVersion: v1
+          kind: Service
+          metadata: {name: web}
+          spec: {type: ClusterIp, ports: [{port: 80}], selector: {app: web}}
   - wait: {target: {kind: pod, selector: app=web}, for: {count: 1}}
 ";
 
@@ -104,6 +110,13 @@ async fn server_objections_come_back_at_the_fixture_lines() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stdout}\n{stderr}");
+    // The whole output, exactly (`UPDATE_SNAPSHOTS=1` rewrites it, as for the lint corpus).
+    let snapshot = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lint_server.snap");
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::write(&snapshot, stdout.as_bytes()).unwrap();
+    }
+    let expected = std::fs::read_to_string(&snapshot).unwrap();
+    assert_eq!(stdout, expected, "got:\n{stdout}");
 
     let unknown = line_at(&stdout, "fixtures/web/sets.yaml:6:3: error:");
     assert!(
@@ -148,7 +161,8 @@ async fn a_clean_suite_passes_on_the_server() {
         .replace("replicass:", "replicas:")
         .replace("Paralel", "Parallel");
     write(root, "fixtures/web/sets.yaml", &clean);
-    write(root, "scenarios/demo/sets.yaml", SCENARIO);
+    let scenario = SCENARIO.replace("ClusterIp", "ClusterIP");
+    write(root, "scenarios/demo/sets.yaml", &scenario);
     let mut writes = server.handle().subscribe();
 
     let output = tokio::task::block_in_place(|| lint_server(root, &server));

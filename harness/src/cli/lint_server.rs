@@ -252,7 +252,7 @@ async fn judge(
                 source: kube::Error::Api(status),
                 ..
             }) if matches!(status.code, 400 | 422) => {
-                out.extend(objections(&manifest, api_kind, name, &status));
+                out.extend(objections(&manifest, api_kind, name, namespace, &status));
             }
             Err(error) => return Err(error.to_string()),
         }
@@ -276,18 +276,29 @@ fn as_refusal(error: kube::Error) -> kube::Error {
 }
 
 /// One diagnostic per field the server names (its `causes`), or one for the whole refusal.
+///
+/// The scratch namespace's random name reads as `${namespace}` in the server's messages, so
+/// they say the same on every run.
 fn objections(
     manifest: &Manifest,
     kind: &str,
     name: &str,
+    namespace: &str,
     status: &kube::core::Status,
 ) -> Vec<Diagnostic> {
+    let mut status = status.clone();
+    status.message = status.message.replace(namespace, "${namespace}");
     let causes: Vec<(String, String)> = status
         .details
         .iter()
         .flat_map(|details| &details.causes)
         .filter(|cause| !cause.field.is_empty())
-        .map(|cause| (cause.field.clone(), cause.message.clone()))
+        .map(|cause| {
+            (
+                cause.field.clone(),
+                cause.message.replace(namespace, "${namespace}"),
+            )
+        })
         .collect();
     let said: Vec<(Option<String>, String)> = if causes.is_empty() {
         vec![(undeclared_field(&status.message), status.message.clone())]
