@@ -116,3 +116,25 @@ async fn unsupported_enum_value_is_422_with_the_field_in_causes() {
     assert_eq!(causes[0].field, "spec.podManagementPolicy");
     assert_eq!(causes[0].reason, "FieldValueNotSupported");
 }
+
+#[tokio::test]
+async fn unknown_field_in_strict_create_is_refused() {
+    let (_server, client) = start().await;
+    // kube's PostParams has no field validation switch: the request is made by hand.
+    let body = serde_json::to_vec(&statefulset(json!({"replicass": 2}))).unwrap();
+    let request = axum::http::Request::post(
+        "/apis/apps/v1/namespaces/default/statefulsets?fieldValidation=Strict&dryRun=All",
+    )
+    .header("content-type", "application/json")
+    .body(body)
+    .unwrap();
+    let status = match client.request::<DynamicObject>(request).await {
+        Err(kube::Error::Api(status)) => *status,
+        other => panic!("expected an API error, got {other:?}"),
+    };
+    assert_eq!(status.code, 400);
+    assert_eq!(
+        status.message,
+        "strict decoding error: unknown field \"spec.replicass\""
+    );
+}

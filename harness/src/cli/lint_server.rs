@@ -77,9 +77,13 @@ pub(crate) fn lint_on_server(
         let namespace = namespace_name(&id);
         let labels = scenario_labels(&format!("lint-{}", std::process::id()));
         let setup = Instant::now() + NAMESPACE_DEADLINE;
-        create_namespace(&client, &namespace, &id, &labels, setup)
-            .await
-            .map_err(|e| format!("failed to create the scratch namespace: {e}"))?;
+        if let Err(error) = create_namespace(&client, &namespace, &id, &labels, setup).await {
+            // A create that landed although its answer was lost must not outlive the run.
+            let teardown = Instant::now() + NAMESPACE_DEADLINE;
+            let _ = delete_namespace(&client, &namespace, teardown).await;
+            let _ = cluster.teardown().await;
+            return Err(format!("failed to create the scratch namespace: {error}"));
+        }
         let heartbeat = Heartbeat::start(&client, &namespace, HEARTBEAT_EVERY);
         let manifests = collect(root, cwd, scenarios, &namespace, &labels);
         let judged = judge(&client, &namespace, manifests).await;
