@@ -113,13 +113,24 @@ fn collect(
     let mut out = Vec::new();
     for ScenarioToJudge { scenario, source } in scenarios {
         let outline = crate::scenario::load::outline_root(&source.text);
+        // Values captured during a run cannot be known here: what uses one is not sent (a
+        // literal `${name}` would draw an objection the run would never meet).
+        let captured: Vec<String> = scenario
+            .steps
+            .iter()
+            .filter_map(|step| match &step.value {
+                Step::Capture(capture) => Some(format!("${{{}}}", capture.name)),
+                _ => None,
+            })
+            .collect();
+        let uses_capture = |text: &str| captured.iter().any(|c| text.contains(c.as_str()));
         for (index, step) in scenario.steps.iter().enumerate() {
             let Step::Apply(apply) = &step.value else {
                 continue;
             };
             for file in &apply.files {
                 if seen_fixtures.insert(file.value.clone()) {
-                    out.extend(fixture(root, cwd, &file.value, &vars));
+                    out.extend(fixture(root, cwd, &file.value, &vars, &uses_capture));
                 }
             }
             for (position, manifest) in apply.manifests.iter().enumerate() {
@@ -139,6 +150,9 @@ fn collect(
                 let Ok(text) = serde_json::to_string(&manifest.value) else {
                     continue;
                 };
+                if uses_capture(&text) {
+                    continue;
+                }
                 let Ok(body) = serde_json::from_str(&vars.substitute_known(&text)) else {
                     continue;
                 };
@@ -194,11 +208,20 @@ pub(crate) fn merge(offline: Vec<Diagnostic>, rejected: Vec<Diagnostic>) -> Vec<
 }
 
 /// The documents of one fixture, with their outlines in the file as written.
-fn fixture(root: &Path, cwd: &Path, name: &str, vars: &Variables) -> Vec<Manifest> {
+fn fixture(
+    root: &Path,
+    cwd: &Path,
+    name: &str,
+    vars: &Variables,
+    uses_capture: &dyn Fn(&str) -> bool,
+) -> Vec<Manifest> {
     let on_disk = root.join("fixtures").join(name);
     let Ok(text) = std::fs::read_to_string(&on_disk) else {
         return Vec::new();
     };
+    if uses_capture(&text) {
+        return Vec::new();
+    }
     let shown: PathBuf = on_disk.strip_prefix(cwd).unwrap_or(&on_disk).to_path_buf();
     let file = SourceFile::new(shown, text.as_str());
     let Ok(documents) = parse_documents(&vars.substitute_known(&text)) else {
