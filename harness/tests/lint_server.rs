@@ -68,7 +68,8 @@ fn write(root: &Path, relative: &str, text: &str) {
 /// `petset lint --server --format plain` in `root`, pointed at `server` the way a user points
 /// petset at a context the safety guard does not know.
 fn lint_server(root: &Path, server: &FakeApiServer) -> Output {
-    let kubeconfig = root.join("kubeconfig");
+    let config_dir = tempfile::tempdir().unwrap();
+    let kubeconfig = config_dir.path().join("kubeconfig");
     std::fs::write(&kubeconfig, server.kubeconfig_yaml()).unwrap();
     Command::new(env!("CARGO_BIN_EXE_petset"))
         .args(["lint", "--server", "--format", "plain"])
@@ -234,4 +235,24 @@ fn without_a_cluster_server_lint_is_an_error() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no-such-kubeconfig"), "{stderr}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_shipped_suite_is_clean_on_the_server() {
+    let server = FakeApiServer::start().await.unwrap();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let output = tokio::task::block_in_place(|| lint_server(repo, &server));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+    let sent = server.handle().request_counts();
+    let dry_runs: u64 = sent
+        .iter()
+        .filter(|((verb, _), _)| *verb == petset_fakeapi::Verb::Patch)
+        .map(|(_, count)| count)
+        .sum();
+    assert!(
+        dry_runs >= 10,
+        "only {dry_runs} manifests were sent: {sent:?}"
+    );
 }
