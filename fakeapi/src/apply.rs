@@ -1,6 +1,7 @@
 //! Server-side apply, approximated: create when missing, strategic-merge the applied config,
 //! drop fields the same manager applied before but no longer does, and record `managedFields`.
-//! Conflicts between managers are not detected.
+//! Conflicts between managers are not detected. Unknown fields and unsupported values are
+//! refused (see [`crate::strict`]); `dryRun=All` answers without storing.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -44,6 +45,15 @@ pub(crate) fn serve(
     if let Some(m) = config.get_mut("metadata").and_then(Value::as_object_mut) {
         m.remove("managedFields");
     }
+    crate::strict::check(
+        rt,
+        target.ns.as_deref(),
+        &name,
+        &config,
+        crate::strict::Via::Apply,
+        params,
+    )?;
+    let dry_run = crate::strict::dry_run(params)?;
     let fields = field_set(&config, "");
     let sub = (part == Part::Status).then_some("status");
     let mut ctx = WriteCtx::api(Verb::Patch);
@@ -66,6 +76,10 @@ pub(crate) fn serve(
             let mut obj = config.clone();
             metadata_mut(&mut obj).insert("name".into(), json!(name));
             metadata_mut(&mut obj).insert("managedFields".into(), json!([entry]));
+            if dry_run {
+                // A dry run answers what would be stored, and stores nothing.
+                return Ok((obj, true));
+            }
             return s
                 .create(target.res, target.ns.as_deref(), obj, ctx)
                 .map(|o| (o, true));
@@ -101,6 +115,9 @@ pub(crate) fn serve(
         }
         entries.push(entry);
         metadata_mut(&mut doc).insert("managedFields".into(), json!(entries));
+        if dry_run {
+            return Ok((doc, false));
+        }
         s.update(target.res, target.ns_key(), &name, doc, part, ctx)
             .map(|o| (o, false))
     })?;

@@ -12,7 +12,11 @@
 //! What it approximates or leaves out, on purpose (it stays as small as the tests need):
 //! - No controllers run unless a test adds them: nothing creates a StatefulSet's pods or binds
 //!   claims by itself. Owner references are garbage-collected, and namespaces empty on delete.
-//! - No schema validation or admission; a few defaults are filled on create (Service cluster
+//! - Schema validation is limited to what the k8s-openapi types and the table of allowed enum
+//!   values can tell: unsupported values are refused (`422`) on apply and create, unknown fields
+//!   on every server-side apply and on creates with `fieldValidation=Strict` (`400`), worded as
+//!   the API server words them; `dryRun=All` answers applies and creates without storing. No
+//!   other validation and no admission; a few defaults are filled on create (Service cluster
 //!   IPs, `spec.replicas`, pod and claim phases), and status is dropped from API creates.
 //! - Server-side apply merges strategically and prunes fields its manager stopped applying,
 //!   but does not detect conflicts between managers.
@@ -51,7 +55,9 @@ mod selectors;
 mod server;
 mod status;
 mod store;
+mod strict;
 mod subresources;
+mod validation;
 mod watch;
 
 pub use events::{Origin, Verb, WriteEvent};

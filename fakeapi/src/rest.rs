@@ -69,6 +69,13 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
         Verb::Create => {
             let obj = read_json(body).await?;
             let ns = target.ns.clone();
+            let name = crate::meta::name(&obj).to_owned();
+            let via = crate::strict::Via::Create;
+            crate::strict::check(target.rt(), ns.as_deref(), &name, &obj, via, &params)?;
+            if crate::strict::dry_run(&params)? {
+                // A dry run answers what would be stored, and stores nothing.
+                return Ok((StatusCode::CREATED, Json(obj)).into_response());
+            }
             let out = h.write(|s| s.create(target.res, ns.as_deref(), obj, WriteCtx::api(verb)))?;
             Ok((StatusCode::CREATED, Json(out)).into_response())
         }

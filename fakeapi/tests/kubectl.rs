@@ -249,3 +249,62 @@ async fn exec_runs_the_registered_handler() {
     let out = e.run(&["exec", "db-0", "--", "false"]).await;
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
+
+#[tokio::test]
+async fn server_dry_run_with_strict_validation_refuses_and_stores_nothing() {
+    let e = env().await;
+    let clean = e.write("clean.yaml", STS);
+    let out = e
+        .ok(&[
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--validate=strict",
+            "-f",
+            &clean,
+        ])
+        .await;
+    assert!(out.contains("serverside-applied (server dry run)"), "{out}");
+    let none = e.ok(&["get", "sts", "-o", "name"]).await;
+    assert_eq!(none.trim(), "", "a dry run stored the set");
+
+    let unknown = e.write("unknown.yaml", &STS.replace("replicas: 1", "replicass: 1"));
+    let out = e
+        .run(&[
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--validate=strict",
+            "-f",
+            &unknown,
+        ])
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(".spec.replicass: field not declared in schema"),
+        "{stderr}"
+    );
+
+    let policy = STS.replace("replicas: 1", "replicas: 1\n  podManagementPolicy: Paralel");
+    let bad_value = e.write("value.yaml", &policy);
+    let out = e
+        .run(&[
+            "apply",
+            "--server-side",
+            "--dry-run=server",
+            "--validate=strict",
+            "-f",
+            &bad_value,
+        ])
+        .await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains(
+            "spec.podManagementPolicy: Unsupported value: \"Paralel\": supported values: \
+             \"OrderedReady\", \"Parallel\""
+        ),
+        "{stderr}"
+    );
+}

@@ -9,6 +9,7 @@ mod faults;
 mod patching;
 mod startup;
 mod subresources;
+mod validation;
 mod watching;
 
 use kube::config::{KubeConfigOptions, Kubeconfig};

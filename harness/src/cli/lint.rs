@@ -1,8 +1,10 @@
 //! `petset lint [PATHS]`: checks scenario files before anything touches a cluster.
 //!
 //! Prints every diagnostic (file:line:column, the snippet, a hint) and exits non-zero when any
-//! file has an error. Paths may be files or folders; the default is `scenarios/`.
+//! file has an error. Paths may be files or folders; the default is `scenarios/`. With
+//! `--server`, the cluster judges the manifests too (see [`super::lint_server`]).
 
+use super::lint_server::{ScenarioToJudge, lint_on_server, merge};
 use crate::scenario::diagnostic::{Diagnostic, render_fancy, render_plain};
 use crate::scenario::discover::{find_repo_root, is_scenario_file};
 use crate::scenario::suite::{check_file, load_catalogue};
@@ -21,6 +23,10 @@ pub struct Args {
     /// Output style: `fancy` (colour, for terminals), `plain` (no colour), `short` (one line each).
     #[arg(long, value_name = "STYLE", default_value = "auto")]
     pub format: String,
+    /// Also send every manifest the scenarios apply to the cluster (selected as the runner
+    /// selects one) as a server-side-apply dry run with strict field validation.
+    #[arg(long)]
+    pub server: bool,
 }
 
 /// Runs `petset lint`.
@@ -68,9 +74,16 @@ fn lint(args: &Args) -> Result<bool, String> {
         other => other,
     };
     let mut scenarios: Vec<Diagnostic> = Vec::new();
+    let mut loaded = Vec::new();
     for file in &files {
         let display = file.strip_prefix(&cwd).unwrap_or(file);
         let checked = check_file(&checker, file, display);
+        if let Some(scenario) = checked.scenario {
+            loaded.push(ScenarioToJudge {
+                scenario,
+                source: checked.source,
+            });
+        }
         scenarios.extend(checked.diagnostics);
     }
     // Broken fixtures first: they are the cause of the scenarios' "fixture has problems".
@@ -84,6 +97,10 @@ fn lint(args: &Args) -> Result<bool, String> {
         }));
     }
     all.extend(scenarios);
+    if args.server {
+        let rejected = lint_on_server(&root, &cwd, &loaded)?;
+        all = merge(all, rejected);
+    }
     for (shown, hidden) in per_file(&all) {
         print(style, shown)?;
         if hidden > 0 {

@@ -3,4 +3,5 @@
 pub mod coverage;
 pub mod images;
 pub mod lint;
+mod lint_server;
 pub mod schema;

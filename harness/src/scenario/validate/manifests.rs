@@ -88,7 +88,7 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
     fixture
 }
 
-fn is_empty_document(node: &Node) -> bool {
+pub(crate) fn is_empty_document(node: &Node) -> bool {
     matches!(&node.value, NodeValue::Scalar { text, plain: true } if text.is_empty() || text == "~" || text == "null")
 }
 

@@ -13,3 +13,4 @@ mod steps;
 mod typed;
 
 pub use check::Checker;
+pub(crate) use manifests::is_empty_document;
