@@ -9,8 +9,10 @@ mod enums_table;
 mod kinds;
 mod manifests;
 mod references;
+mod sql_dns;
 mod steps;
 mod typed;
+mod variables;
 
 pub use check::Checker;
 pub(crate) use manifests::is_empty_document;

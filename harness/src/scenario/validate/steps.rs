@@ -3,11 +3,13 @@
 
 use super::check::StepAt;
 use super::references::Objects;
+use super::sql_dns::{check_dns, check_secret, check_sql};
+use super::variables::check_variables;
 use crate::expect::Selector;
 use crate::scenario::diagnostic::Diagnostic;
 use crate::scenario::model::*;
 use crate::scenario::similar;
-use crate::scenario::yaml::{Node, NodeValue, Point};
+use crate::scenario::yaml::Point;
 use std::collections::BTreeSet;
 
 /// Variables every step may use.
@@ -24,7 +26,7 @@ pub(crate) struct Gates {
 /// What earlier steps defined: captured variables and timeline marks.
 #[derive(Debug, Default)]
 pub(crate) struct Flow {
-    captures: BTreeSet<String>,
+    pub(super) captures: BTreeSet<String>,
     marks: BTreeSet<String>,
 }
 
@@ -220,13 +222,18 @@ pub(crate) fn check_step(
     }
 }
 
-struct Report<'a, 'b> {
-    at: &'a StepAt<'b>,
-    out: &'a mut Vec<Diagnostic>,
+pub(super) struct Report<'a, 'b> {
+    pub(super) at: &'a StepAt<'b>,
+    pub(super) out: &'a mut Vec<Diagnostic>,
 }
 
 impl Report<'_, '_> {
-    fn error(&mut self, path: &[&str], message: impl Into<String>, help: impl Into<String>) {
+    pub(super) fn error(
+        &mut self,
+        path: &[&str],
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         let span = self.at.span(path, Point::Value);
         self.out.push(
             self.at
@@ -237,7 +244,7 @@ impl Report<'_, '_> {
         );
     }
 
-    fn whole(&mut self, message: impl Into<String>, help: impl Into<String>) {
+    pub(super) fn whole(&mut self, message: impl Into<String>, help: impl Into<String>) {
         let span = self.at.whole();
         self.out.push(
             self.at
@@ -398,7 +405,7 @@ fn single(report: &mut Report<'_, '_>, target: &Target, field: &str, step: &str)
     }
 }
 
-fn pods_only(report: &mut Report<'_, '_>, target: &Target, field: &str, step: &str) {
+pub(super) fn pods_only(report: &mut Report<'_, '_>, target: &Target, field: &str, step: &str) {
     if target.kind != Kind::Pod {
         report.error(
             &[field],
@@ -452,104 +459,6 @@ fn check_wait(report: &mut Report<'_, '_>, wait: &WaitStep) {
 
 /// `passwordFrom` names a Secret and key the scenario applies (petset reads it from the
 /// scenario's own namespace, so nothing else can provide it).
-fn check_secret(report: &mut Report<'_, '_>, objects: &Objects, sql: &SqlStep) {
-    let Some(from) = &sql.password_from else {
-        return;
-    };
-    if let Err((unknown, key_wrong)) = objects.check_secret_key(&from.secret, &from.key) {
-        let field = if key_wrong { "key" } else { "secret" };
-        let span = report.at.span(&["passwordFrom", field], Point::Value);
-        report.out.push(
-            report
-                .at
-                .file
-                .error("step::unknown-secret", span, unknown.message)
-                .label(if key_wrong {
-                    "no such key"
-                } else {
-                    "no such Secret"
-                })
-                .help(unknown.help),
-        );
-    }
-}
-
-fn check_sql(report: &mut Report<'_, '_>, sql: &SqlStep) {
-    pods_only(report, &sql.target, "target", "sql");
-    if sql.password.is_some() && sql.password_from.is_some() {
-        report.error(
-            &["password"],
-            "give `password` or `passwordFrom`, not both",
-            "prefer `passwordFrom: {secret: ..., key: ...}`",
-        );
-    }
-    if sql.statements.is_empty() && sql.query.is_none() {
-        report.whole(
-            "this `sql` step runs nothing",
-            "give `statements: [...]` and/or `query: ...`",
-        );
-    }
-    if sql.query.is_none() {
-        for (present, field) in [
-            (sql.expect.is_some(), "expect"),
-            (sql.repeat.is_some(), "repeat"),
-        ] {
-            if present {
-                report.error(
-                    &[field],
-                    format!("`{field}` needs a `query`"),
-                    "add `query: SELECT ...`",
-                );
-            }
-        }
-    }
-    if sql.expect.is_some() && sql.expect_error.is_some() {
-        report.error(
-            &["expectError"],
-            "`expectError` contradicts `expect` (rows)",
-            "a failing statement returns no rows; keep one of the two",
-        );
-    }
-}
-
-fn check_dns(report: &mut Report<'_, '_>, dns: &DnsStep) {
-    if let Some(from) = &dns.from {
-        pods_only(report, from, "from", "dns");
-    }
-    if dns.for_each.is_some() && !dns.name.contains("${pod}") {
-        report.error(
-            &["name"],
-            "`forEach` repeats the lookup per pod, but the name does not use `${pod}`",
-            "write e.g. `name: ${pod}.nginx`",
-        );
-    }
-    let (field, target, want) = match &dns.expect {
-        DnsExpect::PodIps(t) => ("podIps", t, Kind::Pod),
-        DnsExpect::ServiceIp(t) => ("serviceIp", t, Kind::Service),
-        DnsExpect::SrvTargets(t) => ("srvTargets", t, Kind::Pod),
-        DnsExpect::NotFound => return,
-    };
-    if target.kind != want {
-        report.error(
-            &["expect", field],
-            format!(
-                "`{field}` takes {}, not a {}",
-                want.plural(),
-                target.kind.name()
-            ),
-            format!("write `{field}: {want}/<name>` or a {want} selector"),
-        );
-    }
-    let srv = matches!(dns.expect, DnsExpect::SrvTargets(_));
-    if srv != (dns.record == RecordType::Srv) {
-        report.error(
-            &["expect"],
-            "`srvTargets` goes with `type: SRV`, and only with it",
-            "use `type: SRV` with `srvTargets`, `podIps`/`serviceIp` with A records",
-        );
-    }
-}
-
 fn check_assert(report: &mut Report<'_, '_>, assert: &AssertStep) {
     let has_items = !assert.items.is_empty();
     let checks =
@@ -631,85 +540,6 @@ fn check_timeline(
             }
         }
     }
-}
-
-/// Reports `${name}` uses whose name no earlier step defines.
-/// The source ranges of every scalar under `node`: what variables can be written in (comments
-/// between and after values are not).
-fn scalar_ranges(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
-    match &node.value {
-        NodeValue::Scalar { .. } => out.push(node.start.byte..node.end.byte),
-        NodeValue::Seq(items) => items.iter().for_each(|item| scalar_ranges(item, out)),
-        NodeValue::Map(entries) => entries.iter().for_each(|(key, value)| {
-            scalar_ranges(key, out);
-            scalar_ranges(value, out);
-        }),
-        NodeValue::Alias => {}
-    }
-}
-
-fn check_variables(report: &mut Report<'_, '_>, flow: &Flow) {
-    let Some(item) = report.at.item else { return };
-    let mut ranges = Vec::new();
-    scalar_ranges(item, &mut ranges);
-    for range in ranges {
-        if check_variables_in(report, flow, range).is_break() {
-            return;
-        }
-    }
-}
-
-/// Checks the variables written in one scalar; breaks on an unclosed `${`.
-fn check_variables_in(
-    report: &mut Report<'_, '_>,
-    flow: &Flow,
-    range: std::ops::Range<usize>,
-) -> std::ops::ControlFlow<()> {
-    let text = &report.at.file.text;
-    let start = range.start.min(text.len());
-    let end = range.end.clamp(start, text.len());
-    let body = &text[start..end];
-    let mut offset = 0;
-    while let Some(found) = body[offset..].find("${") {
-        let open = offset + found;
-        let Some(close) = body[open..].find('}') else {
-            let at = start + open;
-            report.out.push(
-                report
-                    .at
-                    .file
-                    .error("step::variable", at..at + 2, "`${` is never closed")
-                    .label("unclosed")
-                    .help("write variables as `${name}`"),
-            );
-            return std::ops::ControlFlow::Break(());
-        };
-        let name = &body[open + 2..open + close];
-        offset = open + close + 1;
-        if BUILTIN_VARIABLES.contains(&name) || flow.captures.contains(name) {
-            continue;
-        }
-        let known: Vec<&str> = BUILTIN_VARIABLES
-            .iter()
-            .copied()
-            .chain(flow.captures.iter().map(String::as_str))
-            .collect();
-        let span = start + open..start + offset;
-        report.out.push(
-            report
-                .at
-                .file
-                .error("step::variable", span, format!("unknown variable `${{{name}}}`"))
-                .label("not defined before this step")
-                .help(similar::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
-                    format!(
-                        "known here: {}; define others with `capture: {{..., as: {name}}}` or `exec: {{captureStdout: {name}}}` in an earlier step",
-                        known.iter().map(|k| format!("${{{k}}}")).collect::<Vec<_>>().join(", ")
-                    )
-                })),
-        );
-    }
-    std::ops::ControlFlow::Continue(())
 }
 
 fn is_variable_name(name: &str) -> bool {
