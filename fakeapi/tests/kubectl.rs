@@ -250,37 +250,39 @@ async fn exec_runs_the_registered_handler() {
     assert_eq!(out.status.code(), Some(1), "{out:?}");
 }
 
+/// `kubectl apply` of `file` as a server-side dry run with strict field validation.
+const STRICT_DRY_RUN: &[&str] = &[
+    "apply",
+    "--server-side",
+    "--dry-run=server",
+    "--validate=strict",
+    "-f",
+];
+
+/// The strict dry run of `file`, which the server must refuse: its stderr.
+async fn refused_dry_run(e: &Env, file: &str) -> String {
+    let args: Vec<&str> = STRICT_DRY_RUN.iter().copied().chain([file]).collect();
+    let out = e.run(&args).await;
+    assert!(!out.status.success(), "the dry run of {file} was accepted");
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
 #[tokio::test]
 async fn server_dry_run_with_strict_validation_refuses_and_stores_nothing() {
     let e = env().await;
     let clean = e.write("clean.yaml", STS);
-    let out = e
-        .ok(&[
-            "apply",
-            "--server-side",
-            "--dry-run=server",
-            "--validate=strict",
-            "-f",
-            &clean,
-        ])
-        .await;
+    let args: Vec<&str> = STRICT_DRY_RUN
+        .iter()
+        .copied()
+        .chain([clean.as_str()])
+        .collect();
+    let out = e.ok(&args).await;
     assert!(out.contains("serverside-applied (server dry run)"), "{out}");
     let none = e.ok(&["get", "sts", "-o", "name"]).await;
     assert_eq!(none.trim(), "", "a dry run stored the set");
 
     let unknown = e.write("unknown.yaml", &STS.replace("replicas: 1", "replicass: 1"));
-    let out = e
-        .run(&[
-            "apply",
-            "--server-side",
-            "--dry-run=server",
-            "--validate=strict",
-            "-f",
-            &unknown,
-        ])
-        .await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = refused_dry_run(&e, &unknown).await;
     assert!(
         stderr.contains(".spec.replicass: field not declared in schema"),
         "{stderr}"
@@ -288,18 +290,7 @@ async fn server_dry_run_with_strict_validation_refuses_and_stores_nothing() {
 
     let policy = STS.replace("replicas: 1", "replicas: 1\n  podManagementPolicy: Paralel");
     let bad_value = e.write("value.yaml", &policy);
-    let out = e
-        .run(&[
-            "apply",
-            "--server-side",
-            "--dry-run=server",
-            "--validate=strict",
-            "-f",
-            &bad_value,
-        ])
-        .await;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success());
+    let stderr = refused_dry_run(&e, &bad_value).await;
     assert!(
         stderr.contains(
             "spec.podManagementPolicy: Unsupported value: \"Paralel\": supported values: \
