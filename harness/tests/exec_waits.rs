@@ -252,3 +252,29 @@ async fn a_wait_never_runs_past_the_scenario_deadline() {
         failure.message
     );
 }
+
+#[tokio::test]
+async fn a_wait_step_counts_the_watch_calls_it_retried() {
+    let fake = Fake::start().await;
+    let mut ctx = fake.ctx("ns");
+    fake.create(pod("ns", "web-0", json!({})));
+    fake.handle()
+        .set_pod_ready("ns", "web-0", true, None)
+        .expect("pod updated");
+    // The first two lists fail as an overloaded server fails them; the third succeeds.
+    fake.handle().fail_requests(
+        RequestFilter::any().verb(Verb::List).resource("pods"),
+        503,
+        Lasting::Requests(2),
+    );
+    let wait = step("wait: {target: pod/web-0, for: ready, timeout: 30s}");
+    let report = within(10, run_step(&wait, &mut ctx))
+        .await
+        .expect("ready once the list succeeds");
+    assert!(
+        report.detail.starts_with("pod/web-0 ready after ")
+            && report.detail.ends_with(" (retried 2 times: 503 ×2)"),
+        "{}",
+        report.detail
+    );
+}
