@@ -182,7 +182,8 @@ async fn get(
             // A forward that could not connect closes the stream at once; the reason comes on the
             // error channel.
             let reason = if before_head {
-                tokio::time::timeout(ERROR_GRACE, error)
+                let grace_ends = (Instant::now() + ERROR_GRACE).min(deadline);
+                tokio::time::timeout_at(grace_ends, error)
                     .await
                     .ok()
                     .flatten()
