@@ -5,6 +5,7 @@
 mod checks_support;
 
 use checks_support::{TestResult, World};
+use petset::events::FailureKind;
 use petset::steps::dns_probe::PROBE_POD;
 use petset_fakeapi::{ExecOutput, ExecRequest, Lasting, RequestFilter, Verb};
 use serde_json::json;
@@ -643,6 +644,44 @@ async fn http_failures_show_status_and_body() -> TestResult {
             .contains("no port-forward target is registered"),
         "{}",
         failure.message
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn http_refuses_a_path_a_request_line_cannot_carry() -> TestResult {
+    let mut world = web().await?;
+    let server = http_server().await?;
+    world.fake.forward_port(NS, "web-0", 8080, server.addr);
+    let before = world.fake.request_counts();
+    // A space, and an attempt to add a header: neither is retried, though `eventually` would
+    // allow it, and neither opens a port-forward.
+    for (path, shown) in [
+        (r#""/a b""#, r#""/a b""#),
+        (r#""/x\r\nX-Injected: 1""#, r#""/x\r\nX-Injected: 1""#),
+    ] {
+        let failure = world
+            .fails(&format!(
+                "http: {{target: pod/web-0, port: 8080, path: {path}, eventually: 60s}}"
+            ))
+            .await;
+        assert_eq!(
+            failure.message,
+            format!(
+                "http GET pod/web-0:8080: path {shown} is not a valid request path (invalid uri \
+                 character); percent-encode spaces and other special characters, e.g. %20 for a space"
+            )
+        );
+        assert_eq!(failure.kind, FailureKind::InvalidScenario);
+    }
+    assert_eq!(world.fake.request_counts(), before, "no API call was made");
+    // The same path, percent-encoded, is sent as written.
+    let failure = world
+        .fails("http: {target: pod/web-0, port: 8080, path: /a%20b}")
+        .await;
+    assert_eq!(
+        failure.message,
+        "http GET pod/web-0:8080/a%20b: status: expected 200, got 404 Not Found"
     );
     Ok(())
 }

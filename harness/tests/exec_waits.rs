@@ -252,3 +252,77 @@ async fn a_wait_never_runs_past_the_scenario_deadline() {
         failure.message
     );
 }
+
+#[tokio::test]
+async fn a_wait_step_counts_the_watch_calls_it_retried() {
+    let fake = Fake::start().await;
+    let mut ctx = fake.ctx("ns");
+    fake.create(pod("ns", "web-0", json!({})));
+    fake.handle()
+        .set_pod_ready("ns", "web-0", true, None)
+        .expect("pod updated");
+    // The first two lists fail as an overloaded server fails them; the third succeeds.
+    fake.handle().fail_requests(
+        RequestFilter::any().verb(Verb::List).resource("pods"),
+        503,
+        Lasting::Requests(2),
+    );
+    let wait = step("wait: {target: pod/web-0, for: ready, timeout: 30s}");
+    let report = within(10, run_step(&wait, &mut ctx))
+        .await
+        .expect("ready once the list succeeds");
+    assert!(
+        report.detail.starts_with("pod/web-0 ready after ")
+            && report.detail.ends_with(" (retried 2 times: 503 ×2)"),
+        "{}",
+        report.detail
+    );
+}
+
+#[tokio::test]
+async fn a_watch_start_refused_with_410_lists_afresh() {
+    let fake = Fake::start().await;
+    fake.namespace("ns");
+    fake.create(pod("ns", "web-0", json!({})));
+    let handle = fake.handle();
+    // The request starting the watch is itself answered 410 (API servers send it as a watch
+    // event; a proxy or another server may not): resuming from the same resourceVersion
+    // cannot help, only a fresh list can.
+    handle.fail_requests(
+        RequestFilter::any().verb(Verb::Watch).resource("pods"),
+        410,
+        Lasting::Requests(1),
+    );
+    let lists_before = handle.request_count(Verb::List, "pods");
+    let mut flipped = false;
+    let watched = Watched::new(&fake.client, "ns", &web0());
+    let deadline = Instant::now() + Duration::from_secs(8);
+    let observation = within(
+        10,
+        wait_for(&watched, deadline, |objects| {
+            // Made ready once the first list is in, so only a later look can see it.
+            if !flipped {
+                flipped = true;
+                handle
+                    .set_pod_ready("ns", "web-0", true, None)
+                    .expect("pod updated");
+            }
+            ready(objects)
+        }),
+    )
+    .await
+    .expect("ready after the fresh list");
+    assert_eq!(observation.relists, 1, "{observation:?}");
+    assert_eq!(
+        handle.request_count(Verb::List, "pods") - lists_before,
+        2,
+        "a second list"
+    );
+    assert!(
+        observation
+            .last_error
+            .as_deref()
+            .is_some_and(|e| e.starts_with("watch: ") && e.contains("410")),
+        "{observation:?}"
+    );
+}

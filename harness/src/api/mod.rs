@@ -7,15 +7,16 @@ mod render;
 mod resource;
 mod retried;
 mod retry;
+mod watch_error;
 
 pub use error::{ApiError, describe_kube_error, kube_error_kind};
 pub use objects::{get_opt, list_target, object_ref};
 pub use render::{render_objects, render_value, to_value};
 pub use resource::{api_resource, dynamic_api};
-#[allow(unused_imports)] // For loops that retry by hand (re-watching) to count their retries.
 pub(crate) use retried::note_retry;
 pub use retried::{Retried, RetryCause, counting};
 pub use retry::{
     Backoff, OnConflict, is_transient, retry_call, retry_cause, server_pause, with_retry,
     with_retry_on_conflict,
 };
+pub use watch_error::{WatchTrouble, describe_watch_error, watch_trouble};

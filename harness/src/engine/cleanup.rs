@@ -4,7 +4,7 @@
 //! go is reported with the objects and finalizers holding it.
 
 use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
-use crate::scenario::model::Kind;
+use crate::scenario::model::{Kind, Target};
 use crate::steps::manifest::OWNER_NAMESPACE_LABEL;
 use crate::wait::{Verdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Namespace;
@@ -133,7 +133,12 @@ pub(crate) async fn delete_namespace(
     }
 
     let started = Instant::now();
-    let watched = Watched::from_api(namespaces, Some(namespace.to_owned()), None);
+    let watched = Watched::from_api(
+        namespaces,
+        ApiResource::erase::<Namespace>(&()),
+        Some(namespace.to_owned()),
+        None,
+    );
     let gone = wait_for(&watched, deadline, |left| {
         if left.is_empty() {
             Verdict::Met("gone".to_owned())
@@ -150,7 +155,7 @@ pub(crate) async fn delete_namespace(
         ));
     }
     for (kind, name) in &owned {
-        let watched = Watched::from_api(dynamic_api(client, *kind, ""), Some(name.clone()), None);
+        let watched = Watched::new(client, "", &Target::object(*kind, name));
         let gone = wait_for(&watched, deadline, |left| match left.first() {
             None => Verdict::Met("gone".to_owned()),
             Some(object) => Verdict::NotYet(finalizers(object)),

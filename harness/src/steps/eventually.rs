@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn retries_until_the_check_holds() {
         let calls = AtomicU32::new(0);
         let outcome = until_ok(
@@ -97,7 +97,7 @@ mod tests {
         assert_eq!((outcome.last, outcome.attempts), (Err("no"), 1));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn the_deadline_ends_a_hanging_attempt() {
         let outcome: Attempts<(), &str> = until_ok(
             true,
@@ -107,6 +107,42 @@ mod tests {
         )
         .await;
         assert_eq!(outcome.last, Err("timed out"));
-        assert!(outcome.elapsed < Duration::from_secs(2));
+        // Simulated time: the attempt was cut off at the deadline, and none started after it.
+        assert_eq!(
+            (outcome.attempts, outcome.elapsed),
+            (1, Duration::from_millis(100))
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn attempts_are_paced_with_the_checks_policy_and_end_at_the_deadline() {
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut starts = Vec::new();
+        let outcome: Attempts<(), &str> = until_ok(
+            true,
+            deadline,
+            || "timed out",
+            || {
+                starts.push(Instant::now());
+                async { Err("not yet") }
+            },
+        )
+        .await;
+        assert_eq!(outcome.last, Err("not yet"));
+        assert_eq!(outcome.attempts as usize, starts.len());
+        // Pauses of 250 ms and more, growing (stretched by up to 2x jitter), none past the
+        // deadline: the last attempt started before it, and the loop ended at it.
+        let pauses: Vec<Duration> = starts.windows(2).map(|w| w[1] - w[0]).collect();
+        assert!(pauses.len() >= 2, "{pauses:?}");
+        assert!(
+            pauses[0] >= Duration::from_millis(250) && pauses[0] < Duration::from_millis(500),
+            "{pauses:?}"
+        );
+        assert!(
+            pauses.iter().all(|p| *p >= Duration::from_millis(250)),
+            "{pauses:?}"
+        );
+        assert!(starts.last().is_some_and(|last| *last < deadline));
+        assert_eq!(Instant::now(), deadline);
     }
 }

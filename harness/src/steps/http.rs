@@ -2,23 +2,24 @@
 //! local listener) and check the status and the body. A selector target checks every matching
 //! pod, with `${pod}` set in the path.
 
+use super::context::Variables;
 use super::eventually::{tried, until_ok};
-use super::http_wire::{Parsed, Response, get_request, parse_response};
+use super::http_wire::{self, NoResponse, Response, request_path};
 use super::pods::{live_pods, more, pod_name};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::describe_kube_error;
-use crate::events::Failure;
+use crate::events::{Failure, FailureKind};
 use crate::expect::{
     Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
 };
 use crate::scenario::model::{HttpStep, Target, TextMatch};
+use http::uri::PathAndQuery;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::time::Instant;
 
-/// Responses larger than this are cut (and the check fails on the cut body).
+/// Responses larger than this are refused (the check fails saying so).
 const BODY_LIMIT: usize = 4 << 20;
 /// After the pod side closes without a response, how long to wait for the reason on the
 /// port-forward's error channel.
@@ -36,6 +37,14 @@ pub(crate) async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     if let Some(body) = &step.body {
         validate_text(body).map_err(|error| Failure::new(format!("http: {error}")))?;
+    }
+    // `${pod}` only ever puts a pod name in the path, and a pod name is valid in any path: a
+    // path refused for one pod is refused for all and on every attempt, so refuse it now.
+    if let Ok(text) = with_pod(&ctx.vars, "pod").substitute(&step.path) {
+        parse_path(&text).map_err(|failure| Failure {
+            message: format!("http GET {target}:{}: {}", step.port, failure.message),
+            ..failure
+        })?;
     }
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);
@@ -72,11 +81,11 @@ async fn attempt(
     let mut misses = Vec::new();
     for pod in &pods {
         let name = pod_name(pod);
-        let mut vars = ctx.vars.clone();
-        vars.set("pod", name.clone());
+        let vars = with_pod(&ctx.vars, &name);
         let path = vars
             .substitute(&step.path)
             .map_err(|error| Err(Failure::new(error)))?;
+        let path = parse_path(&path).map_err(Err)?;
         let body = step
             .body
             .as_ref()
@@ -90,7 +99,7 @@ async fn attempt(
         } else {
             misses.push(Miss {
                 pod: name,
-                path,
+                path: path.to_string(),
                 outcome,
                 mismatch,
             });
@@ -101,6 +110,18 @@ async fn attempt(
     } else {
         Err(Ok(misses))
     }
+}
+
+/// The step's variables with `${pod}` set to `pod`.
+fn with_pod(vars: &Variables, pod: &str) -> Variables {
+    let mut vars = vars.clone();
+    vars.set("pod", pod.to_owned());
+    vars
+}
+
+/// The substituted path as a request path; refused, it is a mistake in the scenario.
+fn parse_path(text: &str) -> Result<PathAndQuery, Failure> {
+    request_path(text).map_err(|why| Failure::new(why).with_kind(FailureKind::InvalidScenario))
 }
 
 fn judge(status: u16, body: Option<&TextMatch>, outcome: &Result<Response, String>) -> Mismatch {
@@ -131,7 +152,7 @@ async fn get(
     pods: &Api<Pod>,
     pod: &str,
     port: u16,
-    path: &str,
+    path: &PathAndQuery,
     deadline: Instant,
 ) -> Result<Response, String> {
     let mut forwarder = tokio::time::timeout_at(deadline, pods.portforward(pod, &[port]))
@@ -143,47 +164,26 @@ async fn get(
                 describe_kube_error(&error)
             )
         })?;
-    let (Some(mut stream), Some(error)) = (forwarder.take_stream(port), forwarder.take_error(port))
+    let (Some(stream), Some(error)) = (forwarder.take_stream(port), forwarder.take_error(port))
     else {
         forwarder.abort();
         return Err(format!(
             "the port-forward to pod/{pod} offered no stream for port {port}"
         ));
     };
-    let exchange = async {
-        if let Err(e) = stream.write_all(&get_request(path, pod)).await {
-            return Err((format!("failed to send the request: {e}"), true));
-        }
-        let mut buf = Vec::new();
-        let mut chunk = vec![0u8; 16 * 1024];
-        loop {
-            let read = match stream.read(&mut chunk).await {
-                Ok(read) => read,
-                Err(e) => {
-                    return Err((format!("failed to read the response: {e}"), buf.is_empty()));
-                }
-            };
-            buf.extend_from_slice(&chunk[..read]);
-            if buf.len() > BODY_LIMIT {
-                return Err((
-                    format!("the response is larger than {BODY_LIMIT} bytes"),
-                    false,
-                ));
-            }
-            match parse_response(&buf, read == 0) {
-                Parsed::Complete(response) => return Ok(response),
-                Parsed::Invalid(why) => return Err((why, buf.is_empty())),
-                Parsed::Incomplete => {}
-            }
-        }
-    };
-    let outcome = match tokio::time::timeout_at(deadline, exchange).await {
+    let outcome = match tokio::time::timeout_at(
+        deadline,
+        http_wire::get(stream, pod, path, BODY_LIMIT),
+    )
+    .await
+    {
         Ok(Ok(response)) => Ok(response),
-        Ok(Err((why, nothing_received))) => {
+        Ok(Err(NoResponse { why, before_head })) => {
             // A forward that could not connect closes the stream at once; the reason comes on the
             // error channel.
-            let reason = if nothing_received {
-                tokio::time::timeout(ERROR_GRACE, error)
+            let reason = if before_head {
+                let grace_ends = (Instant::now() + ERROR_GRACE).min(deadline);
+                tokio::time::timeout_at(grace_ends, error)
                     .await
                     .ok()
                     .flatten()
@@ -199,7 +199,6 @@ async fn get(
             "no complete response from pod/{pod}:{port} before the deadline"
         )),
     };
-    drop(stream);
     forwarder.abort();
     outcome
 }

@@ -1,265 +1,315 @@
-//! A minimal HTTP/1.1 client's wire format: one GET request, and a response parser that knows
-//! when the response is complete (Content-Length, chunked, or the connection closing), so the
-//! reader can stop without waiting for the port-forward to close.
+//! One HTTP/1.1 GET over an already open byte stream (the port-forward to a pod), spoken by
+//! hyper's client connection: hyper writes the request and reads the response (Content-Length,
+//! chunked or until the connection closes), and the path goes in only once parsed as a URI path.
 
-/// The bytes of `GET <path>` with `Connection: close`.
-pub(crate) fn get_request(path: &str, host: &str) -> Vec<u8> {
-    let path = if path.starts_with('/') {
-        path.to_owned()
-    } else {
-        format!("/{path}")
-    };
-    format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: petset\r\nAccept: */*\r\nConnection: close\r\n\r\n"
-    )
-    .into_bytes()
-}
+use bytes::Bytes;
+use http::header::{ACCEPT, CONNECTION, HOST, HeaderValue, USER_AGENT};
+use http::uri::PathAndQuery;
+use http::{Request, Uri};
+use http_body_util::{BodyExt, Empty, LengthLimitError, Limited};
+use hyper_util::rt::TokioIo;
+use std::error::Error as StdError;
+use tokio::io::{AsyncRead, AsyncWrite};
 
-/// A parsed response.
+/// A complete response.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Response {
     pub status: u16,
     pub reason: String,
-    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
 }
 
 impl Response {
-    pub(crate) fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
-    }
-
     pub(crate) fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 }
 
-/// Where parsing stands.
+/// Why no complete response was read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Parsed {
-    /// More bytes are needed.
-    Incomplete,
-    Complete(Response),
-    Invalid(String),
+pub(crate) struct NoResponse {
+    pub why: String,
+    /// Whether it failed before a response head arrived: a port-forward that could not connect
+    /// closes the stream at once and gives its reason on its error channel.
+    pub before_head: bool,
 }
 
-/// Parses what has arrived so far; `closed` says the peer has closed its side.
-pub(crate) fn parse_response(buf: &[u8], closed: bool) -> Parsed {
-    let Some((head_len, body_start)) = find_head_end(buf) else {
-        return if closed {
-            Parsed::Invalid(if buf.is_empty() {
-                "the connection closed without a response".to_owned()
-            } else {
-                format!(
-                    "the connection closed before the response headers ended: {:?}",
-                    String::from_utf8_lossy(&buf[..buf.len().min(200)])
-                )
-            })
-        } else {
-            Parsed::Incomplete
-        };
-    };
-    let head = String::from_utf8_lossy(&buf[..head_len]);
-    let mut lines = head.lines();
-    let status_line = lines.next().unwrap_or_default();
-    let (status, reason) = match parse_status_line(status_line) {
-        Ok(parts) => parts,
-        Err(why) => return Parsed::Invalid(why),
-    };
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            Some((name.trim().to_owned(), value.trim().to_owned()))
-        })
-        .collect();
-    let mut response = Response {
-        status,
-        reason,
-        headers,
-        body: Vec::new(),
-    };
-    let rest = &buf[body_start..];
-    if status == 204 || status == 304 || (100..200).contains(&status) {
-        return Parsed::Complete(response);
-    }
-    let chunked = response
-        .header("transfer-encoding")
-        .is_some_and(|te| te.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        return match decode_chunked(rest) {
-            Ok(Some(body)) => {
-                response.body = body;
-                Parsed::Complete(response)
-            }
-            Ok(None) if closed => {
-                Parsed::Invalid("the connection closed in the middle of a chunked body".to_owned())
-            }
-            Ok(None) => Parsed::Incomplete,
-            Err(why) => Parsed::Invalid(why),
-        };
-    }
-    if let Some(length) = response.header("content-length") {
-        let Ok(length) = length.parse::<usize>() else {
-            return Parsed::Invalid(format!("invalid Content-Length {length:?}"));
-        };
-        if rest.len() >= length {
-            response.body = rest[..length].to_vec();
-            return Parsed::Complete(response);
+impl NoResponse {
+    fn before_head(why: String) -> Self {
+        Self {
+            why,
+            before_head: true,
         }
-        return if closed {
-            Parsed::Invalid(format!(
-                "the connection closed after {} of {length} body bytes",
-                rest.len()
-            ))
-        } else {
-            Parsed::Incomplete
-        };
     }
-    if closed {
-        response.body = rest.to_vec();
-        Parsed::Complete(response)
+
+    fn in_body(why: String) -> Self {
+        Self {
+            why,
+            before_head: false,
+        }
+    }
+}
+
+/// `text` as the path (and query) of a request: a missing leading `/` is added; a space, a
+/// control character or anything else a request line cannot carry is refused, with a hint.
+pub(crate) fn request_path(text: &str) -> Result<PathAndQuery, String> {
+    let path = if text.starts_with('/') {
+        text.to_owned()
     } else {
-        Parsed::Incomplete
+        format!("/{text}")
+    };
+    PathAndQuery::try_from(path.as_str()).map_err(|error| {
+        format!(
+            "path {text:?} is not a valid request path ({error}); percent-encode spaces and \
+             other special characters, e.g. %20 for a space"
+        )
+    })
+}
+
+/// Sends `GET path` with `Host: host` and `Connection: close` over `stream`, and reads the
+/// response, refusing a body longer than `body_limit` bytes.
+pub(crate) async fn get<S>(
+    stream: S,
+    host: &str,
+    path: &PathAndQuery,
+    body_limit: usize,
+) -> Result<Response, NoResponse>
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let host = HeaderValue::from_str(host)
+        .map_err(|_| NoResponse::before_head(format!("{host:?} is not a valid Host header")))?;
+    let request = Request::get(Uri::from(path.clone()))
+        .header(HOST, host)
+        .header(USER_AGENT, "petset")
+        .header(ACCEPT, "*/*")
+        .header(CONNECTION, "close")
+        .body(Empty::<Bytes>::new())
+        .map_err(|error| {
+            NoResponse::before_head(format!("failed to build the request: {error}"))
+        })?;
+    let (mut sender, connection) = hyper::client::conn::http1::Builder::new()
+        // Header names as most servers write them, for old servers that compare them exactly.
+        .title_case_headers(true)
+        .handshake(TokioIo::new(stream))
+        .await
+        .map_err(|error| NoResponse::before_head(describe(&error)))?;
+    let exchange = async move {
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|error| NoResponse::before_head(describe(&error)))?;
+        let (head, body) = response.into_parts();
+        let body = Limited::new(body, body_limit)
+            .collect()
+            .await
+            .map_err(|error| NoResponse::in_body(describe_body_error(&*error, body_limit)))?
+            .to_bytes();
+        let reason = head
+            .extensions
+            .get::<hyper::ext::ReasonPhrase>()
+            .map(|reason| String::from_utf8_lossy(reason.as_bytes()).into_owned())
+            .or_else(|| head.status.canonical_reason().map(str::to_owned))
+            .unwrap_or_default();
+        Ok(Response {
+            status: head.status.as_u16(),
+            reason,
+            body: body.to_vec(),
+        })
+    };
+    // The connection does the reading and writing; it is driven here, not spawned, so a caller's
+    // deadline that drops this future ends the connection too. When it ends first (the peer
+    // closed, or sent something that is not HTTP), the exchange still learns how it ended.
+    tokio::pin!(exchange);
+    tokio::select! {
+        outcome = &mut exchange => outcome,
+        _ = connection => exchange.await,
     }
 }
 
-/// The end of the header block: (length of the head, start of the body).
-fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
-    let crlf = buf
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .map(|i| (i, i + 4));
-    let lf = buf
-        .windows(2)
-        .position(|w| w == b"\n\n")
-        .map(|i| (i, i + 2));
-    match (crlf, lf) {
-        (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
-        (a, b) => a.or(b),
+/// A hyper error as the report says it.
+fn describe(error: &hyper::Error) -> String {
+    if error.is_incomplete_message() || error.is_canceled() || error.is_closed() {
+        "the connection closed without a response".to_owned()
+    } else if error.is_parse() {
+        format!("the answer is not an HTTP/1.x response: {}", chain(error))
+    } else {
+        format!("failed to exchange the request: {}", chain(error))
     }
 }
 
-fn parse_status_line(line: &str) -> Result<(u16, String), String> {
-    let mut parts = line.trim_end().splitn(3, ' ');
-    let version = parts.next().unwrap_or_default();
-    if !version.starts_with("HTTP/1.") {
-        return Err(format!("not an HTTP/1.x response: {line:?}"));
+fn describe_body_error(error: &(dyn StdError + 'static), body_limit: usize) -> String {
+    if error.is::<LengthLimitError>() {
+        format!("the response is larger than {body_limit} bytes")
+    } else {
+        format!(
+            "the connection ended in the middle of the response body: {}",
+            chain(error)
+        )
     }
-    let status = parts
-        .next()
-        .and_then(|code| code.parse::<u16>().ok())
-        .filter(|code| (100..1000).contains(code))
-        .ok_or_else(|| format!("no status code in {line:?}"))?;
-    Ok((status, parts.next().unwrap_or_default().to_owned()))
 }
 
-/// The body of a chunked message, `None` while incomplete.
-fn decode_chunked(mut rest: &[u8]) -> Result<Option<Vec<u8>>, String> {
-    let mut body = Vec::new();
-    loop {
-        let Some(line_end) = rest.windows(2).position(|w| w == b"\r\n") else {
-            return Ok(None);
-        };
-        let size_text = String::from_utf8_lossy(&rest[..line_end]);
-        let size_hex = size_text.split(';').next().unwrap_or_default().trim();
-        let size = usize::from_str_radix(size_hex, 16)
-            .map_err(|_| format!("invalid chunk size {size_hex:?}"))?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            // Trailers, if any, end with an empty line.
-            return Ok(rest.windows(2).position(|w| w == b"\r\n").map(|_| body));
-        }
-        if rest.len() < size + 2 {
-            return Ok(None);
-        }
-        body.extend_from_slice(&rest[..size]);
-        if &rest[size..size + 2] != b"\r\n" {
-            return Err("a chunk does not end with CRLF".to_owned());
-        }
-        rest = &rest[size + 2..];
+/// An error with its sources, `outer: inner: innermost`.
+fn chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
     }
+    text
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt, DuplexStream, duplex};
+    use tokio::task::JoinHandle;
+
+    /// A peer that reads the request head, answers `answer` and closes (or, with `close: false`,
+    /// keeps the connection open). Hands back the request it read.
+    fn peer(mut server: DuplexStream, answer: Vec<u8>, close: bool) -> JoinHandle<String> {
+        tokio::spawn(async move {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                match server.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => request.extend_from_slice(&buf[..n]),
+                }
+            }
+            let _ = server.write_all(&answer).await;
+            if close {
+                drop(server);
+            } else {
+                // Hold the connection open until the client is done with it.
+                let _ = server.read(&mut buf).await;
+            }
+            String::from_utf8_lossy(&request).into_owned()
+        })
+    }
+
+    async fn exchange(
+        answer: impl Into<Vec<u8>>,
+        close: bool,
+    ) -> (Result<Response, NoResponse>, String) {
+        let (client, server) = duplex(64 * 1024);
+        let peer = peer(server, answer.into(), close);
+        let path = request_path("hostname").expect("a valid path");
+        let outcome = get(client, "web-0", &path, 1024).await;
+        let request = peer.await.expect("the peer ran");
+        (outcome, request)
+    }
 
     #[test]
-    fn request_is_a_plain_get() {
-        let request = String::from_utf8(get_request("hostname", "web-0")).expect("ascii");
+    fn paths_are_parsed_and_bad_ones_refused() {
+        assert_eq!(
+            request_path("hostname").map(|p| p.to_string()),
+            Ok("/hostname".to_owned())
+        );
+        assert_eq!(
+            request_path("/a/b?c=d&e").map(|p| p.to_string()),
+            Ok("/a/b?c=d&e".to_owned())
+        );
+        for bad in ["/a b", "/x\r\nHost: evil", "/tab\there", "/nul\0"] {
+            let error = request_path(bad).expect_err(bad);
+            assert!(
+                error.contains("is not a valid request path") && error.contains("%20"),
+                "{error}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sends_a_plain_get_and_reads_a_content_length_body() {
+        // The peer keeps the connection open: Content-Length alone says the response is whole.
+        let (outcome, request) = exchange(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nweb-0",
+            false,
+        )
+        .await;
         assert!(
-            request.starts_with("GET /hostname HTTP/1.1\r\nHost: web-0\r\n"),
+            request.starts_with("GET /hostname HTTP/1.1\r\n"),
             "{request}"
         );
-        assert!(request.ends_with("Connection: close\r\n\r\n"));
-    }
-
-    #[test]
-    fn content_length_decides_completeness() {
-        let full = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Type: text/plain\r\n\r\nweb-0";
-        let Parsed::Complete(response) = parse_response(full, false) else {
-            panic!("complete")
-        };
+        for header in [
+            "Host: web-0\r\n",
+            "User-Agent: petset\r\n",
+            "Connection: close\r\n",
+        ] {
+            assert!(request.contains(header), "{header} in {request}");
+        }
+        let response = outcome.expect("a response");
         assert_eq!((response.status, response.reason.as_str()), (200, "OK"));
         assert_eq!(response.body_text(), "web-0");
-        assert_eq!(response.header("content-type"), Some("text/plain"));
+    }
+
+    #[tokio::test]
+    async fn chunked_bodies_are_joined() {
+        let (outcome, _) = exchange(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nweb\r\n2;x=y\r\n-0\r\n0\r\n\r\n",
+            false,
+        )
+        .await;
+        assert_eq!(outcome.map(|r| r.body_text()), Ok("web-0".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn close_delimited_and_bodiless_responses() {
+        let (outcome, _) =
+            exchange(b"HTTP/1.0 503 Service Unavailable\r\n\r\nnot ready", true).await;
+        let response = outcome.expect("complete at close");
         assert_eq!(
-            parse_response(&full[..full.len() - 1], false),
-            Parsed::Incomplete
+            (
+                response.status,
+                response.reason.as_str(),
+                response.body_text().as_str()
+            ),
+            (503, "Service Unavailable", "not ready")
         );
+        let (outcome, _) = exchange(b"HTTP/1.1 204 No Content\r\n\r\n", false).await;
+        let response = outcome.expect("204 has no body");
+        assert_eq!(response.status, 204);
+        assert!(response.body.is_empty());
+        // A reason the server words its own way is kept as it was sent.
+        let (outcome, _) = exchange(b"HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n", false).await;
+        assert_eq!(outcome.map(|r| r.reason), Ok("Nope".to_owned()));
+    }
+
+    #[tokio::test]
+    async fn garbage_and_early_close_are_no_response() {
+        let (outcome, _) = exchange(b"SSH-2.0-OpenSSH\r\n\r\n", true).await;
+        let error = outcome.expect_err("not HTTP");
+        assert!(error.why.contains("not an HTTP/1.x response"), "{error:?}");
+        let (outcome, _) = exchange(b"", true).await;
+        assert_eq!(
+            outcome,
+            Err(NoResponse::before_head(
+                "the connection closed without a response".to_owned()
+            ))
+        );
+        let (outcome, _) = exchange(b"HTTP/1.1 200", true).await;
+        assert!(outcome.is_err_and(|error| error.before_head));
+    }
+
+    #[tokio::test]
+    async fn a_short_or_oversized_body_is_no_response() {
+        let (outcome, _) =
+            exchange(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nweb-", true).await;
+        let error = outcome.expect_err("one byte short");
         assert!(
-            matches!(parse_response(&full[..full.len() - 1], true), Parsed::Invalid(why) if why.contains("4 of 5"))
+            !error.before_head && error.why.contains("in the middle of the response body"),
+            "{error:?}"
         );
-    }
-
-    #[test]
-    fn chunked_bodies_are_joined() {
-        let text = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nweb\r\n2;x=y\r\n-0\r\n0\r\n\r\n";
-        let Parsed::Complete(response) = parse_response(text, false) else {
-            panic!("complete")
-        };
-        assert_eq!(response.body_text(), "web-0");
+        let oversized = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: 2048\r\n\r\n{}",
+            "x".repeat(2048)
+        );
+        let (outcome, _) = exchange(oversized, false).await;
         assert_eq!(
-            parse_response(&text[..text.len() - 2], false),
-            Parsed::Incomplete
+            outcome.map_err(|error| error.why),
+            Err("the response is larger than 1024 bytes".to_owned())
         );
-        let bad = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n";
-        assert!(matches!(parse_response(bad, false), Parsed::Invalid(_)));
-    }
-
-    #[test]
-    fn close_delimited_and_bodiless_responses() {
-        let text = b"HTTP/1.0 503 Service Unavailable\r\n\r\nnot ready";
-        assert_eq!(parse_response(text, false), Parsed::Incomplete);
-        let Parsed::Complete(response) = parse_response(text, true) else {
-            panic!("complete at close")
-        };
-        assert_eq!(
-            (response.status, response.body_text().as_str()),
-            (503, "not ready")
-        );
-        let Parsed::Complete(empty) = parse_response(b"HTTP/1.1 204 No Content\r\n\r\n", false)
-        else {
-            panic!("204 has no body")
-        };
-        assert!(empty.body.is_empty());
-    }
-
-    #[test]
-    fn garbage_and_early_close_are_invalid() {
-        assert!(matches!(
-            parse_response(b"SSH-2.0-OpenSSH\r\n\r\n", false),
-            Parsed::Invalid(_)
-        ));
-        assert!(
-            matches!(parse_response(b"", true), Parsed::Invalid(why) if why.contains("without a response"))
-        );
-        assert!(matches!(
-            parse_response(b"HTTP/1.1 200", true),
-            Parsed::Invalid(_)
-        ));
     }
 }

@@ -6,21 +6,33 @@
 //! it knew, so objects created or deleted while it was not watching still appear, as changes seen
 //! late rather than not at all.
 //!
+//! It keeps its own record of each object rather than a `kube::runtime` reflector store: it needs
+//! what it last *recorded* (to drop updates that change nothing a timeline shows) and, when a
+//! relist completes, what it knew before it (to record the deletions it missed), which a store,
+//! swapped for the relist at that moment, no longer holds.
+//!
 //! Each watcher also keeps the record of what it delivered ([`Timeline::delivered`]), which a
 //! check compares with a fresh list before it reads a verdict from the timeline.
 
 use super::delivered::Listed;
 use super::fields::{entry_for, same_state};
 use super::{Change, Timeline, TimelineEntry};
-use crate::api::{Backoff, api_resource, dynamic_api, to_value};
+use crate::api::{
+    Backoff, WatchTrouble, api_resource, describe_watch_error, dynamic_api, to_value, watch_trouble,
+};
 use crate::scenario::model::Kind;
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher::{self, Event};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
+
+/// The longest a watcher waits after an error, even when the server asks for longer: the
+/// recorder has no deadline of its own, and a timeline that stops for long misses changes.
+const LONGEST_PAUSE: Duration = Duration::from_secs(5);
 
 /// The namespaced kinds the recorder follows.
 pub const RECORDED_KINDS: &[Kind] = &[
@@ -127,7 +139,7 @@ async fn record(
     let mut known = Known::default();
     let delivered = timeline.delivered(kind);
     let mut backoff = Backoff::default();
-    let mut stream = watcher::watcher(api, watcher::Config::default()).boxed();
+    let mut stream = watcher::watcher(api.clone(), watcher::Config::default()).boxed();
     // During a (re)list: the uids recorded, and every uid listed (PVs of other namespaces too).
     let mut listing: Option<(BTreeSet<String>, BTreeSet<String>)> = None;
     while let Some(event) = stream.next().await {
@@ -162,10 +174,14 @@ async fn record(
             Ok(Event::Apply(object)) => (Change::Modified, object),
             Ok(Event::Delete(object)) => (Change::Deleted, object),
             Err(error) => {
-                delivered.failed(error.to_string());
-                // The watcher recovers on the next poll; pause so a failing server is not hammered.
+                delivered.failed(describe_watch_error(&error));
+                if watch_trouble(&error) == WatchTrouble::Restart {
+                    stream = watcher::watcher(api.clone(), watcher::Config::default()).boxed();
+                }
+                // The watcher recovers on its next poll; pause first, paced as API retries are,
+                // so a failing server is not hammered.
                 backoff
-                    .pause(Instant::now() + std::time::Duration::from_secs(5))
+                    .pause_after_watch_error(&error, Instant::now() + LONGEST_PAUSE)
                     .await;
                 continue;
             }

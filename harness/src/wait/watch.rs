@@ -1,20 +1,25 @@
 //! Waiting for a condition on live objects by following a watch, never by sleeping.
 //!
-//! A wait keeps the set of objects it is about up to date from a `kube::runtime` watcher and
-//! checks the condition after every change, so it returns as soon as the event that satisfies it
-//! arrives. A cut watch stream is resumed by the watcher; a `410 Gone` (or a watch that cannot be
-//! resumed) starts a fresh list-then-watch; transient API errors are retried with backoff. All of
-//! it runs under the caller's deadline, and a wait that runs out of time hands back the last state
-//! it observed.
+//! A wait keeps the objects it is about in a `kube::runtime` reflector store fed by a watcher,
+//! and checks the condition after every change, so it returns as soon as the event that
+//! satisfies it arrives. The watcher resumes a cut stream and relists after `410 Gone`; the store
+//! swaps in a relist only once it is complete. Transient API errors are paced by the retry policy
+//! and counted as the step's retries. All of it runs under the caller's deadline, and a wait that
+//! runs out of time hands back the last state it observed.
 
 use super::Verdict;
-use crate::api::{Backoff, describe_kube_error, dynamic_api, is_transient, render_objects};
+use crate::api::{
+    Backoff, WatchTrouble, api_resource, describe_watch_error, dynamic_api, note_retry,
+    render_objects, watch_trouble,
+};
 use crate::events::FailureKind;
 use crate::scenario::model::Target;
 use futures::StreamExt;
-use kube::api::{Api, DynamicObject};
+use futures::stream::BoxStream;
+use kube::api::{Api, ApiResource, DynamicObject};
+use kube::runtime::reflector::store::Writer;
+use kube::runtime::reflector::{Store, reflector};
 use kube::runtime::watcher::{self, Event};
-use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -22,6 +27,8 @@ use tokio::time::Instant;
 #[derive(Clone)]
 pub struct Watched {
     pub api: Api<DynamicObject>,
+    /// What `api` serves, for the store's object references.
+    pub resource: ApiResource,
     pub name: Option<String>,
     pub selector: Option<String>,
 }
@@ -31,19 +38,23 @@ impl Watched {
     pub fn new(client: &kube::Client, namespace: &str, target: &Target) -> Self {
         Self::from_api(
             dynamic_api(client, target.kind, namespace),
+            api_resource(target.kind),
             target.name.clone(),
             target.selector.clone(),
         )
     }
 
-    /// Watches any resource (e.g. namespaces, which no scenario names) through `api`.
+    /// Watches any resource (e.g. namespaces, which no scenario names) through `api`, which
+    /// serves `resource`.
     pub fn from_api(
         api: Api<DynamicObject>,
+        resource: ApiResource,
         name: Option<String>,
         selector: Option<String>,
     ) -> Self {
         Self {
             api,
+            resource,
             name,
             selector,
         }
@@ -184,51 +195,6 @@ pub async fn wait_for(
     }
 }
 
-/// How the wait treats a watcher error.
-enum ErrorKind {
-    /// The watch lost its place: start again from a fresh list.
-    Gone,
-    /// Retry after a pause.
-    Transient,
-    /// Retrying cannot help (e.g. the kind is not served, access is forbidden).
-    Fatal,
-}
-
-fn classify(error: &watcher::Error) -> ErrorKind {
-    match error {
-        watcher::Error::InitialListFailed(e) | watcher::Error::WatchStartFailed(e) => {
-            if matches!(e, kube::Error::Api(status) if status.code == 410) {
-                ErrorKind::Gone
-            } else if is_transient(e) {
-                ErrorKind::Transient
-            } else {
-                ErrorKind::Fatal
-            }
-        }
-        watcher::Error::WatchError(status) if status.code == 410 => ErrorKind::Gone,
-        watcher::Error::WatchError(status) if status.code == 403 || status.code == 404 => {
-            ErrorKind::Fatal
-        }
-        // A broken stream, an odd event or a missing resourceVersion: the watcher recovers.
-        _ => ErrorKind::Transient,
-    }
-}
-
-fn describe(error: &watcher::Error) -> String {
-    match error {
-        watcher::Error::InitialListFailed(e) => format!("list: {}", describe_kube_error(e)),
-        watcher::Error::WatchStartFailed(e) => format!("watch: {}", describe_kube_error(e)),
-        watcher::Error::WatchFailed(e) => format!("watch stream: {}", describe_kube_error(e)),
-        watcher::Error::WatchError(status) => {
-            format!(
-                "watch event: {} {}: {}",
-                status.code, status.reason, status.message
-            )
-        }
-        watcher::Error::NoResourceVersion => "watch: no resourceVersion".to_owned(),
-    }
-}
-
 /// Returns `Ok(true)` when the condition is met, `Ok(false)` when it cannot be, `Err` on a fatal
 /// API error. Never returns otherwise; the caller's deadline ends it.
 async fn follow(
@@ -238,86 +204,82 @@ async fn follow(
     check: &mut impl FnMut(&[DynamicObject]) -> Verdict,
 ) -> Result<bool, String> {
     let mut backoff = Backoff::default();
-    let mut starts = 0u32;
-    loop {
-        starts += 1;
-        if starts > 1 {
-            observation.relists += 1;
-        }
-        let mut stream = watcher::watcher(watched.api.clone(), watched.config()).boxed();
-        let mut current: BTreeMap<String, DynamicObject> = BTreeMap::new();
-        let mut listing: Option<BTreeMap<String, DynamicObject>> = None;
-        let mut inits = 0u32;
-        while let Some(event) = stream.next().await {
-            let changed = match event {
-                Ok(Event::Init) => {
-                    inits += 1;
-                    if inits > 1 {
-                        observation.relists += 1;
-                    }
-                    listing = Some(BTreeMap::new());
-                    false
+    let (mut store, mut events) = reflect(watched);
+    let mut lists = 0u32;
+    while let Some(event) = events.next().await {
+        match event {
+            Ok(Event::Init) => {
+                lists += 1;
+                if lists > 1 {
+                    observation.relists += 1;
                 }
-                Ok(Event::InitApply(object)) => {
-                    if watched.wants(&object)
-                        && let Some(listing) = listing.as_mut()
-                    {
-                        listing.insert(key(&object), object);
-                    }
-                    false
+                continue;
+            }
+            // The store holds a relist's objects back until it is complete.
+            Ok(Event::InitApply(_)) => continue,
+            Ok(Event::InitDone) => observation.listed = true,
+            Ok(Event::Apply(_) | Event::Delete(_)) => {}
+            Err(error) => {
+                observation.errors += 1;
+                observation.last_error = Some(describe_watch_error(&error));
+                match watch_trouble(&error) {
+                    WatchTrouble::Fatal => return Err(describe_watch_error(&error)),
+                    WatchTrouble::Retry(cause) => note_retry(cause),
+                    WatchTrouble::Relist => {}
+                    WatchTrouble::Restart => (store, events) = reflect(watched),
                 }
-                Ok(Event::InitDone) => {
-                    current = listing.take().unwrap_or_default();
-                    observation.listed = true;
-                    true
-                }
-                Ok(Event::Apply(object)) => {
-                    if watched.wants(&object) {
-                        current.insert(key(&object), object);
-                    }
-                    true
-                }
-                Ok(Event::Delete(object)) => {
-                    current.remove(&key(&object));
-                    true
-                }
-                Err(error) => {
-                    observation.errors += 1;
-                    observation.last_error = Some(describe(&error));
-                    match classify(&error) {
-                        ErrorKind::Gone => break,
-                        ErrorKind::Fatal => return Err(describe(&error)),
-                        ErrorKind::Transient => {
-                            backoff.pause(deadline).await;
-                            continue;
-                        }
-                    }
-                }
-            };
-            backoff = Backoff::default();
-            if changed && observation.listed {
-                let objects: Vec<DynamicObject> = current.values().cloned().collect();
-                let verdict = check(&objects);
-                observation.objects = objects;
-                match verdict {
-                    Verdict::Met(reason) => {
-                        observation.reason = reason;
-                        return Ok(true);
-                    }
-                    Verdict::NotYet(reason) => observation.reason = reason,
-                    Verdict::Impossible(reason) => {
-                        observation.reason = reason;
-                        return Ok(false);
-                    }
-                }
+                // Paced as API retries are, so a failing server is not hammered.
+                backoff.pause_after_watch_error(&error, deadline).await;
+                continue;
             }
         }
-        // The stream ended or lost its place: start over from a fresh list, after a pause so a
-        // server that keeps answering 410 is not hammered.
-        backoff.pause(deadline).await;
+        backoff = Backoff::default();
+        if !observation.listed {
+            continue;
+        }
+        let objects = current(&store, watched);
+        let verdict = check(&objects);
+        observation.objects = objects;
+        match verdict {
+            Verdict::Met(reason) => {
+                observation.reason = reason;
+                return Ok(true);
+            }
+            Verdict::NotYet(reason) => observation.reason = reason,
+            Verdict::Impossible(reason) => {
+                observation.reason = reason;
+                return Ok(false);
+            }
+        }
     }
+    Err("the watch ended".to_owned())
 }
 
-fn key(object: &DynamicObject) -> String {
-    object.metadata.name.clone().unwrap_or_default()
+/// A watcher on `watched` feeding a fresh store: the store follows every event before the
+/// stream yields it.
+fn reflect(
+    watched: &Watched,
+) -> (
+    Store<DynamicObject>,
+    BoxStream<'static, Result<Event<DynamicObject>, watcher::Error>>,
+) {
+    let writer = Writer::new(watched.resource.clone());
+    let store = writer.as_reader();
+    let events = reflector(
+        writer,
+        watcher::watcher(watched.api.clone(), watched.config()),
+    );
+    (store, events.boxed())
+}
+
+/// The wanted objects in `store`, sorted by name.
+fn current(store: &Store<DynamicObject>, watched: &Watched) -> Vec<DynamicObject> {
+    let mut objects: Vec<DynamicObject> = store
+        .state()
+        .iter()
+        .filter(|object| watched.wants(object))
+        .map(|object| DynamicObject::clone(object))
+        .collect();
+    objects.sort_by(|a, b| a.metadata.name.cmp(&b.metadata.name));
+    objects
 }
