@@ -164,7 +164,7 @@ pub fn run_with(
 
     let context = Arc::new(RunContext {
         handle: handle.clone(),
-        sink: reporters.clone() as Arc<dyn EventSink>,
+        reports: reporters.clone(),
         gate: tokio::sync::RwLock::new(()),
         interrupt: interrupt.clone(),
         settings,
