@@ -127,7 +127,7 @@ impl Drop for Reporters {
     fn drop(&mut self) {
         let pending = self.written.lock().map(|w| w.is_none()).unwrap_or(true);
         if pending && let Err(err) = self.finish() {
-            eprintln!("petset: {}", super::error::chain(&err));
+            eprintln!("petset: {}", crate::error_chain::chain(&err));
         }
     }
 }

@@ -28,5 +28,4 @@ pub use record::{
 pub use terminal::{TerminalReporter, WriteDebug};
 pub use timeline_files::{TIMELINES_DIR, timeline_file};
 
-pub(crate) use error::chain as error_chain;
 pub(crate) use fanout::write_file;

@@ -241,7 +241,7 @@ pub(super) fn finish_reports(reporters: &Reporters) -> Vec<Written> {
             written
         }
         Err(err) => {
-            eprintln!("petset: {}", crate::report::error_chain(&err));
+            eprintln!("petset: {}", crate::error_chain::chain(&err));
             Vec::new()
         }
     }
