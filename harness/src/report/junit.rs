@@ -26,7 +26,7 @@ use crate::events::{FailureKind, ScenarioOutcome};
 
 /// The report as XML: complete after `RunFinished`, and still a valid report of what happened
 /// when the run stopped early.
-pub fn to_xml(record: &RunRecord) -> Result<String, ReportError> {
+pub(crate) fn to_xml(record: &RunRecord) -> Result<String, ReportError> {
     render(record)
         .to_string()
         .map_err(|source| ReportError::Junit { source })

@@ -19,7 +19,7 @@ pub use coverage::{
 };
 pub use error::ReportError;
 pub use fanout::{Reporters, Written};
-pub use junit::{render as render_junit, to_xml as junit_xml};
+pub use junit::render as render_junit;
 pub use live_timeline::LIVE_LINES;
 pub use record::{
     AttemptRecord, FAILURE_BODY_CAP, Finished, OUTPUT_CAP, OUTPUT_TIMELINE_LINES, RunRecord,

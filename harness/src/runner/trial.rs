@@ -307,7 +307,77 @@ impl EventSink for AttemptSink {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{one_line, trial_failure_text};
+    use crate::events::{Event, Failure, ScenarioId, ScenarioOutcome, StepOutcome};
+    use crate::report::{RunRecord, render_junit};
+    use quick_junit::TestCaseStatus;
+    use std::time::Duration;
+
+    #[test]
+    fn a_trial_fails_with_the_text_junit_reports_for_it() {
+        let id = ScenarioId {
+            area: "storage".into(),
+            name: "claims".into(),
+        };
+        let failure = Failure {
+            message: "claim data-web-0 is Pending".into(),
+            expected: "phase: Bound".into(),
+            actual: "phase: Pending".into(),
+            ..Failure::default()
+        };
+        let mut record = RunRecord::default();
+        for event in [
+            Event::ScenarioStarted {
+                id: id.clone(),
+                file: "scenarios/storage/claims.yaml".into(),
+                covers: Vec::new(),
+                namespace: "petset-storage-claims-x1".into(),
+                attempt: 1,
+            },
+            Event::StepStarted {
+                id: id.clone(),
+                index: 3,
+                kind: "wait",
+                summary: "wait pvc/data-web-0 for bound".into(),
+                line: 12,
+            },
+            Event::Timeline {
+                id: id.clone(),
+                line: "+0.100s pvc/data-web-0 ADDED phase=Pending".into(),
+            },
+            Event::StepFinished {
+                id: id.clone(),
+                index: 3,
+                outcome: StepOutcome::Failed(failure.clone()),
+                elapsed: Duration::from_secs(1),
+            },
+            Event::ScenarioFinished {
+                id: id.clone(),
+                attempt: 1,
+                outcome: ScenarioOutcome::Failed(failure.clone()),
+                elapsed: Duration::from_secs(2),
+                figures: Vec::new(),
+                properties: Default::default(),
+            },
+        ] {
+            record.apply(&event);
+        }
+        let text = trial_failure_text(&record, &id, 1, &failure);
+        let report = render_junit(&record);
+        let TestCaseStatus::NonSuccess {
+            message: Some(message),
+            description: Some(description),
+            ..
+        } = &report.test_suites[0].test_cases[0].status
+        else {
+            panic!("a failed scenario is a JUnit failure");
+        };
+        assert!(message.starts_with("step 3 (wait pvc/data-web-0 for bound, line 12): "));
+        assert_eq!(
+            text,
+            format!("{}\n\n{}", message.as_str(), description.as_str())
+        );
+    }
 
     #[test]
     fn a_setup_error_reads_as_one_line() {
