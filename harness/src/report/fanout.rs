@@ -34,6 +34,8 @@ pub struct Written {
 
 impl EventSink for Reporters {
     fn emit(&self, event: Event) {
+        // Printed under the record's lock: lines of scenarios running side by side come out in
+        // the order the record took their events.
         self.record
             .fold(&event, |record| self.terminal.show(&event, record));
     }
