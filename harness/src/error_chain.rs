@@ -26,19 +26,17 @@ impl fmt::Display for ErrorChain<'_> {
         } else {
             ": "
         };
-        let mut printed = String::new();
-        for (at, text) in texts(self.0).into_iter().enumerate() {
-            // An empty message says nothing; a repeated one was said already.
-            if at > 0 && (text.is_empty() || printed.contains(&text)) {
-                continue;
+        let mut out = String::new();
+        for text in texts(self.0) {
+            if out.is_empty() {
+                out = text;
+            } else if !text.is_empty() && !out.contains(&text) {
+                // A cause an outer message already quoted is said once.
+                out.push_str(separator);
+                out.push_str(&text);
             }
-            if at > 0 {
-                f.write_str(separator)?;
-            }
-            f.write_str(&text)?;
-            printed.push_str(&text);
         }
-        Ok(())
+        f.write_str(&out)
     }
 }
 
