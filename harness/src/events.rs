@@ -1,8 +1,9 @@
 //! The event stream between the runner and its reporters.
 //!
-//! The executor and the runner emit [`Event`]s; the terminal, JUnit and coverage reporters only
-//! consume them. Nothing a reporter needs may be reachable any other way, so that every report
-//! says the same thing.
+//! The executor and the runner emit [`Event`]s; one aggregator
+//! ([`RunAggregator`](crate::report::RunAggregator)) folds them into the run record, and the
+//! terminal, JUnit and coverage reporters render from that. Nothing a reporter needs may be
+//! reachable any other way, so that every report says the same thing.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

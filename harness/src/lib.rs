@@ -6,6 +6,7 @@ mod clock;
 pub mod cluster;
 pub mod diagnostics;
 pub mod engine;
+pub mod error_chain;
 pub mod events;
 pub mod expect;
 pub mod net;

@@ -3,33 +3,52 @@
 use crate::events::{Failure, FailureKind};
 
 /// An API call that did not succeed.
-#[derive(Debug, thiserror::Error)]
+///
+/// Its message is the whole one-line account, the kube error included: kube's own text of an
+/// API error ends in a debug dump of the status, so this error says it in its own words
+/// (`failed to get pod/web-0: 404 NotFound: pods "web-0" not found`) and keeps the kube error
+/// as data, for [`ApiError::status_code`], rather than as a `source()` a printer would repeat.
+#[derive(Debug)]
 pub enum ApiError {
     /// The server answered with an error that retrying will not fix (or the caller asked once).
-    #[error("failed to {what}: {}", describe_kube_error(.source))]
-    Failed {
-        what: String,
-        #[source]
-        source: kube::Error,
-    },
+    Failed { what: String, source: kube::Error },
     /// Transient errors kept coming until no retry could start before the deadline (the next
     /// pause, or the server's `Retry-After`, would end past it).
-    #[error(
-        "failed to {what}: still failing after {attempts} attempt{} with no time left to retry \
-         before the deadline; last error: {}",
-        if *.attempts == 1 { "" } else { "s" },
-        describe_kube_error(.last)
-    )]
     GaveUp {
         what: String,
         attempts: u32,
-        #[source]
         last: kube::Error,
     },
     /// The deadline passed before any answer came.
-    #[error("failed to {what}: no answer before the deadline")]
     NoAnswer { what: String },
 }
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ApiError::Failed { what, source } => {
+                write!(f, "failed to {what}: {}", describe_kube_error(source))
+            }
+            ApiError::GaveUp {
+                what,
+                attempts,
+                last,
+            } => write!(
+                f,
+                "failed to {what}: still failing after {attempts} attempt{} with no time left to \
+                 retry before the deadline; last error: {}",
+                if *attempts == 1 { "" } else { "s" },
+                describe_kube_error(last)
+            ),
+            ApiError::NoAnswer { what } => {
+                write!(f, "failed to {what}: no answer before the deadline")
+            }
+        }
+    }
+}
+
+/// No `source()`: the message already says what the kube error says (see [`ApiError`]).
+impl std::error::Error for ApiError {}
 
 impl ApiError {
     /// The HTTP status the server answered with, if it answered.
@@ -79,36 +98,10 @@ impl From<ApiError> for Failure {
     }
 }
 
-/// A kube error in one line: `404 NotFound: pods "web-9" not found` rather than a debug dump.
+/// A kube error in one line: `404 NotFound: pods "web-9" not found` rather than a debug dump,
+/// and hyper's outer message ("client error") with the causes that explain it.
 pub fn describe_kube_error(error: &kube::Error) -> String {
-    match error {
-        kube::Error::Api(status) => {
-            let mut text = status.code.to_string();
-            if !status.reason.is_empty() {
-                text.push(' ');
-                text.push_str(&status.reason);
-            }
-            if !status.message.is_empty() {
-                text.push_str(": ");
-                text.push_str(&status.message);
-            }
-            text
-        }
-        other => {
-            // Chain the sources: hyper's outer message alone ("client error") says little.
-            let mut text = other.to_string();
-            let mut source = std::error::Error::source(other);
-            while let Some(cause) = source {
-                let cause_text = cause.to_string();
-                if !text.contains(&cause_text) {
-                    text.push_str(": ");
-                    text.push_str(&cause_text);
-                }
-                source = cause.source();
-            }
-            text
-        }
-    }
+    crate::error_chain::chain(error)
 }
 
 #[cfg(test)]

@@ -1,7 +1,5 @@
 //! Why a cluster could not be selected, created, reached or torn down.
 
-use std::error::Error as _;
-
 use super::guard::GuardError;
 use super::runner::RunError;
 use super::settings::SettingsError;
@@ -79,14 +77,7 @@ pub enum ClusterError {
 impl ClusterError {
     /// The message with every underlying cause, one per line, for terminals and reports.
     pub fn describe(&self) -> String {
-        let mut text = self.to_string();
-        let mut cause = self.source();
-        while let Some(err) = cause {
-            text.push_str("\n  caused by: ");
-            text.push_str(&err.to_string());
-            cause = err.source();
-        }
-        text
+        format!("{:#}", crate::error_chain::ErrorChain(self))
     }
 
     pub(crate) fn command(action: impl Into<String>, source: RunError) -> Self {
@@ -98,17 +89,4 @@ impl ClusterError {
 }
 
 /// An error and its causes on one line (repeated inner messages dropped).
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut cause = err.source();
-    while let Some(next) = cause {
-        let next_text = next.to_string();
-        // kube and hyper often repeat the inner message in the outer one.
-        if !text.contains(&next_text) {
-            text.push_str(": ");
-            text.push_str(&next_text);
-        }
-        cause = next.source();
-    }
-    text
-}
+pub use crate::error_chain::chain;

@@ -2,7 +2,7 @@
 //!
 //! The mapping from behaviours to scenarios comes from what the scenario files declare
 //! (`covers:`), so scenarios that were filtered out still show, as "not run"; the results come
-//! from the event stream. Printed at the end of a run and written as Markdown and JSON.
+//! from the run record the event stream was folded into. Printed at the end of a run and written as Markdown and JSON.
 //!
 //! A scenario that failed is `failed` when the cluster's behaviour was judged wrong and `error`
 //! when petset could not run or judge it (an API error, a failed cleanup, an invalid file), with
@@ -13,14 +13,13 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::sync::Mutex;
 
 use serde::Serialize;
 
 use super::error::ReportError;
 use super::record::{RunRecord, Verdict, first_line};
 use super::setup::setup_failure;
-use crate::events::{Event, EventSink, FailureKind, ScenarioId};
+use crate::events::{FailureKind, ScenarioId};
 
 /// One behaviour of the catalogue.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,21 +99,12 @@ pub struct Coverage {
     pub invalid_scenarios: Vec<InvalidScenario>,
 }
 
-/// Collects events and renders the coverage table.
+/// Renders the coverage table of a run record against the catalogue and what the scenario
+/// files declare.
 #[derive(Debug)]
 pub struct CoverageReporter {
     catalogue: Vec<Behaviour>,
     declared: BTreeMap<ScenarioId, Vec<String>>,
-    record: Mutex<RunRecord>,
-}
-
-impl EventSink for CoverageReporter {
-    fn emit(&self, event: Event) {
-        self.record
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .apply(&event);
-    }
 }
 
 impl CoverageReporter {
@@ -126,21 +116,16 @@ impl CoverageReporter {
         Self {
             catalogue,
             declared: declared.into_iter().collect(),
-            record: Mutex::default(),
         }
     }
 
-    pub fn coverage(&self) -> Coverage {
-        let record = self
-            .record
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        compute(&self.catalogue, &self.declared, &record)
+    pub fn coverage(&self, record: &RunRecord) -> Coverage {
+        compute(&self.catalogue, &self.declared, record)
     }
 
     /// Writes `coverage.md` and `coverage.json` into `dir`.
-    pub fn write(&self, dir: &Path) -> Result<(), ReportError> {
-        let coverage = self.coverage();
+    pub fn write(&self, record: &RunRecord, dir: &Path) -> Result<(), ReportError> {
+        let coverage = self.coverage(record);
         super::write_file(&dir.join("coverage.md"), &markdown(&coverage))?;
         let json = serde_json::to_string_pretty(&coverage)
             .map_err(|source| ReportError::Json { source })?;

@@ -27,15 +27,3 @@ pub enum ReportError {
         source: serde_json::Error,
     },
 }
-
-/// An error with its causes, on one line.
-pub(crate) fn chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
-}

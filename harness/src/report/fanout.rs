@@ -1,23 +1,25 @@
-//! The fan-out: one [`EventSink`] that hands every event to each reporter, and writes the
-//! report files once at the end (or when dropped, so an aborted run still leaves its report).
+//! The reporters of a run around their one aggregator: every event is folded into the run
+//! record, the terminal prints what a verbose run shows for it, and the report files are
+//! rendered from the record once at the end (or when dropped, so an aborted run still leaves
+//! its report).
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use super::aggregator::RunAggregator;
 use super::coverage::{CoverageReporter, text as coverage_text};
 use super::error::ReportError;
-use super::junit::JunitReporter;
-use super::terminal::TerminalReporter;
-use super::timeline_files::{TIMELINES_DIR, TimelineFiles};
+use super::junit;
+use super::terminal::{TerminalReporter, summary};
+use super::timeline_files::{self, TIMELINES_DIR};
 use crate::events::{Event, EventSink};
 
-/// The three reporters of a run, the timeline files, and where their files go.
+/// The run record, the renderers of a run, and where their files go.
 #[derive(Debug)]
 pub struct Reporters {
+    record: RunAggregator,
     pub terminal: TerminalReporter,
-    pub junit: JunitReporter,
     pub coverage: CoverageReporter,
-    pub timelines: TimelineFiles,
     junit_path: PathBuf,
     coverage_dir: PathBuf,
     written: Mutex<Option<Vec<Written>>>,
@@ -32,10 +34,10 @@ pub struct Written {
 
 impl EventSink for Reporters {
     fn emit(&self, event: Event) {
-        self.junit.emit(event.clone());
-        self.coverage.emit(event.clone());
-        self.timelines.emit(event.clone());
-        self.terminal.emit(event);
+        // Printed under the record's lock: lines of scenarios running side by side come out in
+        // the order the record took their events.
+        self.record
+            .fold(&event, |record| self.terminal.show(&event, record));
     }
 }
 
@@ -47,14 +49,18 @@ impl Reporters {
         coverage_dir: PathBuf,
     ) -> Self {
         Self {
+            record: RunAggregator::new(),
             terminal,
-            junit: JunitReporter::new(),
             coverage,
-            timelines: TimelineFiles::new(),
             junit_path,
             coverage_dir,
             written: Mutex::new(None),
         }
+    }
+
+    /// The record every report renders from.
+    pub fn record(&self) -> &RunAggregator {
+        &self.record
     }
 
     pub fn junit_path(&self) -> &Path {
@@ -75,9 +81,13 @@ impl Reporters {
         if let Some(done) = written.as_ref() {
             return Ok(done.clone());
         }
-        let junit = self.junit.write(&self.junit_path);
-        let coverage = self.coverage.write(&self.coverage_dir);
-        let timelines = self.timelines.write(&self.coverage_dir);
+        let (junit, coverage, timelines) = self.record.read(|record| {
+            (
+                junit::write(record, &self.junit_path),
+                self.coverage.write(record, &self.coverage_dir),
+                timeline_files::write(record, &self.coverage_dir),
+            )
+        });
         let mut files = vec![
             Written {
                 what: "JUnit report",
@@ -107,9 +117,11 @@ impl Reporters {
 
     /// The closing text: the summary of failures and flaky scenarios, then the coverage table.
     pub fn closing_text(&self) -> String {
-        let mut out = self.terminal.summary();
-        out.push_str(&coverage_text(&self.coverage.coverage()));
-        out
+        self.record.read(|record| {
+            let mut out = summary(record);
+            out.push_str(&coverage_text(&self.coverage.coverage(record)));
+            out
+        })
     }
 }
 
@@ -117,7 +129,7 @@ impl Drop for Reporters {
     fn drop(&mut self) {
         let pending = self.written.lock().map(|w| w.is_none()).unwrap_or(true);
         if pending && let Err(err) = self.finish() {
-            eprintln!("petset: {}", super::error::chain(&err));
+            eprintln!("petset: {}", crate::error_chain::chain(&err));
         }
     }
 }

@@ -14,7 +14,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Mutex;
 
 use quick_junit::{
     NonSuccessKind, Property, Report, TestCase, TestCaseStatus, TestRerun, TestSuite,
@@ -23,49 +22,19 @@ use quick_junit::{
 use super::error::ReportError;
 use super::record::{AttemptRecord, RunRecord, ScenarioRecord, Verdict, first_line, value_text};
 use super::setup::setup_failure;
-use crate::events::{Event, EventSink, FailureKind, ScenarioOutcome};
+use crate::events::{FailureKind, ScenarioOutcome};
 
-/// Collects events and renders them as JUnit XML.
-#[derive(Debug, Default)]
-pub struct JunitReporter {
-    record: Mutex<RunRecord>,
+/// The report as XML: complete after `RunFinished`, and still a valid report of what happened
+/// when the run stopped early.
+pub(crate) fn to_xml(record: &RunRecord) -> Result<String, ReportError> {
+    render(record)
+        .to_string()
+        .map_err(|source| ReportError::Junit { source })
 }
 
-impl EventSink for JunitReporter {
-    fn emit(&self, event: Event) {
-        lock(&self.record).apply(&event);
-    }
-}
-
-impl JunitReporter {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// The report as it stands: complete after `RunFinished`, and still a valid report of
-    /// what happened when the run stopped early.
-    pub fn report(&self) -> Report {
-        render(&lock(&self.record))
-    }
-
-    pub fn to_xml(&self) -> Result<String, ReportError> {
-        self.report()
-            .to_string()
-            .map_err(|source| ReportError::Junit { source })
-    }
-
-    /// Writes the report to `path`, creating its folder.
-    pub fn write(&self, path: &Path) -> Result<(), ReportError> {
-        let xml = self.to_xml()?;
-        super::write_file(path, &xml)
-    }
-}
-
-fn lock(record: &Mutex<RunRecord>) -> std::sync::MutexGuard<'_, RunRecord> {
-    // A reporter that panicked mid-update still holds a usable record; keep reporting.
-    record
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// Writes the report to `path`, creating its folder.
+pub(crate) fn write(record: &RunRecord, path: &Path) -> Result<(), ReportError> {
+    super::write_file(path, &to_xml(record)?)
 }
 
 /// Renders a run record as a JUnit report.
@@ -256,16 +225,16 @@ fn attempt_properties(attempt: &AttemptRecord) -> Vec<Property> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::ScenarioId;
+    use crate::events::{Event, ScenarioId};
 
     #[test]
     fn a_run_that_stopped_midway_still_reports_what_it_had() {
-        let reporter = JunitReporter::new();
-        reporter.emit(Event::RunStarted {
+        let mut record = RunRecord::default();
+        record.apply(&Event::RunStarted {
             run_id: "r1".into(),
             cluster: None,
         });
-        reporter.emit(Event::ScenarioStarted {
+        record.apply(&Event::ScenarioStarted {
             id: ScenarioId {
                 area: "storage".into(),
                 name: "pv-retain".into(),
@@ -276,7 +245,7 @@ mod tests {
             attempt: 1,
         });
         // No ScenarioFinished, no RunFinished: the process is going down.
-        let report = reporter.report();
+        let report = render(&record);
         assert_eq!((report.tests, report.errors), (1, 1));
         let suite = &report.test_suites[0];
         assert!(
@@ -295,6 +264,6 @@ mod tests {
                 .as_ref()
                 .is_some_and(|m| m.as_str().starts_with("did not finish"))
         );
-        assert!(reporter.to_xml().is_ok());
+        assert!(to_xml(&record).is_ok());
     }
 }

@@ -1,6 +1,7 @@
-//! Reporters: the terminal, JUnit XML and the coverage table, three consumers of one event
-//! stream, and the fan-out that feeds them.
+//! Reporters: one aggregator folds the event stream into the run record, and the terminal,
+//! JUnit XML, the coverage table and the timeline files render from that record.
 
+mod aggregator;
 mod coverage;
 mod error;
 mod fanout;
@@ -11,20 +12,20 @@ mod setup;
 mod terminal;
 mod timeline_files;
 
+pub use aggregator::RunAggregator;
 pub use coverage::{
     Behaviour, BehaviourCoverage, Coverage, CoverageReporter, InvalidScenario, ScenarioCoverage,
     Status, markdown as coverage_markdown, text as coverage_text,
 };
 pub use error::ReportError;
 pub use fanout::{Reporters, Written};
-pub use junit::{JunitReporter, render as render_junit};
+pub use junit::render as render_junit;
 pub use live_timeline::LIVE_LINES;
 pub use record::{
     AttemptRecord, FAILURE_BODY_CAP, Finished, OUTPUT_CAP, OUTPUT_TIMELINE_LINES, RunRecord,
     ScenarioRecord, Verdict, failure_text,
 };
 pub use terminal::{TerminalReporter, WriteDebug};
-pub use timeline_files::{TIMELINES_DIR, TimelineFiles, timeline_file};
+pub use timeline_files::{TIMELINES_DIR, timeline_file};
 
-pub(crate) use error::chain as error_chain;
 pub(crate) use fanout::write_file;

@@ -1,7 +1,8 @@
 //! A fold of the event stream into what happened to each scenario, attempt by attempt.
 //!
-//! The JUnit, coverage and terminal reporters each keep one of these, fed by the events they
-//! receive, so every report is derived from the same stream and from nothing else.
+//! The run's one [`RunAggregator`](super::RunAggregator) keeps the record; the JUnit, coverage,
+//! terminal and timeline-file reporters and the runner's failure text all render from it, so
+//! every report is derived from the same stream and from nothing else.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -137,27 +138,13 @@ impl RunRecord {
                 let attempt = self.scenario(id).latest();
                 let head = attempt.steps.get(index).cloned();
                 let name = step_name(*index, head.as_ref());
-                let line = match outcome {
-                    StepOutcome::Passed { detail, figures } => {
-                        let mut line = format!("{name}: passed in {}", seconds(*elapsed));
-                        if !detail.is_empty() {
-                            line.push_str(" — ");
-                            line.push_str(detail);
-                        }
-                        for figure in figures {
-                            line.push_str(&format!("; {}", figure_text(figure)));
-                        }
-                        line
-                    }
-                    StepOutcome::Failed(failure) => {
-                        attempt.failed_step = Some(name.clone());
-                        format!(
-                            "{name}: FAILED after {}: {}",
-                            seconds(*elapsed),
-                            without_step(first_line(&failure.message), *index)
-                        )
-                    }
-                };
+                if matches!(outcome, StepOutcome::Failed(_)) {
+                    attempt.failed_step = Some(name.clone());
+                }
+                let line = format!(
+                    "{name}: {}",
+                    step_ending(*index, outcome, *elapsed, "passed")
+                );
                 attempt.log.push(line);
             }
             Event::Timeline { id, line } => {
@@ -181,6 +168,15 @@ impl RunRecord {
             }
             Event::RunFinished { elapsed } => self.elapsed = Some(*elapsed),
         }
+    }
+
+    /// Attempt `number` of scenario `id`, once its start or one of its events arrived.
+    pub fn attempt(&self, id: &ScenarioId, number: u32) -> Option<&AttemptRecord> {
+        self.scenarios
+            .get(id)?
+            .attempts
+            .iter()
+            .find(|attempt| attempt.attempt == number)
     }
 
     fn scenario(&mut self, id: &ScenarioId) -> &mut ScenarioRecord {
@@ -394,9 +390,37 @@ pub(crate) fn step_name(index: usize, head: Option<&StepHead>) -> String {
     }
 }
 
+/// How a step ended, after its name: `<passed> in 1.00s — detail; figure = 1 s` or
+/// `FAILED after 1.00s: why` (the failure's first line, without the step's own name).
+pub(crate) fn step_ending(
+    index: usize,
+    outcome: &StepOutcome,
+    elapsed: Duration,
+    passed: &str,
+) -> String {
+    match outcome {
+        StepOutcome::Passed { detail, figures } => {
+            let mut text = format!("{passed} in {}", seconds(elapsed));
+            if !detail.is_empty() {
+                text.push_str(" — ");
+                text.push_str(detail);
+            }
+            for figure in figures {
+                text.push_str(&format!("; {}", figure_text(figure)));
+            }
+            text
+        }
+        StepOutcome::Failed(failure) => format!(
+            "FAILED after {}: {}",
+            seconds(elapsed),
+            without_step(first_line(&failure.message), index)
+        ),
+    }
+}
+
 /// A step's own failure message without its leading `step N (...): `, for lines that already
 /// name the step.
-pub(crate) fn without_step(message: &str, index: usize) -> &str {
+fn without_step(message: &str, index: usize) -> &str {
     let bare = format!("step {index}: ");
     if let Some(rest) = message.strip_prefix(&bare) {
         return rest;
@@ -419,7 +443,7 @@ pub(crate) fn seconds(elapsed: Duration) -> String {
     format!("{:.2}s", elapsed.as_secs_f64())
 }
 
-pub(crate) fn figure_text(figure: &Figure) -> String {
+fn figure_text(figure: &Figure) -> String {
     format!("{} = {}", figure.name, value_text(figure))
 }
 

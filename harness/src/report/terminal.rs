@@ -9,18 +9,15 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use super::live_timeline::LiveTimeline;
-use super::record::{
-    RunRecord, Verdict, figure_text, first_line, seconds, step_name, without_step,
-};
+use super::record::{RunRecord, Verdict, first_line, seconds, step_ending, step_name};
 use super::setup::setup_failure;
 use super::timeline_files::timeline_file;
-use crate::events::{Event, EventSink, FailureKind, ScenarioId, ScenarioOutcome, StepOutcome};
+use crate::events::{Event, FailureKind, ScenarioId, ScenarioOutcome};
 
-/// Prints step lines (when verbose) and keeps a record for the summary.
+/// Prints step lines while scenarios run (when verbose), and any text it is given.
 #[derive(Debug)]
 pub struct TerminalReporter {
     verbose: bool,
-    record: Mutex<RunRecord>,
     timeline: Mutex<LiveTimeline>,
     out: Mutex<Box<dyn WriteDebug>>,
 }
@@ -28,26 +25,6 @@ pub struct TerminalReporter {
 /// A `Write` that can sit in a `Debug` struct.
 pub trait WriteDebug: Write + Send + std::fmt::Debug {}
 impl<T: Write + Send + std::fmt::Debug> WriteDebug for T {}
-
-impl EventSink for TerminalReporter {
-    fn emit(&self, event: Event) {
-        let (timeline, line) = if self.verbose {
-            (self.timeline_lines(&event), self.live_line(&event))
-        } else {
-            (Vec::new(), None)
-        };
-        self.record
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .apply(&event);
-        if !timeline.is_empty() {
-            self.print(&timeline.join("\n"));
-        }
-        if let Some(line) = line {
-            self.print(&line);
-        }
-    }
-}
 
 impl TerminalReporter {
     /// A reporter printing to standard output (through `print!`, so a test harness that
@@ -59,9 +36,21 @@ impl TerminalReporter {
     pub fn to(verbose: bool, out: Box<dyn WriteDebug>) -> Self {
         Self {
             verbose,
-            record: Mutex::default(),
             timeline: Mutex::default(),
             out: Mutex::new(out),
+        }
+    }
+
+    /// Prints what a verbose terminal shows for `event` (nothing when quiet): the timeline
+    /// lines before it, then its own line. `record` already holds the event.
+    pub(crate) fn show(&self, event: &Event, record: &RunRecord) {
+        if !self.verbose {
+            return;
+        }
+        let mut lines = self.timeline_lines(event);
+        lines.extend(live_line(event, record));
+        if !lines.is_empty() {
+            self.print(&lines.join("\n"));
         }
     }
 
@@ -100,96 +89,71 @@ impl TerminalReporter {
             .map(|line| format!("[{id}]   | {line}"))
             .collect()
     }
+}
 
-    fn live_line(&self, event: &Event) -> Option<String> {
-        match event {
-            Event::ScenarioStarted {
-                id,
-                namespace,
-                attempt,
-                ..
-            } if !namespace.is_empty() => Some(if *attempt > 1 {
-                format!("[{id}] attempt {attempt}, namespace {namespace}")
+/// The line a verbose terminal prints for `event` itself.
+fn live_line(event: &Event, record: &RunRecord) -> Option<String> {
+    match event {
+        Event::ScenarioStarted {
+            id,
+            namespace,
+            attempt,
+            ..
+        } if !namespace.is_empty() => Some(if *attempt > 1 {
+            format!("[{id}] attempt {attempt}, namespace {namespace}")
+        } else {
+            format!("[{id}] namespace {namespace}")
+        }),
+        Event::StepStarted {
+            id,
+            index,
+            kind,
+            summary,
+            line,
+        } => Some(format!(
+            "[{id}] step {index} {} (line {line}) ...",
+            if summary.is_empty() {
+                kind
             } else {
-                format!("[{id}] namespace {namespace}")
-            }),
-            Event::StepStarted {
-                id,
-                index,
-                kind,
-                summary,
-                line,
-            } => Some(format!(
-                "[{id}] step {index} {} (line {line}) ...",
-                if summary.is_empty() {
-                    kind
-                } else {
-                    summary.as_str()
-                },
-            )),
-            Event::StepFinished {
-                id,
-                index,
-                outcome,
-                elapsed,
-            } => {
-                let record = self
-                    .record
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                let head = record
-                    .scenarios
-                    .get(id)
-                    .and_then(|s| s.last())
-                    .and_then(|a| a.steps.get(index));
-                let name = step_name(*index, head);
-                Some(match outcome {
-                    StepOutcome::Passed { detail, figures } => {
-                        let mut line = format!("[{id}] {name} ok in {}", seconds(*elapsed));
-                        if !detail.is_empty() {
-                            line.push_str(&format!(" — {detail}"));
-                        }
-                        for figure in figures {
-                            line.push_str(&format!("; {}", figure_text(figure)));
-                        }
-                        line
-                    }
-                    StepOutcome::Failed(failure) => format!(
-                        "[{id}] {name} FAILED after {}: {}",
-                        seconds(*elapsed),
-                        without_step(first_line(&failure.message), *index)
-                    ),
-                })
-            }
-            Event::ScenarioFinished {
-                id,
-                attempt,
-                outcome,
-                elapsed,
-                ..
-            } => Some(match outcome {
-                ScenarioOutcome::Passed => {
-                    format!("[{id}] passed in {} (attempt {attempt})", seconds(*elapsed))
-                }
-                ScenarioOutcome::Failed(failure) => format!(
-                    "[{id}] failed [{}] in {} (attempt {attempt}): {}",
-                    failure.kind,
-                    seconds(*elapsed),
-                    first_line(&failure.message)
-                ),
-                ScenarioOutcome::Ignored { reason } => format!("[{id}] ignored: {reason}"),
-            }),
-            _ => None,
+                summary.as_str()
+            },
+        )),
+        Event::StepFinished {
+            id,
+            index,
+            outcome,
+            elapsed,
+        } => {
+            let head = record
+                .scenarios
+                .get(id)
+                .and_then(|s| s.last())
+                .and_then(|a| a.steps.get(index));
+            let name = step_name(*index, head);
+            Some(format!(
+                "[{id}] {name} {}",
+                step_ending(*index, outcome, *elapsed, "ok")
+            ))
         }
-    }
-
-    /// The closing summary: flaky scenarios, failures and ignore reasons, one line each.
-    pub fn summary(&self) -> String {
-        let record = self
-            .record
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        summary(&record)
+        Event::ScenarioFinished {
+            id,
+            attempt,
+            outcome,
+            elapsed,
+            ..
+        } => Some(match outcome {
+            ScenarioOutcome::Passed => {
+                format!("[{id}] passed in {} (attempt {attempt})", seconds(*elapsed))
+            }
+            ScenarioOutcome::Failed(failure) => format!(
+                "[{id}] failed [{}] in {} (attempt {attempt}): {}",
+                failure.kind,
+                seconds(*elapsed),
+                first_line(&failure.message)
+            ),
+            ScenarioOutcome::Ignored { reason } => format!("[{id}] ignored: {reason}"),
+        }),
+        _ => None,
     }
 }
 
@@ -211,7 +175,7 @@ impl Write for PrintStdout {
 /// Renders the summary of a record. Failures whose kind says the cluster was judged wrong are
 /// listed apart from errors that kept petset from judging it, each line tagged with its kind;
 /// a setup failure shared by every cluster scenario is one line.
-pub fn summary(record: &RunRecord) -> String {
+pub(crate) fn summary(record: &RunRecord) -> String {
     let mut flaky = Vec::new();
     let mut failed = Vec::new();
     let mut errors = Vec::new();
@@ -303,7 +267,8 @@ pub fn summary(record: &RunRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::events::{Failure, FailureKind, ScenarioId};
+    use crate::events::{Failure, FailureKind, ScenarioId, StepOutcome};
+    use crate::report::RunAggregator;
     use std::sync::Arc;
     use std::time::Duration;
 
@@ -320,9 +285,33 @@ mod tests {
         }
     }
 
-    fn feed(verbose: bool) -> (TerminalReporter, Buffer) {
+    /// A terminal fed as a run feeds it: each event folded into the record, then shown.
+    struct Fed {
+        terminal: TerminalReporter,
+        record: RunAggregator,
+    }
+
+    impl Fed {
+        fn new(verbose: bool, buffer: &Buffer) -> Self {
+            Self {
+                terminal: TerminalReporter::to(verbose, Box::new(buffer.clone())),
+                record: RunAggregator::new(),
+            }
+        }
+
+        fn emit(&self, event: Event) {
+            self.record
+                .fold(&event, |record| self.terminal.show(&event, record));
+        }
+
+        fn summary(&self) -> String {
+            self.record.read(summary)
+        }
+    }
+
+    fn feed(verbose: bool) -> (Fed, Buffer) {
         let buffer = Buffer::default();
-        let reporter = TerminalReporter::to(verbose, Box::new(buffer.clone()));
+        let reporter = Fed::new(verbose, &buffer);
         let id = ScenarioId {
             area: "statefulset".into(),
             name: "scale".into(),
@@ -390,7 +379,7 @@ mod tests {
         );
     }
 
-    fn finished(reporter: &TerminalReporter, name: &str, failure: Failure) {
+    fn finished(reporter: &Fed, name: &str, failure: Failure) {
         let id = ScenarioId {
             area: "kinds".into(),
             name: name.into(),
@@ -414,7 +403,7 @@ mod tests {
 
     #[test]
     fn the_summary_tells_failures_from_errors_and_states_a_setup_failure_once() {
-        let reporter = TerminalReporter::to(false, Box::new(Buffer::default()));
+        let reporter = Fed::new(false, &Buffer::default());
         let setup = Failure::new("not run: setup failed (failed to run kind: not found)")
             .with_kind(FailureKind::Setup);
         for name in ["a", "b", "c"] {

@@ -1,12 +1,11 @@
 //! The whole timeline of each scenario, one file per scenario under `reports/timelines/`: what
 //! the bounded failure reports leave out, kept where a failure names it.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use super::error::ReportError;
-use crate::events::{Event, EventSink, ScenarioId};
+use super::record::RunRecord;
+use crate::events::ScenarioId;
 
 /// The folder under `reports/` the timeline files go to.
 pub const TIMELINES_DIR: &str = "timelines";
@@ -28,82 +27,32 @@ pub fn timeline_file(id: &ScenarioId) -> String {
     format!("{TIMELINES_DIR}/{}--{}.txt", safe(&id.area), safe(&id.name))
 }
 
-/// Collects each scenario's streamed timeline, attempt by attempt.
-#[derive(Debug, Default)]
-pub struct TimelineFiles {
-    scenarios: Mutex<BTreeMap<ScenarioId, Vec<AttemptTimeline>>>,
-}
-
-#[derive(Debug, Default)]
-struct AttemptTimeline {
-    header: String,
-    lines: Vec<String>,
-}
-
-impl EventSink for TimelineFiles {
-    fn emit(&self, event: Event) {
-        let mut scenarios = self
-            .scenarios
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match event {
-            Event::ScenarioStarted {
-                id,
-                namespace,
-                attempt,
-                ..
-            } if !namespace.is_empty() => {
-                scenarios.entry(id).or_default().push(AttemptTimeline {
-                    header: format!("== attempt {attempt}, namespace {namespace} =="),
-                    lines: Vec::new(),
-                });
-            }
-            Event::Timeline { id, line } => {
-                let attempts = scenarios.entry(id).or_default();
-                if attempts.is_empty() {
-                    attempts.push(AttemptTimeline::default());
-                }
-                if let Some(current) = attempts.last_mut() {
-                    current.lines.push(line);
-                }
-            }
-            _ => {}
+/// Writes one file per scenario of `record` that recorded a timeline into `reports_dir`, each
+/// attempt under a header naming its namespace; returns the paths written.
+pub(crate) fn write(record: &RunRecord, reports_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
+    let mut written = Vec::new();
+    for (id, scenario) in &record.scenarios {
+        if scenario.attempts.iter().all(|a| a.timeline.is_empty()) {
+            continue;
         }
-    }
-}
-
-impl TimelineFiles {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Writes one file per scenario that recorded a timeline into `reports_dir`; returns the
-    /// paths written.
-    pub fn write(&self, reports_dir: &Path) -> Result<Vec<PathBuf>, ReportError> {
-        let scenarios = self
-            .scenarios
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut written = Vec::new();
-        for (id, attempts) in scenarios.iter() {
-            if attempts.iter().all(|a| a.lines.is_empty()) {
-                continue;
+        let mut text = String::new();
+        for attempt in &scenario.attempts {
+            // An attempt that never got a namespace has no header; what it streamed (if
+            // anything) follows the attempt before it.
+            if !attempt.namespace.is_empty() {
+                text.push_str(&format!(
+                    "== attempt {}, namespace {} ==\n",
+                    attempt.attempt, attempt.namespace
+                ));
             }
-            let mut text = String::new();
-            for attempt in attempts {
-                if !attempt.header.is_empty() {
-                    text.push_str(&attempt.header);
-                    text.push('\n');
-                }
-                for line in &attempt.lines {
-                    text.push_str(line);
-                    text.push('\n');
-                }
+            for line in &attempt.timeline {
+                text.push_str(line);
+                text.push('\n');
             }
-            let path = reports_dir.join(timeline_file(id));
-            super::write_file(&path, &text)?;
-            written.push(path);
         }
-        Ok(written)
+        let path = reports_dir.join(timeline_file(id));
+        super::write_file(&path, &text)?;
+        written.push(path);
     }
+    Ok(written)
 }

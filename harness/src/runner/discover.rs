@@ -23,7 +23,7 @@ pub fn load(root: &std::path::Path) -> (Vec<SuiteEntry>, Vec<Behaviour>) {
                 },
                 file: root.join("scenarios"),
                 content: Content::Invalid {
-                    diagnostics: crate::report::error_chain(&err),
+                    diagnostics: crate::error_chain::chain(&err),
                 },
             };
             return (vec![entry], Vec::new());

@@ -164,7 +164,7 @@ pub fn run_with(
 
     let context = Arc::new(RunContext {
         handle: handle.clone(),
-        sink: reporters.clone() as Arc<dyn EventSink>,
+        reports: reporters.clone(),
         gate: tokio::sync::RwLock::new(()),
         interrupt: interrupt.clone(),
         settings,
@@ -241,7 +241,7 @@ pub(super) fn finish_reports(reporters: &Reporters) -> Vec<Written> {
             written
         }
         Err(err) => {
-            eprintln!("petset: {}", crate::report::error_chain(&err));
+            eprintln!("petset: {}", crate::error_chain::chain(&err));
             Vec::new()
         }
     }

@@ -2,8 +2,8 @@
 //! run its attempts (retries), and turn the result into events and a libtest outcome.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use libtest_mimic::{Completion, Failed, Trial};
@@ -15,12 +15,13 @@ use super::interrupt::Interrupt;
 use super::settings::RunSettings;
 use super::suite::{Content, SuiteEntry};
 use crate::events::{Event, EventSink, Failure, FailureKind, ScenarioId, ScenarioOutcome};
-use crate::report::RunRecord;
+use crate::report::{AttemptRecord, Reporters, RunRecord};
 
 /// What every trial of a run shares.
 pub(crate) struct RunContext {
     pub handle: tokio::runtime::Handle,
-    pub sink: Arc<dyn EventSink>,
+    /// Where the trials' events go; its record names the failed step in a trial's failure.
+    pub reports: Arc<Reporters>,
     /// Serial scenarios take it for writing, all others for reading.
     pub gate: RwLock<()>,
     pub interrupt: Interrupt,
@@ -122,7 +123,7 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
     let retries = context.settings.retries;
     let mut failures = 0;
     for attempt in 1..=retries.saturating_add(1) {
-        let sink = Arc::new(AttemptSink::new(entry.id.clone(), context.sink.clone()));
+        let sink = Arc::new(AttemptSink::new(entry.id.clone(), context.reports.clone()));
         let job = Job {
             id: entry.id.clone(),
             file: entry.file.clone(),
@@ -145,14 +146,14 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
         )
         .await;
         if !sink.started.load(Ordering::SeqCst) {
-            context.sink.emit(started_event(entry, attempt));
+            context.reports.emit(started_event(entry, attempt));
         }
         let Executed {
             outcome,
             figures,
             properties,
         } = executed;
-        context.sink.emit(Event::ScenarioFinished {
+        context.reports.emit(Event::ScenarioFinished {
             id: entry.id.clone(),
             attempt,
             outcome: outcome.clone(),
@@ -167,19 +168,10 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
                 failures += 1;
                 let last = attempt > retries || context.interrupt.is_triggered();
                 if last {
-                    let record = sink.record();
-                    let attempt_record = record
-                        .scenarios
-                        .get(&entry.id)
-                        .and_then(|s| s.last())
-                        .cloned()
-                        .unwrap_or_default();
-                    let mut text = attempt_record.headline(&failure);
-                    let body = attempt_record.failure_body(&failure);
-                    if !body.is_empty() {
-                        text.push_str("\n\n");
-                        text.push_str(&body);
-                    }
+                    let mut text = context
+                        .reports
+                        .record()
+                        .read(|record| trial_failure_text(record, &entry.id, attempt, &failure));
                     if failures > 1 {
                         text.push_str(&format!("\n\n(failed all {failures} attempts)"));
                     }
@@ -220,7 +212,7 @@ fn ignore(context: &RunContext, entry: &SuiteEntry, reason: String) -> TrialEnd 
 /// Reports a scenario that never reached an executor: started (without a namespace) and
 /// finished at once, so every report lists it.
 fn finish_unrun(context: &RunContext, entry: &SuiteEntry, outcome: ScenarioOutcome) {
-    report_unrun(context.sink.as_ref(), entry, outcome);
+    report_unrun(context.reports.as_ref(), entry, outcome);
 }
 
 /// [`finish_unrun`] into any sink (the nextest listing reports what it decided).
@@ -265,13 +257,31 @@ fn one_line(text: &str) -> String {
     out
 }
 
-/// The sink an executor gets for one attempt: passes events on, and keeps this attempt's own
-/// record (to name the failed step in the trial's failure) and whether it announced itself.
+/// A trial's failure text: the one-line headline naming the failed step, then the failure body,
+/// both as the reports show them for this attempt.
+fn trial_failure_text(
+    record: &RunRecord,
+    id: &ScenarioId,
+    attempt: u32,
+    failure: &Failure,
+) -> String {
+    let unrecorded = AttemptRecord::default();
+    let attempt = record.attempt(id, attempt).unwrap_or(&unrecorded);
+    let mut text = attempt.headline(failure);
+    let body = attempt.failure_body(failure);
+    if !body.is_empty() {
+        text.push_str("\n\n");
+        text.push_str(&body);
+    }
+    text
+}
+
+/// The sink an executor gets for one attempt: passes events on, and notes whether the executor
+/// announced the attempt itself.
 struct AttemptSink {
     id: ScenarioId,
     inner: Arc<dyn EventSink>,
     started: AtomicBool,
-    record: Mutex<RunRecord>,
 }
 
 impl AttemptSink {
@@ -280,15 +290,7 @@ impl AttemptSink {
             id,
             inner,
             started: AtomicBool::new(false),
-            record: Mutex::default(),
         }
-    }
-
-    fn record(&self) -> RunRecord {
-        self.record
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .clone()
     }
 }
 
@@ -299,17 +301,83 @@ impl EventSink for AttemptSink {
         {
             self.started.store(true, Ordering::SeqCst);
         }
-        self.record
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .apply(&event);
         self.inner.emit(event);
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{one_line, trial_failure_text};
+    use crate::events::{Event, Failure, ScenarioId, ScenarioOutcome, StepOutcome};
+    use crate::report::{RunRecord, render_junit};
+    use quick_junit::TestCaseStatus;
+    use std::time::Duration;
+
+    #[test]
+    fn a_trial_fails_with_the_text_junit_reports_for_it() {
+        let id = ScenarioId {
+            area: "storage".into(),
+            name: "claims".into(),
+        };
+        let failure = Failure {
+            message: "claim data-web-0 is Pending".into(),
+            expected: "phase: Bound".into(),
+            actual: "phase: Pending".into(),
+            ..Failure::default()
+        };
+        let mut record = RunRecord::default();
+        for event in [
+            Event::ScenarioStarted {
+                id: id.clone(),
+                file: "scenarios/storage/claims.yaml".into(),
+                covers: Vec::new(),
+                namespace: "petset-storage-claims-x1".into(),
+                attempt: 1,
+            },
+            Event::StepStarted {
+                id: id.clone(),
+                index: 3,
+                kind: "wait",
+                summary: "wait pvc/data-web-0 for bound".into(),
+                line: 12,
+            },
+            Event::Timeline {
+                id: id.clone(),
+                line: "+0.100s pvc/data-web-0 ADDED phase=Pending".into(),
+            },
+            Event::StepFinished {
+                id: id.clone(),
+                index: 3,
+                outcome: StepOutcome::Failed(failure.clone()),
+                elapsed: Duration::from_secs(1),
+            },
+            Event::ScenarioFinished {
+                id: id.clone(),
+                attempt: 1,
+                outcome: ScenarioOutcome::Failed(failure.clone()),
+                elapsed: Duration::from_secs(2),
+                figures: Vec::new(),
+                properties: Default::default(),
+            },
+        ] {
+            record.apply(&event);
+        }
+        let text = trial_failure_text(&record, &id, 1, &failure);
+        let report = render_junit(&record);
+        let TestCaseStatus::NonSuccess {
+            message: Some(message),
+            description: Some(description),
+            ..
+        } = &report.test_suites[0].test_cases[0].status
+        else {
+            panic!("a failed scenario is a JUnit failure");
+        };
+        assert!(message.starts_with("step 3 (wait pvc/data-web-0 for bound, line 12): "));
+        assert_eq!(
+            text,
+            format!("{}\n\n{}", message.as_str(), description.as_str())
+        );
+    }
 
     #[test]
     fn a_setup_error_reads_as_one_line() {

@@ -281,7 +281,8 @@ fn failure(step: &SqlStep, error: SqlError) -> Failure {
     }
     Failure {
         kind: error.failure_kind(),
-        message: error.to_string(),
+        // The causes too: a Secret that could not be read says why.
+        message: crate::error_chain::chain(&error),
         expected: expected.join("\n"),
         ..Failure::default()
     }
@@ -337,6 +338,23 @@ reportAs: replication_lag
             plan.deadline > Duration::from_secs(74) && plan.deadline <= Duration::from_secs(75)
         );
         assert_eq!(plan.repeat, 1);
+    }
+
+    #[test]
+    fn a_password_that_could_not_be_read_says_why() {
+        let step = sql_step("{target: pod/mysql-0, user: app, query: SELECT 1}");
+        let error = SqlError::Secret {
+            step: "s".into(),
+            source: crate::sql::SecretError::NotFound {
+                name: "db".into(),
+                namespace: "petset-t1".into(),
+            },
+        };
+        assert_eq!(
+            failure(&step, error).message,
+            "failed to get the password for sql step `s`: failed to read secret `db`: it does not \
+             exist in namespace `petset-t1`"
+        );
     }
 
     #[tokio::test]
