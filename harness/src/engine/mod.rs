@@ -10,9 +10,9 @@ mod run;
 mod summary;
 mod sweep;
 
-pub(crate) use cleanup::delete_namespace;
+pub use cleanup::delete_namespace;
 pub use config::{EngineConfig, KEEP_ENV, KeepPolicy, ScenarioResult, ScenarioRun};
-pub(crate) use namespace::{Heartbeat, create as create_namespace};
+pub use namespace::{Heartbeat, create as create_namespace};
 pub use naming::{
     HEARTBEAT_ANNOTATION, KEPT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_LABEL,
     SCENARIO_ANNOTATION, namespace_name, scenario_labels,

@@ -4,8 +4,8 @@
 
 use super::manifests::Created;
 use crate::expect::Selector;
-use crate::scenario::model::{Kind, Target};
-use crate::scenario::similar;
+use crate::model::{Kind, Target};
+use crate::similar;
 
 /// The objects a scenario creates, directly or through controllers.
 pub(crate) struct Objects {

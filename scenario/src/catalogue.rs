@@ -1,8 +1,8 @@
 //! The behaviour catalogue: the ids scenarios may cover, read from `harness/catalogue.yaml`.
 
-use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::shape::shape_diagnostic;
-use crate::scenario::yaml;
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::shape::shape_diagnostic;
+use crate::yaml;
 use serde::Deserialize;
 use std::path::Path;
 
@@ -62,7 +62,7 @@ impl Catalogue {
     pub fn embedded() -> Result<Self, CatalogueError> {
         Self::parse(&SourceFile::new(
             CATALOGUE_PATH,
-            include_str!("../../catalogue.yaml"),
+            include_str!("../../harness/catalogue.yaml"),
         ))
     }
 

@@ -2,7 +2,7 @@
 //! each with its k8s-openapi type for the typed check.
 
 use super::typed::{Findings, check};
-use crate::scenario::model::Kind;
+use crate::model::Kind;
 use k8s_openapi::api::{apps, core, discovery, policy, storage};
 use serde_json::Value;
 

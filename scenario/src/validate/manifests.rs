@@ -3,11 +3,11 @@
 
 use super::kinds;
 use super::typed::JsonPath;
-use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::model::Kind;
-use crate::scenario::shape::{budget_diagnostic, plain_type, shape_diagnostic, syntax_diagnostic};
-use crate::scenario::similar;
-use crate::scenario::yaml::{self, Node, NodeValue, PathPart, Point};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::model::Kind;
+use crate::shape::{budget_diagnostic, plain_type, shape_diagnostic, syntax_diagnostic};
+use crate::similar;
+use crate::yaml::{self, Node, NodeValue, PathPart, Point};
 use serde_json::Value;
 use std::collections::BTreeMap;
 
@@ -88,7 +88,7 @@ pub(crate) fn check_fixture(file: &SourceFile) -> Fixture {
     fixture
 }
 
-pub(crate) fn is_empty_document(node: &Node) -> bool {
+pub fn is_empty_document(node: &Node) -> bool {
     matches!(&node.value, NodeValue::Scalar { text, plain: true } if text.is_empty() || text == "~" || text == "null")
 }
 

@@ -6,10 +6,10 @@ use super::references::Objects;
 use super::sql_dns::{check_dns, check_secret, check_sql};
 use super::variables::check_variables;
 use crate::expect::Selector;
-use crate::scenario::diagnostic::Diagnostic;
-use crate::scenario::model::*;
-use crate::scenario::similar;
-use crate::scenario::yaml::Point;
+use crate::diagnostic::Diagnostic;
+use crate::model::*;
+use crate::similar;
+use crate::yaml::Point;
 use std::collections::BTreeSet;
 
 /// Variables every step may use.

@@ -13,7 +13,7 @@ pub const MAX_NODES: usize = 250_000;
 
 /// Parser options shared by scenario files and manifests: YAML 1.1 numbers and booleans, the way
 /// kubectl's YAML reader resolves them (`0755` is 493, `yes` is true).
-pub(crate) fn options() -> serde_saphyr::Options {
+pub fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         legacy_octal_numbers: true,
         budget: serde_saphyr::budget! {
@@ -40,7 +40,7 @@ pub fn read_manifests(text: &str) -> Result<Vec<serde_json::Value>, serde_saphyr
 
 /// Turns whole-number floats into integers, as kubectl's YAML-to-JSON conversion does; the API
 /// server rejects `8.0` in an integer field.
-pub(crate) fn kubectl_numbers(value: &mut serde_json::Value) {
+pub fn kubectl_numbers(value: &mut serde_json::Value) {
     use serde_json::Value;
     match value {
         Value::Number(number) if !number.is_i64() && !number.is_u64() => {
@@ -59,7 +59,7 @@ pub(crate) fn kubectl_numbers(value: &mut serde_json::Value) {
 
 /// A position in a source text.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) struct Pos {
+pub struct Pos {
     /// Byte offset into the source.
     pub byte: usize,
     /// 1-based line.
@@ -70,14 +70,14 @@ pub(crate) struct Pos {
 
 /// One node of a document outline: where it is and what it holds.
 #[derive(Debug, Clone)]
-pub(crate) struct Node {
+pub struct Node {
     pub start: Pos,
     pub end: Pos,
     pub value: NodeValue,
 }
 
 #[derive(Debug, Clone)]
-pub(crate) enum NodeValue {
+pub enum NodeValue {
     Scalar { text: String, plain: bool },
     Seq(Vec<Node>),
     Map(Vec<(Node, Node)>),
@@ -86,14 +86,14 @@ pub(crate) enum NodeValue {
 
 /// A path step into an outline: a mapping key or a sequence index.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum PathPart {
+pub enum PathPart {
     Key(String),
     Index(usize),
 }
 
 /// Where to point for a path: at the key naming the last part, or at the value it holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Point {
+pub enum Point {
     Key,
     Value,
 }
@@ -165,13 +165,13 @@ impl Node {
 
 /// Why a document could not be outlined: YAML syntax.
 #[derive(Debug, Clone)]
-pub(crate) struct SyntaxError {
+pub struct SyntaxError {
     pub pos: Pos,
     pub message: String,
 }
 
 /// Outlines every document of a YAML stream. Fails on the first syntax error.
-pub(crate) fn outline(source: &str) -> Result<Vec<Node>, SyntaxError> {
+pub fn outline(source: &str) -> Result<Vec<Node>, SyntaxError> {
     let mut builder = Builder {
         stack: Vec::new(),
         documents: Vec::new(),

@@ -2,8 +2,8 @@
 //! and every `${` closed. Only values are read, so comments may mention variables freely.
 
 use super::steps::{BUILTIN_VARIABLES, Flow, Report};
-use crate::scenario::similar;
-use crate::scenario::yaml::{Node, NodeValue};
+use crate::similar;
+use crate::yaml::{Node, NodeValue};
 
 /// The source ranges of every scalar under `node`: what variables can be written in (comments
 /// between and after values are not).

@@ -10,10 +10,10 @@
 //! the file's size once, whatever the number of broken steps; a file over the YAML node limit is
 //! turned away by the first parse.
 
-use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::model::{Scenario, Step};
-use crate::scenario::shape::{budget_diagnostic, innermost, shape_diagnostic, syntax_diagnostic};
-use crate::scenario::yaml::{self, Node, Pos};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::model::{Scenario, Step};
+use crate::shape::{budget_diagnostic, innermost, shape_diagnostic, syntax_diagnostic};
+use crate::yaml::{self, Node, Pos};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_saphyr::Spanned;
 
@@ -334,7 +334,7 @@ fn is_missing_field(error: &serde_saphyr::Error) -> bool {
 }
 
 /// The outline of a loaded scenario file, for meaning checks that point inside steps.
-pub(crate) fn outline_root(text: &str) -> Option<Node> {
+pub fn outline_root(text: &str) -> Option<Node> {
     yaml::outline(text).ok()?.into_iter().next()
 }
 

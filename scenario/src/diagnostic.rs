@@ -64,7 +64,7 @@ impl SourceFile {
     }
 
     /// The 1-based line and character column of a byte offset.
-    pub(crate) fn line_column(&self, byte: usize) -> (usize, usize) {
+    pub fn line_column(&self, byte: usize) -> (usize, usize) {
         let mut byte = byte.min(self.text.len());
         while !self.text.is_char_boundary(byte) {
             byte -= 1;
@@ -75,7 +75,7 @@ impl SourceFile {
     }
 
     /// The byte offset of a 1-based line and character column, clamped to the text.
-    pub(crate) fn byte_offset(&self, line: usize, column: usize) -> usize {
+    pub fn byte_offset(&self, line: usize, column: usize) -> usize {
         let Some(&start) = self.line_starts.get(line.max(1) - 1) else {
             return self.text.len();
         };
@@ -89,7 +89,7 @@ impl SourceFile {
     }
 
     /// An error diagnostic over `span` (byte offsets) of this file.
-    pub(crate) fn error(
+    pub fn error(
         &self,
         code: &'static str,
         span: Range<usize>,
@@ -128,17 +128,17 @@ fn one_line(message: String) -> String {
 }
 
 impl Diagnostic {
-    pub(crate) fn label(mut self, label: impl Into<String>) -> Self {
+    pub fn label(mut self, label: impl Into<String>) -> Self {
         self.label = label.into();
         self
     }
 
-    pub(crate) fn help(mut self, help: impl Into<String>) -> Self {
+    pub fn help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self
     }
 
-    pub(crate) fn warning(mut self) -> Self {
+    pub fn warning(mut self) -> Self {
         self.severity = Severity::Warning;
         self
     }

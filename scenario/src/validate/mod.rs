@@ -15,4 +15,4 @@ mod typed;
 mod variables;
 
 pub use check::Checker;
-pub(crate) use manifests::is_empty_document;
+pub use manifests::is_empty_document;

@@ -3,13 +3,13 @@
 //! This is what the test runner and `petset lint` share: a scenario either loads clean (perhaps
 //! with warnings) and can run, or it is listed with its diagnostics and must not run.
 
-use crate::events::ScenarioId;
-use crate::scenario::catalogue::{CATALOGUE_PATH, Catalogue, CatalogueError};
-use crate::scenario::diagnostic::{Diagnostic, SourceFile, render_plain};
-use crate::scenario::discover::{DiscoverError, discover};
-use crate::scenario::load::load_parts;
-use crate::scenario::model::{Scenario, Step};
-use crate::scenario::validate::Checker;
+use crate::id::ScenarioId;
+use crate::catalogue::{CATALOGUE_PATH, Catalogue, CatalogueError};
+use crate::diagnostic::{Diagnostic, SourceFile, render_plain};
+use crate::discover::{DiscoverError, discover};
+use crate::load::load_parts;
+use crate::model::{Scenario, Step};
+use crate::validate::Checker;
 use std::path::{Path, PathBuf};
 
 /// A scenario ready to run.

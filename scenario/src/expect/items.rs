@@ -7,7 +7,7 @@ use super::matching::maximum_matching;
 use super::mismatch::Mismatch;
 use super::partial::{contains, matches, nearest};
 use super::scalar::show;
-use crate::scenario::model::ItemsMatch;
+use crate::model::ItemsMatch;
 use serde_json::Value;
 use std::cmp::Ordering;
 

@@ -3,8 +3,8 @@
 
 use super::references::Objects;
 use super::steps::{Report, pods_only};
-use crate::scenario::model::*;
-use crate::scenario::yaml::Point;
+use crate::model::*;
+use crate::yaml::Point;
 
 pub(super) fn check_secret(report: &mut Report<'_, '_>, objects: &Objects, sql: &SqlStep) {
     let Some(from) = &sql.password_from else {

@@ -1,10 +1,10 @@
 //! Turning what the YAML parser and serde report into diagnostics a person can act on: the field
 //! and the value at fault, what was expected in plain words, and where exactly.
 
-use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::model::{Kind, Step};
-use crate::scenario::similar;
-use crate::scenario::yaml::{MAX_NODES, SyntaxError};
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::model::{Kind, Step};
+use crate::similar;
+use crate::yaml::{MAX_NODES, SyntaxError};
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter};
 
 const SCHEMA_HINT: &str =

@@ -125,7 +125,7 @@ pub struct SqlStep {
     /// Inline password; prefer `passwordFrom`. A redacting type, so that printing or
     /// serializing the step never shows it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub password: Option<crate::sql::Password>,
+    pub password: Option<super::Password>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub password_from: Option<SecretKeyRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

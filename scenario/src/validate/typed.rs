@@ -12,11 +12,11 @@ use std::cell::RefCell;
 
 /// A path into a manifest, e.g. `spec.template.spec.containers[0].image`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct JsonPath(pub Vec<crate::scenario::yaml::PathPart>);
+pub(crate) struct JsonPath(pub Vec<crate::yaml::PathPart>);
 
 impl std::fmt::Display for JsonPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        use crate::scenario::yaml::PathPart;
+        use crate::yaml::PathPart;
         for (i, part) in self.0.iter().enumerate() {
             match part {
                 PathPart::Key(key) if i == 0 => f.write_str(key)?,
@@ -82,7 +82,7 @@ enum Path<'p, 'de> {
 
 impl Path<'_, '_> {
     fn to_json_path(&self) -> JsonPath {
-        use crate::scenario::yaml::PathPart;
+        use crate::yaml::PathPart;
         let mut parts = Vec::new();
         let mut at = self;
         loop {

@@ -1,6 +1,6 @@
 //! Finding scenario files: `scenarios/<area>/<name>.yaml`, and the repository root holding them.
 
-use crate::events::ScenarioId;
+use crate::id::ScenarioId;
 use std::path::{Path, PathBuf};
 
 /// A scenario file found under `scenarios/`.
@@ -30,7 +30,7 @@ pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
         .find(|dir| {
             (dir.join("scenarios").is_dir() && dir.join("fixtures").is_dir())
                 || dir
-                    .join(crate::scenario::catalogue::CATALOGUE_PATH)
+                    .join(crate::catalogue::CATALOGUE_PATH)
                     .is_file()
         })
         .map(Path::to_path_buf)

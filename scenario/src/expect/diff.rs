@@ -7,7 +7,7 @@ use super::mismatch::Mismatch;
 use super::operators;
 use serde_json::{Map, Value};
 
-/// The two sides of a failed match, ready for [`crate::events::Failure`]'s `expected`/`actual`.
+/// The two sides of a failed match, ready for a failure report's expected and actual text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
     pub expected: String,

@@ -44,7 +44,7 @@ impl Mismatch {
         self.differences.is_empty()
     }
 
-    pub(crate) fn push(
+    pub fn push(
         &mut self,
         path: &str,
         expected: impl Into<String>,
@@ -57,7 +57,7 @@ impl Mismatch {
         });
     }
 
-    pub(crate) fn extend(&mut self, other: Mismatch) {
+    pub fn extend(&mut self, other: Mismatch) {
         self.differences.extend(other.differences);
     }
 

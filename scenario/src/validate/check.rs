@@ -3,12 +3,12 @@
 use super::manifests::{self, Created, Fixture};
 use super::references::Objects;
 use super::steps;
-use crate::scenario::catalogue::Catalogue;
-use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::load::outline_root;
-use crate::scenario::model::{Scenario, Step};
-use crate::scenario::similar;
-use crate::scenario::yaml::{Node, PathPart, Point};
+use crate::catalogue::Catalogue;
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::load::outline_root;
+use crate::model::{Scenario, Step};
+use crate::similar;
+use crate::yaml::{Node, PathPart, Point};
 use serde_saphyr::Spanned;
 use std::cell::RefCell;
 use std::collections::BTreeMap;

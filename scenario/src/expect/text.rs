@@ -1,7 +1,7 @@
 //! Checking text (stdout, stderr, an HTTP body, a DNS answer) against a [`TextMatch`].
 
 use super::mismatch::Mismatch;
-use crate::scenario::model::TextMatch;
+use crate::model::TextMatch;
 use regex::{Regex, RegexBuilder};
 
 /// `Ok` when every part of `expected` holds for `text`; otherwise one difference per failed part,
