@@ -14,6 +14,7 @@ pub mod diagnostic;
 pub mod discover;
 pub mod expect;
 mod id;
+pub mod kinds;
 pub mod load;
 pub mod model;
 pub mod schema;

@@ -7,7 +7,6 @@ mod forward;
 mod namespace;
 mod naming;
 mod run;
-mod summary;
 mod sweep;
 
 pub use cleanup::delete_namespace;
@@ -18,5 +17,4 @@ pub use naming::{
     SCENARIO_ANNOTATION, namespace_name, scenario_labels,
 };
 pub use run::run_scenario;
-pub use summary::{summarize, targets, time_limit};
 pub use sweep::{STALE_AFTER, SweepReport, sweep_stale, sweep_stale_older_than};

@@ -2,6 +2,8 @@
 //! local listener) and check the status and the body. A selector target checks every matching
 //! pod, with `${pod}` set in the path.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::eventually::{tried, until_ok};
 use super::http_wire::{Parsed, Response, get_request, parse_response};
 use super::pods::{live_pods, more, pod_name};
@@ -32,7 +34,13 @@ struct Miss {
     mismatch: Mismatch,
 }
 
-pub(crate) async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Http {
+    async fn run(step: &HttpStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     if let Some(body) = &step.body {
         validate_text(body).map_err(|error| Failure::new(format!("http: {error}")))?;

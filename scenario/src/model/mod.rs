@@ -3,7 +3,6 @@
 //! Every user-facing type is externally tagged (`- apply: ...`), denies unknown fields and uses
 //! camelCase keys, so a typo is an error with a precise location rather than a silent default.
 
-mod checks;
 mod duration;
 mod expect;
 mod kind;

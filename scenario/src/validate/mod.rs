@@ -9,10 +9,10 @@ mod enums_table;
 mod kinds;
 mod manifests;
 mod references;
-mod sql_dns;
 mod steps;
 mod typed;
 mod variables;
 
 pub use check::Checker;
+pub use steps::{BUILTIN_VARIABLES, StepCheck};
 pub use manifests::is_empty_document;

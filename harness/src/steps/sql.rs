@@ -1,18 +1,17 @@
-//! The `sql` step: turns a scenario's [`SqlStep`] into a plan, reaches the pod (port-forward or
+//! The `sql` step kind at run time: turns a scenario's [`SqlStep`] into a plan, reaches the pod (port-forward or
 //! exec), runs it with the engine and reports the outcome, including the time `eventually`
 //! took as a figure (the replication lag when the step reads a replica).
 
-use super::compare::RowCheck;
-use super::driver::{Endpoint, run_on_endpoint};
-use super::engine::{SqlOutcome, SqlPlan};
-use super::error::SqlError;
-use super::exec::{ClientServer, PodExec, run_with_client};
-use super::rows::{Cell, Row};
-use super::secret::{Credentials, Password, password_from_secret};
+use super::dispatch::Execute;
+use super::{StepContext, StepReport, StepResult, Variables};
 use crate::events::{Failure, Figure};
 use crate::net::PortForward;
+use crate::scenario::kinds;
 use crate::scenario::model::{Kind, SqlStep, SqlVia};
-use crate::steps::{StepContext, StepReport, StepResult};
+use crate::sql::{
+    Cell, ClientServer, Credentials, Endpoint, Password, PodExec, Row, RowCheck, SqlError,
+    SqlOutcome, SqlPlan, password_from_secret, run_on_endpoint, run_with_client,
+};
 use k8s_openapi::api::core::v1::{Pod, Secret};
 use kube::Api;
 use serde_json::Value;
@@ -26,7 +25,13 @@ const DEADLINE_HEADROOM: Duration = Duration::from_secs(30);
 /// How long to show a statement in a step label.
 const LABEL_SQL_CHARS: usize = 60;
 
-/// Runs a `sql` step, for the step dispatcher.
+impl Execute for kinds::Sql {
+    async fn run(step: &SqlStep, ctx: &mut StepContext) -> StepResult {
+        run_sql_step(step, ctx).await
+    }
+}
+
+/// Runs a `sql` step as the engine does: a failure names the step and its target.
 pub async fn run_sql_step(step: &SqlStep, ctx: &StepContext) -> StepResult {
     let label = step_label(step);
     execute_sql_step(step, ctx, &label)
@@ -191,7 +196,7 @@ pub fn build_plan(step: &SqlStep, ctx: &StepContext, label: &str) -> Result<SqlP
 }
 
 /// Expected values are written as YAML scalars; they compare with the server's text.
-fn expected_row(row: &[Value], vars: &crate::steps::Variables) -> Result<Row, String> {
+fn expected_row(row: &[Value], vars: &Variables) -> Result<Row, String> {
     row.iter()
         .map(|value| -> Result<Cell, String> {
             Ok(match value {
@@ -258,7 +263,7 @@ pub fn step_label(step: &SqlStep) -> String {
         SqlVia::PortForward => String::new(),
         SqlVia::Exec => " (exec)".to_owned(),
     };
-    let short = super::secret::redact(&short, step.password.as_ref());
+    let short = crate::sql::redact(&short, step.password.as_ref());
     format!("sql {}{via}: {short}", step.target)
 }
 
