@@ -12,7 +12,7 @@ use std::cell::RefCell;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-#[path = "../../harness/src/scenario/validate/enums_table.rs"]
+#[path = "../../scenario/src/validate/enums_table.rs"]
 mod table;
 
 /// A field the type does not declare, by its path (`spec.replicass`).

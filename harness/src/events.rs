@@ -9,20 +9,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// A stable identity for a scenario: `<area>::<name>` from its path under `scenarios/`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ScenarioId {
-    /// The folder under `scenarios/`, e.g. `statefulset`.
-    pub area: String,
-    /// The file stem, e.g. `ordered-scale-up`.
-    pub name: String,
-}
-
-impl std::fmt::Display for ScenarioId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}::{}", self.area, self.name)
-    }
-}
+pub use petset_scenario::ScenarioId;
 
 /// Where the run happens, for report properties.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -1,5 +1,7 @@
 //! The `petset` command line: authoring tools for scenarios.
 
+mod cli;
+
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -15,20 +17,20 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Check scenario files: YAML, shape and meaning, with file:line:column and hints.
-    Lint(petset::cli::lint::Args),
+    Lint(cli::lint::Args),
     /// Print the JSON Schema of the scenario format (for yaml-language-server and editors).
-    Schema(petset::cli::schema::Args),
+    Schema(cli::schema::Args),
     /// Show which scenarios cover each behaviour of the catalogue, and what nothing covers.
-    Coverage(petset::cli::coverage::Args),
+    Coverage(cli::coverage::Args),
     /// List the container images the fixtures use (PETSET_PRELOAD=1: load them into kind/k3d).
-    Images(petset::cli::images::Args),
+    Images(cli::images::Args),
 }
 
 fn main() -> ExitCode {
     match Cli::parse().command {
-        Command::Lint(args) => petset::cli::lint::run(args),
-        Command::Schema(args) => petset::cli::schema::run(args),
-        Command::Coverage(args) => petset::cli::coverage::run(args),
-        Command::Images(args) => petset::cli::images::run(args),
+        Command::Lint(args) => cli::lint::run(args),
+        Command::Schema(args) => cli::schema::run(args),
+        Command::Coverage(args) => cli::coverage::run(args),
+        Command::Images(args) => cli::images::run(args),
     }
 }

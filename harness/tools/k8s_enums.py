@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates harness/src/scenario/validate/enums_table.rs: the allowed values of the Kubernetes
+"""Generates scenario/src/validate/enums_table.rs: the allowed values of the Kubernetes
 fields that k8s-openapi types as plain strings (imagePullPolicy, podManagementPolicy, Service
 type, ...), read from the descriptions of the published OpenAPI definitions.
 
@@ -25,7 +25,7 @@ import sys
 KUBERNETES_VERSION = "1.33.0"
 # The API groups of the kinds petset applies.
 GROUPS = ("io.k8s.api.core.v1.", "io.k8s.api.apps.v1.", "io.k8s.api.policy.v1.")
-TABLE = pathlib.Path(__file__).resolve().parent.parent / "src/scenario/validate/enums_table.rs"
+TABLE = pathlib.Path(__file__).resolve().parent.parent.parent / "scenario/src/validate/enums_table.rs"
 
 WORD = r"[A-Z][A-Za-z]+"
 QUOTED = r"""["'`]?(%s)["'`]?""" % WORD

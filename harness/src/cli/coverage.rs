@@ -1,8 +1,8 @@
 //! `petset coverage`: which scenarios cover each behaviour of the catalogue, and which
 //! behaviours nothing covers.
 
-use crate::scenario::discover::repo_root;
-use crate::scenario::suite::{Suite, load_suite};
+use petset::scenario::discover::repo_root;
+use petset::scenario::suite::{Suite, load_suite};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::path::PathBuf;

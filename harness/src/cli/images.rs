@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::cluster::{
+use petset::cluster::{
     ClusterChoice, FixtureImage, PreloadTarget, Runner, Settings, fixture_images, preload,
 };
 
@@ -39,7 +39,7 @@ fn images(args: Args) -> Result<(), String> {
              run from the petset checkout or pass --root",
         )?,
     };
-    let found = fixture_images(&root).map_err(|e| crate::cluster::chain(&e))?;
+    let found = fixture_images(&root).map_err(|e| petset::cluster::chain(&e))?;
     for FixtureImage { image, files } in &found {
         if args.files {
             let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
@@ -74,12 +74,12 @@ fn load(settings: &Settings, images: &[String]) -> Result<(), String> {
         .map_err(|e| format!("failed to start the async runtime: {e}"))?;
     let runner = Runner::from_env();
     runtime.block_on(async {
-        crate::cluster::require_engine("image preloading", settings, &runner)
+        petset::cluster::require_engine("image preloading", settings, &runner)
             .await
             .map_err(|e| e.describe())?;
         let report = preload(&runner, &target, images, settings.create_deadline)
             .await
-            .map_err(|e| crate::cluster::chain(&e))?;
+            .map_err(|e| petset::cluster::chain(&e))?;
         let into = match &target {
             PreloadTarget::Kind { name } => format!("kind cluster `{name}`"),
             PreloadTarget::K3d { name } => format!("k3d cluster `{name}`"),

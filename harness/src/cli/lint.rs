@@ -5,10 +5,10 @@
 //! `--server`, the cluster judges the manifests too (see [`super::lint_server`]).
 
 use super::lint_server::{ScenarioToJudge, lint_on_server, merge};
-use crate::scenario::diagnostic::{Diagnostic, render_fancy, render_plain};
-use crate::scenario::discover::{find_repo_root, is_scenario_file};
-use crate::scenario::suite::{check_file, load_catalogue};
-use crate::scenario::validate::Checker;
+use petset::scenario::diagnostic::{Diagnostic, render_fancy, render_plain};
+use petset::scenario::discover::{find_repo_root, is_scenario_file};
+use petset::scenario::suite::{check_file, load_catalogue};
+use petset::scenario::validate::Checker;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;

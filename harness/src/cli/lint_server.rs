@@ -7,18 +7,18 @@
 //! labelled) in a scratch namespace petset creates, labelled and heart-beaten like a scenario's
 //! so a sweep finds it if petset is killed, and deletes afterwards whatever happened.
 
-use crate::api::{ApiError, dynamic_api, with_retry};
-use crate::cluster::{Selection, select};
-use crate::engine::{
+use petset::api::{ApiError, dynamic_api, with_retry};
+use petset::cluster::{Selection, select};
+use petset::engine::{
     Heartbeat, create_namespace, delete_namespace, namespace_name, scenario_labels,
 };
-use crate::events::ScenarioId;
-use crate::scenario::diagnostic::{Diagnostic, SourceFile};
-use crate::scenario::model::{Scenario, Step};
-use crate::scenario::validate::is_empty_document;
-use crate::scenario::yaml::{self, Node, PathPart, Point};
-use crate::steps::manifest::{parse_documents, prepare};
-use crate::steps::{FIELD_MANAGER, Variables};
+use petset::events::ScenarioId;
+use petset::scenario::diagnostic::{Diagnostic, SourceFile};
+use petset::scenario::model::{Scenario, Step};
+use petset::scenario::validate::is_empty_document;
+use petset::scenario::yaml::{self, Node, PathPart, Point};
+use petset::steps::manifest::{parse_documents, prepare};
+use petset::steps::{FIELD_MANAGER, Variables};
 use kube::api::{Patch, PatchParams, ValidationDirective};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
@@ -60,7 +60,7 @@ pub(crate) fn lint_on_server(
         .build()
         .map_err(|e| format!("failed to start the async runtime: {e}"))?;
     runtime.block_on(async {
-        let cluster = match select().await.map_err(|e| crate::cluster::chain(&e))? {
+        let cluster = match select().await.map_err(|e| petset::cluster::chain(&e))? {
             Selection::Connected(cluster) => cluster,
             Selection::Unavailable(why) => {
                 return Err(format!(
@@ -94,7 +94,7 @@ pub(crate) fn lint_on_server(
         let torn_down = cluster.teardown().await;
         let diagnostics = judged?;
         deleted.map_err(|e| format!("failed to delete the scratch namespace {namespace}: {e}"))?;
-        torn_down.map_err(|e| crate::cluster::chain(&e))?;
+        torn_down.map_err(|e| petset::cluster::chain(&e))?;
         Ok(diagnostics)
     })
 }
@@ -112,7 +112,7 @@ fn collect(
     let mut seen_fixtures = BTreeSet::new();
     let mut out = Vec::new();
     for ScenarioToJudge { scenario, source } in scenarios {
-        let outline = crate::scenario::load::outline_root(&source.text);
+        let outline = petset::scenario::load::outline_root(&source.text);
         // Values captured during a run cannot be known here: what uses one is not sent (a
         // literal `${name}` would draw an objection the run would never meet).
         let captured: Vec<String> = scenario
@@ -265,7 +265,7 @@ async fn judge(
         let (Some(api_kind), Some(name)) = (api_kind, name) else {
             continue;
         };
-        let Some(kind) = crate::scenario::model::Kind::from_api_kind(api_kind) else {
+        let Some(kind) = petset::scenario::model::Kind::from_api_kind(api_kind) else {
             continue;
         };
         let api = dynamic_api(client, kind, namespace);

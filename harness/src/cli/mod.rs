@@ -1,4 +1,5 @@
-//! The `petset` command line's subcommands; each module has its clap `Args` and a `run`.
+//! The `petset` command line's subcommands, part of the binary only (clap stays out of the
+//! library's API); each module has its clap `Args` and a `run`.
 
 pub mod coverage;
 pub mod images;

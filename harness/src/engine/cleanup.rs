@@ -92,7 +92,7 @@ fn namespaces_api(client: &kube::Client) -> Api<DynamicObject> {
 
 /// Deletes `namespace` and the cluster objects it owns, then waits (until `deadline`) for all of
 /// it to go. `Err` says what is left and what holds it.
-pub(crate) async fn delete_namespace(
+pub async fn delete_namespace(
     client: &kube::Client,
     namespace: &str,
     deadline: Instant,

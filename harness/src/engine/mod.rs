@@ -7,16 +7,14 @@ mod forward;
 mod namespace;
 mod naming;
 mod run;
-mod summary;
 mod sweep;
 
-pub(crate) use cleanup::delete_namespace;
+pub use cleanup::delete_namespace;
 pub use config::{EngineConfig, KEEP_ENV, KeepPolicy, ScenarioResult, ScenarioRun};
-pub(crate) use namespace::{Heartbeat, create as create_namespace};
+pub use namespace::{Heartbeat, create as create_namespace};
 pub use naming::{
     HEARTBEAT_ANNOTATION, KEPT_ANNOTATION, MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_LABEL,
     SCENARIO_ANNOTATION, namespace_name, scenario_labels,
 };
 pub use run::run_scenario;
-pub use summary::{summarize, targets, time_limit};
 pub use sweep::{STALE_AFTER, SweepReport, sweep_stale, sweep_stale_older_than};

@@ -12,7 +12,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 /// Creates `name` with `labels`, the scenario annotation and a first heartbeat.
-pub(crate) async fn create(
+pub async fn create(
     client: &kube::Client,
     name: &str,
     id: &ScenarioId,
@@ -71,12 +71,12 @@ pub(crate) async fn annotate(
 /// Refreshes the heartbeat annotation every `every` until dropped, so a concurrent run's sweep
 /// knows this namespace is alive. A failed refresh is retried at the next tick.
 #[derive(Debug)]
-pub(crate) struct Heartbeat {
+pub struct Heartbeat {
     task: JoinHandle<()>,
 }
 
 impl Heartbeat {
-    pub(crate) fn start(client: &kube::Client, name: &str, every: Duration) -> Self {
+    pub fn start(client: &kube::Client, name: &str, every: Duration) -> Self {
         let client = client.clone();
         let name = name.to_owned();
         let task = tokio::spawn(async move {

@@ -6,7 +6,6 @@ use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
 use super::forward::TimelineForwarder;
 use super::namespace::{Heartbeat, annotate, create};
 use super::naming::{KEPT_ANNOTATION, namespace_name, scenario_labels};
-use super::summary::{summarize, targets, time_limit};
 use crate::clock;
 use crate::diagnostics;
 use crate::events::{
@@ -219,7 +218,7 @@ async fn run_steps(
     for (position, spanned) in run.scenario.steps.iter().enumerate() {
         let index = position + 1;
         let step = &spanned.value;
-        let summary = summarize(step);
+        let summary = step.summary();
         events.emit(Event::StepStarted {
             id: run.id.clone(),
             index,
@@ -228,7 +227,7 @@ async fn run_steps(
             line: spanned.referenced.line(),
         });
         let step_started = Instant::now();
-        let own_limit = clock::after(step_started, time_limit(step, config.default_timeout));
+        let own_limit = clock::after(step_started, step.time_limit(config.default_timeout));
         let limit = clock::after(own_limit.min(deadline), STEP_MARGIN);
         let end = if config.cancel.is_cancelled() {
             StepEnd::Cancelled
@@ -278,7 +277,8 @@ async fn run_steps(
                     }
                 }
                 failure.message = message;
-                let step_targets: Vec<_> = targets(step)
+                let step_targets: Vec<_> = step
+                    .about()
                     .iter()
                     .filter_map(|target| ctx.resolve(target).ok())
                     .collect();

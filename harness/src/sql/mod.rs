@@ -1,4 +1,4 @@
-//! SQL against MySQL/MariaDB pods for the `sql` step: credentials that never print, rows and
+//! SQL against MySQL/MariaDB pods, for the `sql` step kind (`steps/sql.rs`): credentials that never print, rows and
 //! their comparison, the plan engine over two transports (mysql_async through a port-forward,
 //! or the `mariadb`/`mysql` client exec'd inside a pod) and errors that name step, target and
 //! cause.
@@ -23,7 +23,6 @@ mod error;
 mod exec;
 mod rows;
 mod secret;
-mod step;
 
 pub use compare::{RowCheck, RowsMatch, compare};
 pub use driver::{Endpoint, run_on_endpoint};
@@ -35,4 +34,3 @@ pub use exec::{
 };
 pub use rows::{Cell, Row, Rows, format_row, format_rows, parse_batch_output, row};
 pub use secret::{Credentials, Password, REDACTED, SecretError, password_from_secret, redact};
-pub use step::{DEFAULT_FIGURE, build_plan, execute_sql_step, run_sql_step, step_label};

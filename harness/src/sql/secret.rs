@@ -5,66 +5,7 @@ use crate::api::with_retry;
 use crate::redact::SecretValues;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
-use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use std::borrow::Cow;
-use std::fmt;
-
-/// What a password is shown as wherever it would otherwise appear.
-pub const REDACTED: &str = "***";
-
-/// A password. The only way to the text is [`Password::expose`], used when logging in.
-#[derive(Clone, Default, PartialEq, Eq)]
-pub struct Password(String);
-
-impl Password {
-    pub fn new(text: impl Into<String>) -> Self {
-        Self(text.into())
-    }
-
-    /// The password itself, for the login handshake only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Password({REDACTED})")
-    }
-}
-
-impl fmt::Display for Password {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(REDACTED)
-    }
-}
-
-impl<'de> Deserialize<'de> for Password {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Password)
-    }
-}
-
-/// Serializing a scenario (for a report or a schema example) must not write the password out.
-impl Serialize for Password {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(REDACTED)
-    }
-}
-
-impl JsonSchema for Password {
-    fn schema_name() -> Cow<'static, str> {
-        "Password".into()
-    }
-
-    fn json_schema(_: &mut SchemaGenerator) -> Schema {
-        json_schema!({
-            "type": "string",
-            "description": "A password; never printed. Prefer `passwordFrom` a Secret."
-        })
-    }
-}
+pub use petset_scenario::model::{Password, REDACTED};
 
 /// A user and password to log in with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,7 +91,7 @@ async fn read_password(
     };
     if let Some(value) = secret.data.as_ref().and_then(|d| d.get(key)) {
         return String::from_utf8(value.0.clone())
-            .map(Password)
+            .map(Password::new)
             .map_err(|_| SecretError::NotUtf8 {
                 name: name.to_owned(),
                 key: key.to_owned(),
@@ -158,7 +99,7 @@ async fn read_password(
     }
     // Objects created without a server to fold it into `data` can still carry `stringData`.
     if let Some(value) = secret.string_data.as_ref().and_then(|d| d.get(key)) {
-        return Ok(Password(value.clone()));
+        return Ok(Password::new(value.clone()));
     }
     let mut keys: Vec<&str> = secret
         .data
@@ -184,7 +125,7 @@ async fn read_password(
 /// `IDENTIFIED BY`, `PASSWORD` or `MASTER_PASSWORD` (with optional `=` or `(`).
 pub fn redact(text: &str, password: Option<&Password>) -> String {
     let mut out = mask_password_literals(text);
-    if let Some(password) = password.filter(|p| !p.0.is_empty()) {
+    if let Some(password) = password.filter(|p| !p.expose().is_empty()) {
         out = out.replace(password.expose(), REDACTED);
     }
     out

@@ -1,5 +1,7 @@
 //! `apply`: server-side apply of fixture files and inline manifests into the scenario namespace.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::manifest::{Prepared, parse_documents, prepare};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, object_ref, render_value, with_retry_on_conflict};
@@ -10,7 +12,13 @@ use kube::api::{Patch, PatchParams};
 /// The field manager petset applies with.
 pub const FIELD_MANAGER: &str = "petset";
 
-pub(crate) async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Apply {
+    async fn run(step: &ApplyStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &ApplyStep, ctx: &StepContext) -> StepResult {
     let mut documents = Vec::new();
     for file in &step.files {
         let path = ctx.fixtures_dir.join(&file.value);

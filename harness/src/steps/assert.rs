@@ -5,6 +5,8 @@
 //! is up, so it returns as soon as the state it waits for arrives; a failure shows the last state
 //! seen, cut to the fields the expectation names, with the field-level differences.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{list_target, to_value};
@@ -262,7 +264,13 @@ fn summary(mismatch: &Mismatch) -> String {
     }
 }
 
-pub(crate) async fn run(step: &AssertStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Assert {
+    async fn run(step: &AssertStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &AssertStep, ctx: &StepContext) -> StepResult {
     let expectation = Expectation::from_step(step, ctx)?;
     let target = &expectation.target;
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));

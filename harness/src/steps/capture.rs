@@ -1,5 +1,7 @@
 //! `capture`: read one field of one object (a dotted path with `[i]` indexes) into a variable.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{list_target, render_objects, to_value};
 use crate::events::Failure;
@@ -7,7 +9,13 @@ use crate::redact::REDACTED;
 use crate::scenario::model::{CaptureStep, Kind};
 use serde_json::Value;
 
-pub(crate) async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult {
+impl Execute for kinds::Capture {
+    async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &CaptureStep, ctx: &mut StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let path = parse_path(&step.field).map_err(|error| {
         Failure::new(format!(

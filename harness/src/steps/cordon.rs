@@ -1,6 +1,8 @@
 //! `cordon` and `uncordon`: mark a node (named, or the one a pod runs on) unschedulable or
 //! schedulable again. Cordoned nodes are remembered so cleanup uncordons them.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, get_opt, with_retry_on_conflict};
 use crate::events::Failure;
@@ -9,7 +11,19 @@ use kube::api::{Patch, PatchParams};
 use serde_json::json;
 use tokio::time::Instant;
 
-pub(crate) async fn cordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Cordon {
+    async fn run(step: &NodeStep, ctx: &mut StepContext) -> StepResult {
+        cordon(step, ctx).await
+    }
+}
+
+impl Execute for kinds::Uncordon {
+    async fn run(step: &NodeStep, ctx: &mut StepContext) -> StepResult {
+        uncordon(step, ctx).await
+    }
+}
+
+async fn cordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(None);
     let node = resolve_node(ctx, step.node.as_deref(), step.node_of.as_ref(), deadline).await?;
     // Remembered before the call: if it lands but its answer is lost, cleanup still uncordons.
@@ -18,7 +32,7 @@ pub(crate) async fn cordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
     Ok(StepReport::detail(format!("cordoned node/{node}")))
 }
 
-pub(crate) async fn uncordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
+async fn uncordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(None);
     let node = resolve_node(ctx, step.node.as_deref(), step.node_of.as_ref(), deadline).await?;
     set_unschedulable(ctx, &node, false, deadline).await?;

@@ -1,6 +1,8 @@
 //! `delete`: delete objects by name or selector and, like kubectl, wait until those very objects
 //! (by uid: a StatefulSet recreates a pod under the same name) are gone.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, list_target, object_ref, with_retry};
 use crate::events::Failure;
@@ -12,7 +14,13 @@ use std::time::Duration;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub(crate) async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Delete {
+    async fn run(step: &DeleteStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let deadline = ctx.deadline_after(Some(
         step.timeout

@@ -1,8 +1,18 @@
-//! Runs one step of a scenario by handing it to the module for its kind.
+//! Runs one step of a scenario by handing it to the file of its kind.
+//!
+//! The `match` over kinds is generated from the registry of step kinds in `petset_scenario`, so
+//! a new kind is dispatched once its file implements [`Execute`].
 
 use super::{StepContext, StepResult};
 use crate::api::Retried;
+use crate::scenario::kinds::{self, StepKind};
 use crate::scenario::model::Step;
+
+/// The cluster side of a step kind: how a step of the kind runs. Its language side (name,
+/// schema, checks, summary, targets, time limit) is the kind's [`StepKind`].
+pub(crate) trait Execute: StepKind {
+    async fn run(body: &Self::Body, ctx: &mut StepContext) -> StepResult;
+}
 
 /// Runs `step` in `ctx`. The API retries it needed are added to its report or failure
 /// ("retried 2 times: 429, 503"), so a verdict reached through retries says so.
@@ -33,25 +43,14 @@ fn with_note(text: &str, retried: &Retried) -> String {
     }
 }
 
-async fn run_kind(step: &Step, ctx: &mut StepContext) -> StepResult {
-    match step {
-        Step::Mark(name) => super::mark::run(name, ctx).await,
-        Step::Apply(step) => super::apply::run(step, ctx).await,
-        Step::Delete(step) => super::delete::run(step, ctx).await,
-        Step::Scale(step) => super::scale::run(step, ctx).await,
-        Step::Patch(step) => super::patch::run(step, ctx).await,
-        Step::Rollout(step) => super::rollout::run(step, ctx).await,
-        Step::Wait(step) => super::wait::run(step, ctx).await,
-        Step::Capture(step) => super::capture::run(step, ctx).await,
-        Step::Cordon(step) => super::cordon::cordon(step, ctx).await,
-        Step::Uncordon(step) => super::cordon::uncordon(step, ctx).await,
-        Step::Drain(step) => super::drain::run(step, ctx).await,
-        Step::Sql(sql) => crate::sql::run_sql_step(sql, ctx).await,
-        Step::Exec(step) => super::exec::run(step, ctx).await,
-        Step::Assert(step) => super::assert::run(step, ctx).await,
-        Step::Observe(step) => super::observe::run(step, ctx).await,
-        Step::Timeline(step) => super::timeline::run(step, ctx).await,
-        Step::Dns(step) => super::dns::run(step, ctx).await,
-        Step::Http(step) => super::http::run(step, ctx).await,
-    }
+macro_rules! run_kinds {
+    ($( $(#[$doc:meta])* $variant:ident($body:ident), )*) => {
+        async fn run_kind(step: &Step, ctx: &mut StepContext) -> StepResult {
+            match step {
+                $( Step::$variant(body) => <kinds::$variant as Execute>::run(body, ctx).await, )*
+            }
+        }
+    };
 }
+
+petset_scenario::step_kinds!(run_kinds);

@@ -3,6 +3,8 @@
 //! Service's cluster IP, the SRV targets `<hostname>.<service>.<namespace>.svc.<domain>` of a
 //! headless Service's ready pods, or no such name. With `forEach`, once per pod with `${pod}` set.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::dns_answer::{Answer, list, normalize_name, parse, record_name, resolve_command};
 use super::dns_probe::ensure_probe;
 use super::eventually::{tried, until_ok};
@@ -62,7 +64,13 @@ struct Miss {
     output: Option<CommandOutput>,
 }
 
-pub(crate) async fn run(step: &DnsStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Dns {
+    async fn run(step: &DnsStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &DnsStep, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);
     let record = record_name(step.record);

@@ -7,6 +7,8 @@
 //! pods on the node stay (the node stays cordoned, so nothing new lands there) and the report
 //! says how many.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::cordon::{resolve_node, set_unschedulable};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{ApiError, describe_kube_error, with_retry};
@@ -22,7 +24,13 @@ use tokio::time::Instant;
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
-pub(crate) async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Drain {
+    async fn run(step: &DrainStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(Some(
         step.timeout
             .map_or(DEFAULT_TIMEOUT, |timeout| timeout.as_std()),

@@ -1,6 +1,8 @@
 //! `exec`: run a command in a pod (or in every pod a selector matches, with `${pod}` set) and
 //! check its exit code, stdout and stderr; optionally save stdout for later steps.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::eventually::{tried, until_ok};
 use super::pod_exec::{CommandOutput, run_in_pod};
 use super::pods::{default_container, live_pods, more, pod_name, shell_line};
@@ -29,7 +31,13 @@ enum AttemptError {
     TimedOut,
 }
 
-pub(crate) async fn run(step: &ExecStep, ctx: &mut StepContext) -> StepResult {
+impl Execute for kinds::Exec {
+    async fn run(step: &ExecStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &ExecStep, ctx: &mut StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     for text in [&step.stdout, &step.stderr].into_iter().flatten() {
         validate_text(text).map_err(|error| Failure::new(format!("exec: {error}")))?;

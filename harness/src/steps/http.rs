@@ -3,6 +3,8 @@
 //! pod, with `${pod}` set in the path.
 
 use super::context::Variables;
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::eventually::{tried, until_ok};
 use super::http_wire::{self, NoResponse, Response, request_path};
 use super::pods::{live_pods, more, pod_name};
@@ -33,7 +35,13 @@ struct Miss {
     mismatch: Mismatch,
 }
 
-pub(crate) async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Http {
+    async fn run(step: &HttpStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     if let Some(body) = &step.body {
         validate_text(body).map_err(|error| Failure::new(format!("http: {error}")))?;

@@ -5,11 +5,13 @@
 //! the recorder has caught up with the kinds that order checks are about, and only then is
 //! written.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use futures::future::try_join_all;
 
 use super::{StepContext, StepReport, StepResult};
 use crate::events::{Failure, FailureKind};
-use crate::scenario::model::Kind;
+use crate::scenario::model::{Kind, MarkStep};
 use crate::timeline::recorder_caught_up;
 
 /// The kinds whose history order checks read; events and endpoints are left out, since
@@ -22,7 +24,13 @@ const ORDERED_KINDS: &[Kind] = &[
     Kind::ReplicaSet,
 ];
 
-pub(crate) async fn run(name: &str, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Mark {
+    async fn run(step: &MarkStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(name: &str, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(None);
     try_join_all(ORDERED_KINDS.iter().map(|&kind| {
         recorder_caught_up(&ctx.client, &ctx.namespace, &ctx.timeline, kind, deadline)

@@ -1,4 +1,8 @@
 //! Step kinds carried out against a cluster: one file per kind, sharing a [`StepContext`].
+//!
+//! Each kind's file implements [`dispatch::Execute`] for the kind's marker type from
+//! `petset_scenario::kinds`, where the kind's name, schema, checks, summary, targets and time
+//! limit live; the dispatch is generated from the same registry of kinds.
 
 mod apply;
 mod assert;
@@ -23,6 +27,7 @@ pub(crate) mod pod_exec;
 mod pods;
 mod rollout;
 mod scale;
+mod sql;
 mod timeline;
 mod wait;
 
@@ -32,4 +37,4 @@ pub use context::{
 };
 pub use dispatch::run_step;
 pub use patch::CHANGE_CAUSE;
-pub use wait::describe as describe_wait;
+pub use sql::{DEFAULT_FIGURE, build_plan, execute_sql_step, run_sql_step, step_label};

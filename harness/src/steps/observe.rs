@@ -11,6 +11,8 @@
 //! not delivered (see [`crate::timeline::delivered`]). A violation the watch delivers meanwhile
 //! fails the step; a watch that cannot be shown to have caught up fails it as unconfirmed.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{ApiError, to_value, with_retry};
 use crate::events::{Failure, FailureKind};
@@ -35,7 +37,13 @@ struct Violation {
     actual: String,
 }
 
-pub(crate) async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Observe {
+    async fn run(step: &ObserveStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let keeps = step
         .keeps

@@ -2,6 +2,8 @@
 //! on the pod template (like `kubectl set image`); `changeCause` records the
 //! `kubernetes.io/change-cause` annotation that rollout history shows.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{OnConflict, dynamic_api, list_target, object_ref, render_value, retry_call};
 use crate::events::Failure;
@@ -14,7 +16,13 @@ use std::collections::BTreeMap;
 /// The annotation `kubectl rollout history` shows as CHANGE-CAUSE.
 pub const CHANGE_CAUSE: &str = "kubernetes.io/change-cause";
 
-pub(crate) async fn run(step: &PatchStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Patch {
+    async fn run(step: &PatchStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &PatchStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let fail = |error: String| Failure::new(format!("failed to patch {target}: {error}"));
     let body = step

@@ -2,6 +2,8 @@
 //! `kubectl rollout undo [--to-revision=N]` does: find the revision's pod template (a
 //! Deployment's ReplicaSet, a StatefulSet's ControllerRevision) and put it back in the spec.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::patch::CHANGE_CAUSE;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, get_opt, object_ref, to_value, with_retry, with_retry_on_conflict};
@@ -23,7 +25,13 @@ pub(crate) struct Revision {
     pub change_cause: Option<String>,
 }
 
-pub(crate) async fn run(step: &RolloutStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Rollout {
+    async fn run(step: &RolloutStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &RolloutStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.undo)?;
     let Some(name) = target.name.as_deref() else {
         return Err(Failure::new(format!(

@@ -1,5 +1,7 @@
 //! `scale`: set `spec.replicas` through the `/scale` subresource, like `kubectl scale`.
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
 use crate::events::Failure;
@@ -7,7 +9,13 @@ use crate::scenario::model::{Kind, ScaleStep};
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
-pub(crate) async fn run(step: &ScaleStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Scale {
+    async fn run(step: &ScaleStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &ScaleStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let Some(name) = target.name.as_deref() else {
         return Err(Failure::new(format!(

@@ -5,6 +5,8 @@
 //! recorder is shown to have caught up with the API as of the moment the step runs
 //! ([`recorder_caught_up`]).
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::events::{Failure, FailureKind};
@@ -13,7 +15,13 @@ use crate::scenario::model::{TimelineExpect, TimelineStep};
 use crate::timeline::assertions::{Subjects, Violation, Window, describe, evaluate};
 use crate::timeline::{NoEvidence, recorder_caught_up};
 
-pub(crate) async fn run(step: &TimelineStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Timeline {
+    async fn run(step: &TimelineStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &TimelineStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let selector = target
         .selector

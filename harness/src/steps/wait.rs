@@ -1,5 +1,7 @@
 //! `wait`: block until the target satisfies a condition, following a watch (see [`crate::wait`]).
 
+use super::dispatch::Execute;
+use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::to_value;
 use crate::events::Failure;
@@ -7,7 +9,13 @@ use crate::scenario::model::{WaitFor, WaitStep};
 use crate::wait::{Watched, evaluate, wait_for};
 use serde_json::Value;
 
-pub(crate) async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
+impl Execute for kinds::Wait {
+    async fn run(step: &WaitStep, ctx: &mut StepContext) -> StepResult {
+        run(step, ctx).await
+    }
+}
+
+async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
     let until = substitute(&step.until, ctx)?;
     let deadline = ctx.deadline_after(step.timeout.map(|timeout| timeout.as_std()));

@@ -1,0 +1,78 @@
+//! `exec`: run a command in a container and check its output and exit code, like
+//! `kubectl exec`.
+
+use super::StepKind;
+use crate::model::{Duration, Target, TextMatch};
+use crate::validate::StepCheck;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// `exec`: run a command in a container, like `kubectl exec`.
+#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct ExecStep {
+    /// A pod (`pod/web-0`), or a pod selector: then the command runs in each matching pod,
+    /// with `${pod}` set to that pod's name.
+    pub target: Target,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// The command and its arguments; use `[sh, -c, "..."]` for a shell line.
+    pub command: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdout: Option<TextMatch>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stderr: Option<TextMatch>,
+    /// The expected exit code (default 0).
+    #[serde(default)]
+    pub exit_code: i32,
+    /// Retry until the expectations hold or this long has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eventually: Option<Duration>,
+    /// Save stdout (trimmed) under this name for `${name}` later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capture_stdout: Option<String>,
+}
+
+/// The `exec` step kind.
+pub struct Exec;
+
+impl StepKind for Exec {
+    type Body = ExecStep;
+    const NAME: &'static str = "exec";
+
+    fn summary(exec: &ExecStep) -> String {
+        format!("exec {} -- {}", exec.target, exec.command.join(" "))
+    }
+
+    fn targets(exec: &ExecStep) -> Vec<(&Target, &'static [&'static str])> {
+        vec![(&exec.target, &["target"])]
+    }
+
+    fn time_limit(exec: &ExecStep, default: std::time::Duration) -> std::time::Duration {
+        exec.eventually.map_or(default, |eventually| eventually.as_std())
+    }
+
+    fn check(exec: &ExecStep, check: &mut StepCheck<'_, '_>) {
+        if exec.command.is_empty() {
+            check.error(
+                &["command"],
+                "the command is empty",
+                "write e.g. `command: [cat, /data/log]`",
+            );
+        }
+        check.pods_only(&exec.target, "target", "exec");
+        check.text("stdout", exec.stdout.as_ref());
+        check.text("stderr", exec.stderr.as_ref());
+        if exec.capture_stdout.is_some() && !exec.target.is_single() {
+            check.error(
+                &["captureStdout"],
+                "`captureStdout` needs a single pod",
+                "target one pod (`pod/web-0`); with a selector the command runs in several",
+            );
+        }
+    }
+
+    fn captures(exec: &ExecStep) -> Option<&str> {
+        exec.capture_stdout.as_deref()
+    }
+}

@@ -1,0 +1,32 @@
+//! `mark`: a named point on the recorded timeline, for `timeline: {since: <mark>}`.
+
+use super::StepKind;
+use crate::validate::StepCheck;
+
+/// The mark's name.
+pub type MarkStep = String;
+
+/// The `mark` step kind.
+pub struct Mark;
+
+impl StepKind for Mark {
+    type Body = MarkStep;
+    const NAME: &'static str = "mark";
+
+    fn summary(name: &MarkStep) -> String {
+        format!("mark {name}")
+    }
+
+    fn check(name: &MarkStep, check: &mut StepCheck<'_, '_>) {
+        if check.flow.marks.contains(name) {
+            check.whole(
+                format!("the mark `{name}` is set twice"),
+                "give each mark its own name, so `timeline: {since: ...}` is unambiguous",
+            );
+        }
+    }
+
+    fn mark(name: &MarkStep) -> Option<&str> {
+        Some(name)
+    }
+}

@@ -1,0 +1,23 @@
+//! The scenario model: the serde types a scenario file deserializes into.
+//!
+//! Every user-facing type is externally tagged (`- apply: ...`), denies unknown fields and uses
+//! camelCase keys, so a typo is an error with a precise location rather than a silent default.
+
+mod duration;
+mod expect;
+mod kind;
+mod password;
+mod scenario;
+mod steps;
+mod target;
+
+pub use duration::Duration;
+pub use expect::{ItemsMatch, RowsMatch, TextMatch};
+pub use kind::Kind;
+pub use password::{Password, REDACTED};
+pub use scenario::{Requires, Scenario};
+pub use steps::*;
+pub use target::Target;
+
+#[cfg(test)]
+mod tests;

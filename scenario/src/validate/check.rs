@@ -1,0 +1,388 @@
+//! The meaning pass: a loaded scenario checked against the catalogue, the fixtures and itself.
+
+use super::manifests::{self, Created, Fixture};
+use super::references::Objects;
+use super::steps;
+use crate::catalogue::Catalogue;
+use crate::diagnostic::{Diagnostic, SourceFile};
+use crate::load::outline_root;
+use crate::model::{Scenario, Step};
+use crate::similar;
+use crate::yaml::{Node, PathPart, Point};
+use serde_saphyr::Spanned;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
+
+/// Checks scenarios of one repository: knows its catalogue and reads each fixture once.
+pub struct Checker {
+    root: PathBuf,
+    catalogue: Catalogue,
+    fixtures: RefCell<BTreeMap<String, Rc<Fixture>>>,
+    fixture_names: RefCell<Option<Vec<String>>>,
+}
+
+/// Where step `index` is in the scenario file, for pointing into it.
+pub(crate) struct StepAt<'a> {
+    pub file: &'a SourceFile,
+    pub item: Option<&'a Node>,
+    pub body: Option<&'a Node>,
+}
+
+impl StepAt<'_> {
+    /// The span of a field of the step's body (`["target"]`), or the step itself.
+    pub fn span(&self, path: &[&str], point: Point) -> Range<usize> {
+        let Some(body) = self.body else {
+            return self.whole();
+        };
+        let parts: Vec<PathPart> = path
+            .iter()
+            .map(|p| PathPart::Key((*p).to_owned()))
+            .collect();
+        body.walk(&parts, point).0.label_range(&self.file.text)
+    }
+
+    pub fn whole(&self) -> Range<usize> {
+        match self.item {
+            Some(item) => item.label_range(&self.file.text),
+            None => 0..0,
+        }
+    }
+}
+
+impl Checker {
+    pub fn new(root: impl Into<PathBuf>, catalogue: Catalogue) -> Self {
+        Self {
+            root: root.into(),
+            catalogue,
+            fixtures: RefCell::new(BTreeMap::new()),
+            fixture_names: RefCell::new(None),
+        }
+    }
+
+    pub fn catalogue(&self) -> &Catalogue {
+        &self.catalogue
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// Problems found in fixture files read so far, each file once.
+    pub fn fixture_problems(&self) -> Vec<(PathBuf, Vec<Diagnostic>)> {
+        self.fixtures
+            .borrow()
+            .iter()
+            .filter(|(_, fixture)| !fixture.problems.is_empty())
+            .map(|(name, fixture)| (fixture_display(name), fixture.problems.clone()))
+            .collect()
+    }
+
+    /// Everything wrong with what a scenario means. Problems inside fixture files are not
+    /// included (see [`Checker::fixture_problems`]); the scenario gets one error per broken
+    /// fixture it applies.
+    pub fn check(&self, file: &SourceFile, scenario: &Scenario) -> Vec<Diagnostic> {
+        let steps: Vec<(usize, &Step)> = scenario
+            .steps
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (index, &step.value))
+            .collect();
+        let root = outline_root(&file.text);
+        self.check_parts(file, root.as_ref(), Some(&scenario.covers), &steps, &[])
+    }
+
+    /// Checks the parts of a scenario that parsed. `broken` holds the kind key of each step
+    /// that did not (if it had one): checks across steps that such a step could have changed
+    /// (objects it applies, variables it captures, marks it sets) are skipped rather than
+    /// guessed.
+    pub(crate) fn check_parts(
+        &self,
+        file: &SourceFile,
+        root: Option<&Node>,
+        covers: Option<&[Spanned<String>]>,
+        steps: &[(usize, &Step)],
+        broken: &[Option<String>],
+    ) -> Vec<Diagnostic> {
+        let mut out = Vec::new();
+        let steps_node = root.and_then(|r| r.get("steps")).and_then(Node::as_seq);
+        // A step with a misspelt kind is taken to be the kind it is closest to.
+        let could_be = |kinds: &[&str]| {
+            broken.iter().any(|kind| {
+                let meant = kind.as_deref().and_then(|kind| {
+                    if Step::KIND_NAMES.contains(&kind) {
+                        Some(kind)
+                    } else {
+                        similar::closest(kind, Step::KIND_NAMES.iter().copied())
+                    }
+                });
+                meant.is_none_or(|meant| kinds.contains(&meant))
+            })
+        };
+        let gates = steps::Gates {
+            references: !could_be(&["apply"]),
+            variables: !could_be(&["capture", "exec"]),
+            marks: !could_be(&["mark"]),
+        };
+
+        if let Some(covers) = covers {
+            self.check_covers(file, root, covers, &mut out);
+        }
+
+        let at = |index: usize| {
+            let item = steps_node.and_then(|items| items.get(index));
+            let body = item
+                .and_then(Node::as_map)
+                .and_then(|entries| entries.first())
+                .map(|(_, value)| value);
+            StepAt { file, item, body }
+        };
+
+        // Pass one: what the scenario creates, from every apply step. When some manifest could
+        // not be read, what it would have created is unknown: references are then not judged,
+        // so one broken input gives one error rather than one per step that uses its objects.
+        let mut created: Vec<Created> = Vec::new();
+        let mut all_read = true;
+        for &(index, step) in steps {
+            if let Step::Apply(apply) = step {
+                let step_at = at(index);
+                if apply.files.is_empty() && apply.manifests.is_empty() {
+                    out.push(
+                        file.error("step::empty", step_at.whole(), "this `apply` applies nothing")
+                            .label("no files, no manifests")
+                            .help("give `files: [topic/manifest.yaml]` (under fixtures/) or `manifests: [...]`"),
+                    );
+                }
+                for spanned in &apply.files {
+                    let span = located(file, &spanned.referenced, &spanned.value);
+                    match self.fixture(file, &spanned.value, span, &mut out) {
+                        Some(fixture) => {
+                            all_read &= !fixture.incomplete;
+                            created.extend(fixture.objects.iter().cloned());
+                        }
+                        None => all_read = false,
+                    }
+                }
+                for (position, spanned) in apply.manifests.iter().enumerate() {
+                    let node = step_at.body.map(|body| {
+                        body.walk(
+                            &[PathPart::Key("manifests".into()), PathPart::Index(position)],
+                            Point::Value,
+                        )
+                        .0
+                    });
+                    let fallback = location_byte(file, &spanned.referenced);
+                    match manifests::check_manifest(file, node, &spanned.value, fallback, &mut out)
+                    {
+                        Some(object) => created.push(object),
+                        None => all_read = false,
+                    }
+                }
+            }
+        }
+
+        // Pass two: every step on its own and against what came before it.
+        let gates = steps::Gates {
+            references: gates.references && all_read,
+            ..gates
+        };
+        let objects = Objects::new(created);
+        let mut flow = steps::Flow::default();
+        for &(index, step) in steps {
+            steps::check_step(&at(index), step, &objects, &gates, &mut flow, &mut out);
+        }
+        out.sort_by_key(|d| (d.path != file.path, d.line, d.column));
+        out
+    }
+
+    fn check_covers(
+        &self,
+        file: &SourceFile,
+        root: Option<&Node>,
+        covers: &[Spanned<String>],
+        out: &mut Vec<Diagnostic>,
+    ) {
+        if covers.is_empty() {
+            let span = root
+                .and_then(|root| root.entry("covers").map(|(k, _)| k.label_range(&file.text)))
+                .unwrap_or(0..0);
+            out.push(
+                file.error("covers::empty", span, "the scenario covers no behaviour")
+                    .label("empty")
+                    .help("name the catalogue ids it proves, e.g. `covers: [STS-ORDER-1]` (see `petset coverage`)")
+                    .warning(),
+            );
+        }
+        let mut seen = BTreeMap::new();
+        for id in covers {
+            let span = located(file, &id.referenced, &id.value);
+            if !self.catalogue.contains(&id.value) {
+                out.push(
+                    file.error("covers::unknown", span.clone(), format!("`{}` is not in the behaviour catalogue", id.value))
+                        .label("unknown behaviour id")
+                        .help(
+                            similar::did_you_mean(&id.value, self.catalogue.ids())
+                                .unwrap_or_else(|| "`petset coverage` lists every id; new ones go in harness/catalogue.yaml".to_owned()),
+                        ),
+                );
+            }
+            if seen.insert(id.value.as_str(), ()).is_some() {
+                out.push(
+                    file.error(
+                        "covers::duplicate",
+                        span,
+                        format!("`{}` is listed twice", id.value),
+                    )
+                    .label("again")
+                    .help("remove the repeated id")
+                    .warning(),
+                );
+            }
+        }
+    }
+
+    /// Reads a fixture file (once) and reports in the scenario when it is missing or broken.
+    fn fixture(
+        &self,
+        file: &SourceFile,
+        name: &str,
+        span: Range<usize>,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<Rc<Fixture>> {
+        let relative = Path::new(name);
+        let escapes = relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir));
+        if name.contains("${") || escapes || name.is_empty() {
+            out.push(
+                file.error("fixture::path", span, format!("`{name}` is not a path under fixtures/"))
+                    .label("not a fixture path")
+                    .help("fixture paths are relative to fixtures/, e.g. `web/statefulset.yaml`, without `..` or variables"),
+            );
+            return None;
+        }
+        if let Some(fixture) = self.fixtures.borrow().get(name) {
+            return Some(self.report_broken(file, name, span, fixture.clone(), out));
+        }
+        let path = self.root.join("fixtures").join(relative);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(error) => {
+                let (message, help) = if error.kind() == std::io::ErrorKind::NotFound {
+                    let names = self.fixture_names();
+                    (
+                        format!("fixture file `{name}` does not exist"),
+                        similar::did_you_mean(name, names.iter().map(String::as_str))
+                            .unwrap_or_else(|| format!("there is no fixtures/{name}; fixture paths are relative to fixtures/")),
+                    )
+                } else {
+                    (
+                        format!("failed to read fixture file `{name}`: {error}"),
+                        "check the file's permissions".to_owned(),
+                    )
+                };
+                out.push(
+                    file.error("fixture::missing", span, message)
+                        .label("no such file")
+                        .help(help),
+                );
+                return None;
+            }
+        };
+        let fixture = Rc::new(manifests::check_fixture(&SourceFile::new(
+            fixture_display(name),
+            text,
+        )));
+        self.fixtures
+            .borrow_mut()
+            .insert(name.to_owned(), fixture.clone());
+        Some(self.report_broken(file, name, span, fixture, out))
+    }
+
+    fn report_broken(
+        &self,
+        file: &SourceFile,
+        name: &str,
+        span: Range<usize>,
+        fixture: Rc<Fixture>,
+        out: &mut Vec<Diagnostic>,
+    ) -> Rc<Fixture> {
+        let errors = fixture.problems.iter().filter(|p| p.is_error()).count();
+        if errors > 0 {
+            out.push(
+                file.error(
+                    "fixture::invalid",
+                    span,
+                    format!(
+                        "fixture `{name}` has {errors} problem{}",
+                        if errors == 1 { "" } else { "s" }
+                    ),
+                )
+                .label("broken manifest file")
+                .help(format!(
+                    "see the diagnostics for {}",
+                    fixture_display(name).display()
+                )),
+            );
+        }
+        fixture
+    }
+
+    /// Every fixture file name, relative to fixtures/, for "did you mean".
+    fn fixture_names(&self) -> Vec<String> {
+        if let Some(names) = self.fixture_names.borrow().as_ref() {
+            return names.clone();
+        }
+        let base = self.root.join("fixtures");
+        let mut names = Vec::new();
+        let mut pending = vec![base.clone()];
+        while let Some(dir) = pending.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    pending.push(path);
+                } else if let Ok(relative) = path.strip_prefix(&base) {
+                    names.push(relative.to_string_lossy().replace('\\', "/"));
+                }
+            }
+        }
+        names.sort();
+        *self.fixture_names.borrow_mut() = Some(names.clone());
+        names
+    }
+}
+
+fn fixture_display(name: &str) -> PathBuf {
+    Path::new("fixtures").join(name)
+}
+
+/// The byte offset of a serde-saphyr location in `file`.
+pub(crate) fn location_byte(file: &SourceFile, location: &serde_saphyr::Location) -> usize {
+    if location.line() == 0 {
+        return 0;
+    }
+    file.byte_offset(location.line() as usize, location.column() as usize)
+}
+
+/// The span of a located scalar, as long as its text (or its quoted form) appears there.
+pub(crate) fn located(
+    file: &SourceFile,
+    location: &serde_saphyr::Location,
+    text: &str,
+) -> Range<usize> {
+    let start = location_byte(file, location);
+    let rest = &file.text[start..];
+    let len = if rest.starts_with(text) {
+        text.len()
+    } else {
+        rest.find(['\n', ',', ']', '}'])
+            .unwrap_or(rest.len())
+            .min(rest.trim_end().len())
+    };
+    start..start + len
+}

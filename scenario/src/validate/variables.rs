@@ -1,0 +1,85 @@
+//! `${name}` in a step's values: every variable must be built in or captured by an earlier step,
+//! and every `${` closed. Only values are read, so comments may mention variables freely.
+
+use super::steps::{BUILTIN_VARIABLES, Flow, Report};
+use crate::similar;
+use crate::yaml::{Node, NodeValue};
+
+/// The source ranges of every scalar under `node`: what variables can be written in (comments
+/// between and after values are not).
+fn scalar_ranges(node: &Node, out: &mut Vec<std::ops::Range<usize>>) {
+    match &node.value {
+        NodeValue::Scalar { .. } => out.push(node.start.byte..node.end.byte),
+        NodeValue::Seq(items) => items.iter().for_each(|item| scalar_ranges(item, out)),
+        NodeValue::Map(entries) => entries.iter().for_each(|(key, value)| {
+            scalar_ranges(key, out);
+            scalar_ranges(value, out);
+        }),
+        NodeValue::Alias => {}
+    }
+}
+
+/// Reports `${name}` uses whose name no earlier step defines.
+pub(super) fn check_variables(report: &mut Report<'_, '_>, flow: &Flow) {
+    let Some(item) = report.at.item else { return };
+    let mut ranges = Vec::new();
+    scalar_ranges(item, &mut ranges);
+    for range in ranges {
+        if check_variables_in(report, flow, range).is_break() {
+            return;
+        }
+    }
+}
+
+/// Checks the variables written in one scalar; breaks on an unclosed `${`.
+fn check_variables_in(
+    report: &mut Report<'_, '_>,
+    flow: &Flow,
+    range: std::ops::Range<usize>,
+) -> std::ops::ControlFlow<()> {
+    let text = &report.at.file.text;
+    let start = range.start.min(text.len());
+    let end = range.end.clamp(start, text.len());
+    let body = &text[start..end];
+    let mut offset = 0;
+    while let Some(found) = body[offset..].find("${") {
+        let open = offset + found;
+        let Some(close) = body[open..].find('}') else {
+            let at = start + open;
+            report.out.push(
+                report
+                    .at
+                    .file
+                    .error("step::variable", at..at + 2, "`${` is never closed")
+                    .label("unclosed")
+                    .help("write variables as `${name}`"),
+            );
+            return std::ops::ControlFlow::Break(());
+        };
+        let name = &body[open + 2..open + close];
+        offset = open + close + 1;
+        if BUILTIN_VARIABLES.contains(&name) || flow.captures.contains(name) {
+            continue;
+        }
+        let known: Vec<&str> = BUILTIN_VARIABLES
+            .iter()
+            .copied()
+            .chain(flow.captures.iter().map(String::as_str))
+            .collect();
+        let span = start + open..start + offset;
+        report.out.push(
+            report
+                .at
+                .file
+                .error("step::variable", span, format!("unknown variable `${{{name}}}`"))
+                .label("not defined before this step")
+                .help(similar::did_you_mean(name, known.iter().copied()).unwrap_or_else(|| {
+                    format!(
+                        "known here: {}; define others with `capture: {{..., as: {name}}}` or `exec: {{captureStdout: {name}}}` in an earlier step",
+                        known.iter().map(|k| format!("${{{k}}}")).collect::<Vec<_>>().join(", ")
+                    )
+                })),
+        );
+    }
+    std::ops::ControlFlow::Continue(())
+}
