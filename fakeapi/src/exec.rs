@@ -1,22 +1,21 @@
 //! `pods/exec` over websockets, speaking the `v5.channel.k8s.io` / `v4.channel.k8s.io`
-//! channel protocol: stdin 0, stdout 1, stderr 2, status 3 (a `Status` JSON), resize 4, and
+//! channel protocol (negotiated as [`crate::subprotocol`] says): stdin 0, stdout 1, stderr 2, status 3 (a `Status` JSON), resize 4, and
 //! (v5) close 255. Commands are answered by handlers the test registers per pod.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
 use axum::extract::Request;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::handle::{Handle, lock};
 use crate::path::{Params, Target};
 use crate::status::ApiError;
+use crate::subprotocol::{self, Stream};
 
-pub(crate) const PROTOCOLS: [&str; 2] = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 const STDIN: u8 = 0;
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
@@ -99,23 +98,17 @@ pub(crate) async fn serve(
         request.container.as_deref(),
     );
     let wants_stdin = params.flag("stdin");
-    let ws = upgrade(req).await?;
+    let ws = match subprotocol::upgrade(h, req, Stream::Exec).await? {
+        Ok(ws) => ws,
+        Err(refusal) => return Ok(refusal),
+    };
     let shutdown = h.shared.shutdown.subscribe();
-    Ok(ws
-        .protocols(PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            tokio::select! {
-                _ = run(socket, request, handler, wants_stdin) => {}
-                _ = crate::handle::stopped(shutdown) => {}
-            }
-        }))
-}
-
-pub(crate) async fn upgrade(req: Request) -> Result<WebSocketUpgrade, ApiError> {
-    let (mut parts, _) = req.into_parts();
-    WebSocketUpgrade::from_request_parts(&mut parts, &())
-        .await
-        .map_err(|e| ApiError::bad_request(format!("Upgrade request required: {e}")))
+    Ok(ws.on_upgrade(move |socket| async move {
+        tokio::select! {
+            _ = run(socket, request, handler, wants_stdin) => {}
+            _ = crate::handle::stopped(shutdown) => {}
+        }
+    }))
 }
 
 async fn run(
