@@ -2,6 +2,7 @@
 //! code the way `kubectl exec` reports them.
 
 use crate::api::describe_kube_error;
+use crate::net::subprotocol_refusal;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::Api;
@@ -103,10 +104,9 @@ async fn run(
             return CommandOutput::failed(format!("pod {pod} not found ({})", status.message));
         }
         Err(error) => {
-            return CommandOutput::failed(format!(
-                "failed to exec in pod {pod}: {}",
-                describe_kube_error(&error)
-            ));
+            let why =
+                subprotocol_refusal("exec", &error).unwrap_or_else(|| describe_kube_error(&error));
+            return CommandOutput::failed(format!("failed to exec in pod {pod}: {why}"));
         }
     };
     let (Some(stdout), Some(stderr), Some(status)) =
