@@ -26,7 +26,8 @@
 //! - Exec collects stdin up to its end before running the handler (no interactive sessions).
 //! - Exec and port-forward negotiate websocket subprotocols as Kubernetes 1.28–1.35 does
 //!   (`v5.channel.k8s.io` for exec from 1.30, `v4.channel.k8s.io` otherwise, `403` when none
-//!   fits); the base64 and pre-v4 variants and the SPDY port-forward tunnel are answered `501`.
+//!   fits); the base64 and pre-v4 variants, the SPDY port-forward tunnel and SPDY upgrades (what
+//!   kubectl falls back to) are answered `501`.
 //! - kube's default client retries 429/503/504 (up to 15 times with growing delays), as it
 //!   would against a real server: inject 500 to see a failure, or 503 to see a retry.
 //!

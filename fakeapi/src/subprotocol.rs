@@ -76,6 +76,16 @@ pub(crate) async fn upgrade(
     req: Request,
     stream: Stream,
 ) -> Result<Result<WebSocketUpgrade, Response>, ApiError> {
+    // Clients that find no websocket subprotocol in common (kubectl's fallback executor) retry
+    // with a SPDY upgrade, which real servers take and the fake does not.
+    let spdy = req
+        .headers()
+        .get(header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_uppercase().starts_with("SPDY/"));
+    if spdy {
+        return Ok(Err(not_emulated_response("SPDY/3.1 streaming")));
+    }
     let negotiated = negotiate(
         stream,
         req.headers(),
@@ -158,12 +168,16 @@ fn forbidden() -> Response {
 /// A protocol a real server accepts but the fake does not speak: said plainly rather than
 /// spoken wrongly.
 fn not_emulated(what: &str) -> Negotiated {
+    Negotiated::Refuse(not_emulated_response(what))
+}
+
+fn not_emulated_response(what: &str) -> Response {
     let error = ApiError::new(
         501,
         "NotImplemented",
-        format!("petset-fakeapi does not emulate {what}; it speaks {V5} and {V4}"),
+        format!("petset-fakeapi does not emulate {what}; it speaks {V5} and {V4} over websockets"),
     );
-    Negotiated::Refuse(axum::response::IntoResponse::into_response(error))
+    axum::response::IntoResponse::into_response(error)
 }
 
 #[cfg(test)]
