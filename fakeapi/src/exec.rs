@@ -117,8 +117,9 @@ async fn run(
     handler: Option<ExecHandler>,
     wants_stdin: bool,
 ) {
+    let mut session_closed = false;
     if wants_stdin {
-        request.stdin = read_stdin(&mut socket).await;
+        (request.stdin, session_closed) = read_stdin(&mut socket).await;
     }
     let Some(handler) = handler else {
         let container = request
@@ -138,6 +139,14 @@ async fn run(
     };
     let command = request.command.clone();
     let out = handler(request).await;
+    if session_closed {
+        // The kubelet's wsstream connection ends every channel when the client closes the
+        // socket: the command sees the end of its stdin and runs, but nothing it prints, nor its
+        // exit status, reaches the client. Under v4 that is the only way to end stdin. The Close
+        // reply is already queued (the websocket layer answers a Close); send it out.
+        let _ = futures::SinkExt::flush(&mut socket).await;
+        return;
+    }
     for (ch, data) in [(STDOUT, &out.stdout), (STDERR, &out.stderr)] {
         for chunk in data.chunks(FRAME) {
             if !send(&mut socket, ch, chunk).await {
@@ -154,18 +163,21 @@ async fn run(
     let _ = socket.send(normal_close()).await;
 }
 
-/// Collects stdin until the client closes it (v5 close frame) or the socket (v4).
-async fn read_stdin(socket: &mut WebSocket) -> Vec<u8> {
+/// Collects stdin until the client closes it (v5 close frame) or the whole session (a Close
+/// frame, or the connection dropping): true in the second case.
+async fn read_stdin(socket: &mut WebSocket) -> (Vec<u8>, bool) {
     let mut stdin = Vec::new();
     while let Some(Ok(msg)) = socket.recv().await {
         match msg {
             Message::Binary(b) if b.first() == Some(&STDIN) => stdin.extend_from_slice(&b[1..]),
-            Message::Binary(b) if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) => break,
+            Message::Binary(b) if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) => {
+                return (stdin, false);
+            }
             Message::Close(_) => break,
             _ => {}
         }
     }
-    stdin
+    (stdin, true)
 }
 
 /// The `Status` the real kubelet reports on channel 3 when a command ends.

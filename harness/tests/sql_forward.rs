@@ -560,3 +560,27 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
     assert_no_password(&report.detail);
     Ok(())
 }
+
+#[tokio::test]
+async fn a_v4_exec_server_that_loses_the_output_is_named() -> TestResult {
+    let world = World::start().await?;
+    world.fake.on_exec(NS, "mysql-client", None, run_locally);
+    world.fake.set_stream_minor_version(29);
+    let port = world.pair.primary.port();
+    let error = world
+        .run(&format!(
+            "{{target: pod/mysql-client, via: exec, port: {port}, {APP}, query: 'SELECT 1'}}"
+        ))
+        .await
+        .err()
+        .ok_or("a 1.29 server cannot return the output of a command fed on stdin")?;
+    assert!(matches!(error, SqlError::Unreachable { .. }), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("answers exec with v4.channel.k8s.io"),
+        "{error}"
+    );
+    assert_no_password(&format!("{error:?}"));
+    Ok(())
+}

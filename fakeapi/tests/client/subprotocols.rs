@@ -192,3 +192,45 @@ async fn port_forward_refusals_reach_kube_rs_as_real_servers_send_them() {
     let reason = within("error channel", pf.take_error(3306).unwrap()).await;
     assert!(reason.unwrap().contains("no port-forward target"));
 }
+
+#[tokio::test]
+async fn under_v4_ending_stdin_ends_the_session_and_loses_the_output() {
+    let (server, client) = start().await;
+    pod(&server);
+    let ran = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = ran.clone();
+    server.on_exec("default", "db-0", None, move |req| {
+        let seen = seen.clone();
+        async move {
+            seen.lock().unwrap().push(req.stdin.clone());
+            ExecOutput::stdout(req.stdin)
+        }
+    });
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    for (minor, echoed) in [(33, "payload"), (29, "")] {
+        server.set_stream_minor_version(minor);
+        let mut p = within(
+            "exec",
+            pods.exec("db-0", ["cat"], &AttachParams::default().stdin(true)),
+        )
+        .await
+        .unwrap();
+        let status = p.take_status().unwrap();
+        let mut stdin = p.stdin().unwrap();
+        stdin.write_all(b"payload").await.unwrap();
+        // kube-rs sends v5's stdin CLOSE; with v4 it can only close the whole websocket.
+        stdin.shutdown().await.unwrap();
+        let mut out = String::new();
+        within(
+            &format!("stdout on 1.{minor}"),
+            p.stdout().unwrap().read_to_string(&mut out),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out, echoed, "1.{minor}");
+        let status = within("status", status).await;
+        assert_eq!(status.is_some(), minor >= 30, "1.{minor}: {status:?}");
+    }
+    // The command ran both times, with the whole of its stdin.
+    assert_eq!(*ran.lock().unwrap(), vec![b"payload".to_vec(); 2]);
+}

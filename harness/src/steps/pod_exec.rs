@@ -116,6 +116,7 @@ async fn run(
             "the exec session in pod {pod} offered no stdout, stderr or status"
         ));
     };
+    let fed = stdin.is_some();
     let writer = process.stdin();
     let feed = async {
         if let (Some(bytes), Some(mut writer)) = (stdin, writer) {
@@ -144,6 +145,15 @@ async fn run(
                 ));
             }
         },
+        // Under v4 kube can end stdin only by closing the websocket, which ends the session:
+        // the command runs but nothing it prints comes back.
+        None if fed => {
+            output.failure = Some(format!(
+                "the exec session in pod {pod} ended without a status once its stdin was closed; \
+                 a server that answers exec with v4.channel.k8s.io (Kubernetes before 1.30) ends \
+                 the whole session then, so a command fed on stdin cannot report back"
+            ));
+        }
         None => {
             output.failure = Some(format!(
                 "the exec session in pod {pod} ended without a status"
