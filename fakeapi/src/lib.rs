@@ -27,7 +27,8 @@
 //! - Exec and port-forward negotiate websocket subprotocols as Kubernetes 1.28–1.35 does
 //!   (`v5.channel.k8s.io` for exec from 1.30, `v4.channel.k8s.io` otherwise, `403` when none
 //!   fits); the base64 and pre-v4 variants, the SPDY port-forward tunnel and SPDY upgrades (what
-//!   kubectl falls back to) are answered `501`.
+//!   kubectl falls back to) are answered `501`. A client that closes an exec session (under v4
+//!   the only way to end stdin) gets no output and no status, as from the kubelet.
 //! - kube's default client retries 429/503/504 (up to 15 times with growing delays), as it
 //!   would against a real server: inject 500 to see a failure, or 503 to see a retry.
 //!

@@ -12,11 +12,11 @@
 use kube::client::UpgradeConnectionError;
 
 /// The subprotocols kube-rs offers, in its order of preference.
-pub const OFFERED_SUBPROTOCOLS: &str = "v5.channel.k8s.io, v4.channel.k8s.io";
+pub(crate) const OFFERED_SUBPROTOCOLS: &str = "v5.channel.k8s.io, v4.channel.k8s.io";
 
 /// Why the server would not speak a subprotocol kube-rs offers for `what` (`port-forward`,
 /// `exec`), when that is what `error` says; `None` for every other failure.
-pub fn subprotocol_refusal(what: &str, error: &kube::Error) -> Option<String> {
+pub(crate) fn subprotocol_refusal(what: &str, error: &kube::Error) -> Option<String> {
     let reason = match error {
         kube::Error::UpgradeConnection(UpgradeConnectionError::SecWebSocketProtocolMismatch) => {
             "the server switched to a websocket but named none of them \
