@@ -1,22 +1,21 @@
 //! `pods/exec` over websockets, speaking the `v5.channel.k8s.io` / `v4.channel.k8s.io`
-//! channel protocol: stdin 0, stdout 1, stderr 2, status 3 (a `Status` JSON), resize 4, and
+//! channel protocol (negotiated as [`crate::subprotocol`] says): stdin 0, stdout 1, stderr 2, status 3 (a `Status` JSON), resize 4, and
 //! (v5) close 255. Commands are answered by handlers the test registers per pod.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use axum::extract::FromRequestParts;
 use axum::extract::Request;
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::handle::{Handle, lock};
 use crate::path::{Params, Target};
 use crate::status::ApiError;
+use crate::subprotocol::{self, Stream};
 
-pub(crate) const PROTOCOLS: [&str; 2] = ["v5.channel.k8s.io", "v4.channel.k8s.io"];
 const STDIN: u8 = 0;
 const STDOUT: u8 = 1;
 const STDERR: u8 = 2;
@@ -99,23 +98,17 @@ pub(crate) async fn serve(
         request.container.as_deref(),
     );
     let wants_stdin = params.flag("stdin");
-    let ws = upgrade(req).await?;
+    let ws = match subprotocol::upgrade(h, req, Stream::Exec).await? {
+        Ok(ws) => ws,
+        Err(refusal) => return Ok(refusal),
+    };
     let shutdown = h.shared.shutdown.subscribe();
-    Ok(ws
-        .protocols(PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            tokio::select! {
-                _ = run(socket, request, handler, wants_stdin) => {}
-                _ = crate::handle::stopped(shutdown) => {}
-            }
-        }))
-}
-
-pub(crate) async fn upgrade(req: Request) -> Result<WebSocketUpgrade, ApiError> {
-    let (mut parts, _) = req.into_parts();
-    WebSocketUpgrade::from_request_parts(&mut parts, &())
-        .await
-        .map_err(|e| ApiError::bad_request(format!("Upgrade request required: {e}")))
+    Ok(ws.on_upgrade(move |socket| async move {
+        tokio::select! {
+            _ = run(socket, request, handler, wants_stdin) => {}
+            _ = crate::handle::stopped(shutdown) => {}
+        }
+    }))
 }
 
 async fn run(
@@ -124,8 +117,9 @@ async fn run(
     handler: Option<ExecHandler>,
     wants_stdin: bool,
 ) {
+    let mut session_closed = false;
     if wants_stdin {
-        request.stdin = read_stdin(&mut socket).await;
+        (request.stdin, session_closed) = read_stdin(&mut socket).await;
     }
     let Some(handler) = handler else {
         let container = request
@@ -145,6 +139,14 @@ async fn run(
     };
     let command = request.command.clone();
     let out = handler(request).await;
+    if session_closed {
+        // The kubelet's wsstream connection ends every channel when the client closes the
+        // socket: the command sees the end of its stdin and runs, but nothing it prints, nor its
+        // exit status, reaches the client. Under v4 that is the only way to end stdin. The Close
+        // reply is already queued (the websocket layer answers a Close); send it out.
+        let _ = futures::SinkExt::flush(&mut socket).await;
+        return;
+    }
     for (ch, data) in [(STDOUT, &out.stdout), (STDERR, &out.stderr)] {
         for chunk in data.chunks(FRAME) {
             if !send(&mut socket, ch, chunk).await {
@@ -161,18 +163,21 @@ async fn run(
     let _ = socket.send(normal_close()).await;
 }
 
-/// Collects stdin until the client closes it (v5 close frame) or the socket (v4).
-async fn read_stdin(socket: &mut WebSocket) -> Vec<u8> {
+/// Collects stdin until the client closes it (v5 close frame) or the whole session (a Close
+/// frame, or the connection dropping): true in the second case.
+async fn read_stdin(socket: &mut WebSocket) -> (Vec<u8>, bool) {
     let mut stdin = Vec::new();
     while let Some(Ok(msg)) = socket.recv().await {
         match msg {
             Message::Binary(b) if b.first() == Some(&STDIN) => stdin.extend_from_slice(&b[1..]),
-            Message::Binary(b) if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) => break,
+            Message::Binary(b) if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) => {
+                return (stdin, false);
+            }
             Message::Close(_) => break,
             _ => {}
         }
     }
-    stdin
+    (stdin, true)
 }
 
 /// The `Status` the real kubelet reports on channel 3 when a command ends.

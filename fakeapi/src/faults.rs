@@ -9,6 +9,7 @@ use tokio::time::Instant;
 use crate::events::Verb;
 use crate::resources::ResourceType;
 use crate::status::ApiError;
+use crate::subprotocol::PortForwardRefusal;
 use axum::body::Body;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -109,6 +110,7 @@ pub(crate) struct Faults {
     watch_event_delays: Vec<(RequestFilter, Duration)>,
     transients: Vec<Rule<Transient>>,
     counts: BTreeMap<(Verb, String), u64>,
+    port_forward_refusal: Option<PortForwardRefusal>,
 }
 
 impl Faults {
@@ -142,6 +144,15 @@ impl Faults {
         self.expire_watches = None;
         self.watch_event_delays.clear();
         self.transients.clear();
+        self.port_forward_refusal = None;
+    }
+
+    pub(crate) fn refuse_port_forward(&mut self, refusal: PortForwardRefusal) {
+        self.port_forward_refusal = Some(refusal);
+    }
+
+    pub(crate) fn port_forward_refusal(&self) -> Option<PortForwardRefusal> {
+        self.port_forward_refusal
     }
 
     /// Counts a request and decides its fate: a delay to wait, then maybe an error to answer.

@@ -20,6 +20,7 @@ use crate::resources::{self, ResourceId};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
 use crate::store::{DeleteOpts, Part, Store, WriteCtx};
+use crate::subprotocol::PortForwardRefusal;
 
 type Reaction = Arc<dyn Fn(&Handle, &WriteEvent) + Send + Sync>;
 
@@ -37,6 +38,8 @@ pub(crate) struct Shared {
     exec: Mutex<HashMap<PodKey, ExecHandler>>,
     logs: Mutex<HashMap<PodKey, String>>,
     forwards: Mutex<HashMap<(String, String, u16), SocketAddr>>,
+    /// The Kubernetes minor version whose exec/port-forward subprotocols the fake accepts.
+    stream_minor: Mutex<u32>,
 }
 
 /// (namespace, pod, container); `None` covers every container of the pod.
@@ -93,6 +96,7 @@ impl Handle {
                 exec: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),
                 forwards: Mutex::new(HashMap::new()),
+                stream_minor: Mutex::new(crate::subprotocol::DEFAULT_MINOR),
             }),
         }
     }
@@ -397,7 +401,25 @@ impl Handle {
         self.faults().delay_watch_events(filter, delay);
     }
 
-    /// Removes every injected failure, delay and pending watch expiry.
+    /// Makes every port-forward fail its websocket upgrade as `refusal` says, until
+    /// [`Self::clear_faults`]. Exec is left alone.
+    ///
+    /// `handle.refuse_port_forward(PortForwardRefusal::SubprotocolDropped)`
+    pub fn refuse_port_forward(&self, refusal: PortForwardRefusal) {
+        self.faults().refuse_port_forward(refusal);
+    }
+
+    /// Accepts exec and port-forward subprotocols as Kubernetes `1.<minor>` does (default 33):
+    /// before 1.30 exec gets `v4.channel.k8s.io`, from 1.30 on `v5.channel.k8s.io`.
+    pub fn set_stream_minor_version(&self, minor: u32) {
+        *lock(&self.shared.stream_minor) = minor;
+    }
+
+    pub(crate) fn stream_minor_version(&self) -> u32 {
+        *lock(&self.shared.stream_minor)
+    }
+
+    /// Removes every injected failure, delay, pending watch expiry and port-forward refusal.
     pub fn clear_faults(&self) {
         self.faults().clear();
     }

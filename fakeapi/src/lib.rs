@@ -24,6 +24,11 @@
 //!   selector does not turn "stopped matching" into DELETED.
 //! - No `Table` output: `kubectl get` prints NAME and AGE columns.
 //! - Exec collects stdin up to its end before running the handler (no interactive sessions).
+//! - Exec and port-forward negotiate websocket subprotocols as Kubernetes 1.28–1.35 does
+//!   (`v5.channel.k8s.io` for exec from 1.30, `v4.channel.k8s.io` otherwise, `403` when none
+//!   fits); the base64 and pre-v4 variants, the SPDY port-forward tunnel and SPDY upgrades (what
+//!   kubectl falls back to) are answered `501`. A client that closes an exec session (under v4
+//!   the only way to end stdin) gets no output and no status, as from the kubelet.
 //! - kube's default client retries 429/503/504 (up to 15 times with growing delays), as it
 //!   would against a real server: inject 500 to see a failure, or 503 to see a retry.
 //!
@@ -56,6 +61,7 @@ mod server;
 mod status;
 mod store;
 mod strict;
+mod subprotocol;
 mod subresources;
 mod validation;
 mod watch;
@@ -66,3 +72,4 @@ pub use faults::{Lasting, RequestFilter, Transient};
 pub use handle::{Controller, Handle};
 pub use server::{Error, FakeApiServer};
 pub use status::ApiError;
+pub use subprotocol::PortForwardRefusal;

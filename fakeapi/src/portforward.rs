@@ -1,4 +1,5 @@
-//! `pods/portforward` over websockets as kube-rs speaks it: per requested port a data channel
+//! `pods/portforward` over websockets as the kubelet speaks `v4.channel.k8s.io` (negotiated as
+//! [`crate::subprotocol`] says): per requested port a data channel
 //! (2i) and an error channel (2i+1), each opened by a frame carrying the port (2 bytes, little
 //! endian). Each connection is relayed to a new TCP connection to the address the test
 //! registered for that pod and port.
@@ -17,10 +18,11 @@ use tokio::sync::mpsc;
 /// How long to wait for the client's half of the close handshake.
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
-use crate::exec::{PROTOCOLS, normal_close, upgrade};
+use crate::exec::normal_close;
 use crate::handle::{Handle, lock};
 use crate::path::{Params, Target};
 use crate::status::ApiError;
+use crate::subprotocol::{self, Stream};
 
 pub(crate) async fn serve(
     h: &Handle,
@@ -49,17 +51,18 @@ pub(crate) async fn serve(
         .iter()
         .map(|&p| (p, h.forward_target(&ns, &pod, p)))
         .collect();
-    let ws = upgrade(req).await?;
+    let ws = match subprotocol::upgrade(h, req, Stream::PortForward).await? {
+        Ok(ws) => ws,
+        Err(refusal) => return Ok(refusal),
+    };
     let shutdown = h.shared.shutdown.subscribe();
     let label = format!("{ns}/{pod}");
-    Ok(ws
-        .protocols(PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            tokio::select! {
-                _ = relay(socket, targets, label) => {}
-                _ = crate::handle::stopped(shutdown) => {}
-            }
-        }))
+    Ok(ws.on_upgrade(move |socket| async move {
+        tokio::select! {
+            _ = relay(socket, targets, label) => {}
+            _ = crate::handle::stopped(shutdown) => {}
+        }
+    }))
 }
 
 async fn relay(socket: WebSocket, targets: Vec<(u16, Option<SocketAddr>)>, pod: String) {

@@ -248,6 +248,16 @@ async fn exec_runs_the_registered_handler() {
     assert_eq!(out, "ran hostname -f\n");
     let out = e.run(&["exec", "db-0", "--", "false"]).await;
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // kubectl offers websockets with v5 only. A 1.29 server refuses that (no translator, and
+    // its kubelet has no v5), and kubectl falls back to SPDY as it would against a real one;
+    // the fake does not speak SPDY and says so.
+    e.server.set_stream_minor_version(29);
+    let out = e.run(&["exec", "db-0", "--", "hostname"]).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("does not emulate SPDY/3.1 streaming"),
+        "{out:?}"
+    );
 }
 
 /// `kubectl apply` of `file` as a server-side dry run with strict field validation.

@@ -7,7 +7,7 @@ mod checks_support;
 use checks_support::{TestResult, World};
 use petset::events::FailureKind;
 use petset::steps::dns_probe::PROBE_POD;
-use petset_fakeapi::{ExecOutput, ExecRequest, Lasting, RequestFilter, Verb};
+use petset_fakeapi::{ExecOutput, ExecRequest, Lasting, PortForwardRefusal, RequestFilter, Verb};
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -683,5 +683,47 @@ async fn http_refuses_a_path_a_request_line_cannot_carry() -> TestResult {
         failure.message,
         "http GET pod/web-0:8080/a%20b: status: expected 200, got 404 Not Found"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn http_says_port_forward_was_refused_and_why_without_waiting() -> TestResult {
+    let mut world = web().await?;
+    let server = http_server().await?;
+    world.fake.forward_port(NS, "web-0", 8080, server.addr);
+    world
+        .fake
+        .refuse_port_forward(PortForwardRefusal::SubprotocolDropped);
+    let failure = world
+        .fails("http: {target: pod/web-0, port: 8080, path: /hostname, eventually: 30s}")
+        .await;
+    assert_eq!(
+        failure.message,
+        "http GET pod/web-0:8080: port-forward could not agree on a websocket subprotocol: \
+         kube offered v5.channel.k8s.io, v4.channel.k8s.io; the server switched to a websocket \
+         but named none of them (Sec-WebSocket-Protocol mismatched); the http step needs a \
+         port-forward (it does not fall back to exec)"
+    );
+    // No "still failing after N attempts": `eventually` does not wait out a refusal that no
+    // retry can change.
+    assert_eq!(failure.kind, FailureKind::Api, "petset could not ask");
+
+    world
+        .fake
+        .refuse_port_forward(PortForwardRefusal::NoCommonSubprotocol);
+    let failure = world
+        .fails("http: {target: pod/web-0, port: 8080, path: /hostname}")
+        .await;
+    assert!(
+        failure
+            .message
+            .contains("refused the websocket upgrade with 403 and no reason"),
+        "{}",
+        failure.message
+    );
+    world.fake.clear_faults();
+    world
+        .passes("http: {target: pod/web-0, port: 8080, path: /hostname, body: {equals: web-0}}")
+        .await;
     Ok(())
 }

@@ -401,3 +401,44 @@ async fn observe_fails_when_the_target_is_wrong_from_the_start() -> TestResult {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn an_unmatched_item_reads_as_yaml_with_its_field_differences() -> TestResult {
+    let mut world = three_pods().await?;
+    let failure = world
+        .fails(
+            r#"assert:
+  target: {kind: pod, selector: app=web}
+  items:
+  - metadata: {name: web-1}
+    status: {phase: Failed, podIP: 10.244.0.11}
+"#,
+        )
+        .await;
+    assert_eq!(
+        failure.message,
+        "assert pods -l app=web: item [0]: expected an object matching \
+         {metadata: {name: web-1}, status: {phase: Failed, podIP: 10.244.0.11}}, got none of 3 \
+         objects; the nearest is web-1 (and 1 more difference)"
+    );
+    let differences = failure
+        .actual
+        .split_once("differences:\n")
+        .map(|(_, tail)| tail)
+        .unwrap_or_default();
+    assert_eq!(
+        differences,
+        "  - item [0]:
+    expected an object matching:
+      metadata:
+        name: web-1
+      status:
+        phase: Failed
+        podIP: 10.244.0.11
+    got none of 3 objects; the nearest is web-1
+  - web-1: status.phase: expected \"Failed\", got \"Running\"
+"
+    );
+    assert!(!failure.actual.contains("{\""), "{}", failure.actual);
+    Ok(())
+}

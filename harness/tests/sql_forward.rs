@@ -15,7 +15,7 @@ use petset::scenario::model::SqlStep;
 use petset::sql::SqlError;
 use petset::steps::{execute_sql_step, run_sql_step};
 use petset::steps::{StepContext, StepReport};
-use petset_fakeapi::{ExecOutput, ExecRequest, FakeApiServer};
+use petset_fakeapi::{ExecOutput, ExecRequest, FakeApiServer, PortForwardRefusal};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -512,5 +512,76 @@ async fn the_password_stays_off_the_exec_command_line() -> TestResult {
         !seen.contains("INSERT"),
         "SQL went on the command line: {seen}"
     );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
+    let world = World::start().await?;
+    // The pod's client reaches the server as `127.0.0.1:<port>` would inside the pod.
+    world.fake.on_exec(NS, "mysql-0", None, run_locally);
+    let port = world.pair.primary.port();
+    world
+        .fake
+        .refuse_port_forward(PortForwardRefusal::SubprotocolDropped);
+    let report = world
+        .run(&format!(
+            "{{target: pod/mysql-0, port: {port}, {APP}, \
+             statements: [\"INSERT INTO items VALUES (42, 'fallback', NULL)\"]}}"
+        ))
+        .await?;
+    assert_eq!(
+        report.detail,
+        "1 statement(s) run; port-forward refused (the port-forward to pod mysql-0 was refused: \
+         port-forward could not agree on a websocket subprotocol: kube offered \
+         v5.channel.k8s.io, v4.channel.k8s.io; the server switched to a websocket but named none \
+         of them (Sec-WebSocket-Protocol mismatched)); ran through exec in pod mysql-0 instead"
+    );
+
+    // `eventually` does not wait out the refusal either; the insert above ran exactly once.
+    world
+        .fake
+        .refuse_port_forward(PortForwardRefusal::NoCommonSubprotocol);
+    let report = world
+        .run(&format!(
+            "{{target: pod/mysql-0, port: {port}, {APP}, \
+             query: 'SELECT COUNT(*) FROM items WHERE id = 42', expect: {{rows: [[1]]}}, \
+             eventually: 15s}}"
+        ))
+        .await?;
+    assert!(
+        report.detail.contains("403 and no reason")
+            && report
+                .detail
+                .ends_with("ran through exec in pod mysql-0 instead")
+            && report.detail.contains("(1 attempts)"),
+        "{}",
+        report.detail
+    );
+    assert_no_password(&report.detail);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_v4_exec_server_that_loses_the_output_is_named() -> TestResult {
+    let world = World::start().await?;
+    world.fake.on_exec(NS, "mysql-client", None, run_locally);
+    world.fake.set_stream_minor_version(29);
+    let port = world.pair.primary.port();
+    let error = world
+        .run(&format!(
+            "{{target: pod/mysql-client, via: exec, port: {port}, {APP}, query: 'SELECT 1'}}"
+        ))
+        .await
+        .err()
+        .ok_or("a 1.29 server cannot return the output of a command fed on stdin")?;
+    assert!(matches!(error, SqlError::Unreachable { .. }), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("answers exec with v4.channel.k8s.io"),
+        "{error}"
+    );
+    assert_no_password(&format!("{error:?}"));
     Ok(())
 }

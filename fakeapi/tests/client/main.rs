@@ -8,6 +8,7 @@ mod exec;
 mod faults;
 mod patching;
 mod startup;
+mod subprotocols;
 mod subresources;
 mod validation;
 mod watching;

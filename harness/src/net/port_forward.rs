@@ -7,6 +7,7 @@
 //! listens on the port) the reason is recorded *before* the local connection is closed, so the
 //! client that sees the close can ask [`ForwardDiagnostics`] why.
 
+use super::upgrade::subprotocol_refusal;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -27,6 +28,9 @@ const CLOSE_GRACE: Duration = Duration::from_secs(10);
 pub enum ForwardFailureKind {
     /// The port-forward could not be opened: no such pod, not running, or the API refused.
     Unreachable,
+    /// The API server (or a proxy before it) speaks no port-forward subprotocol kube offers:
+    /// no port-forward to any pod can work, so waiting is pointless.
+    Unsupported,
     /// The pod was reached but nothing accepted the connection on the port.
     Refused,
     /// The forward was opened but broke, or reported another error.
@@ -43,6 +47,8 @@ pub struct ForwardFailure {
 #[derive(Debug, Default)]
 struct Record {
     accepted: usize,
+    /// Forwards that got past the websocket upgrade.
+    opened: usize,
     failures: Vec<ForwardFailure>,
 }
 
@@ -71,6 +77,12 @@ impl ForwardDiagnostics {
     /// How many local connections have been accepted so far.
     pub fn accepted(&self) -> usize {
         self.with(|r| r.accepted)
+    }
+
+    /// How many forwards got past the websocket upgrade: while none did, nothing the local
+    /// side sent reached the pod.
+    pub fn opened(&self) -> usize {
+        self.with(|r| r.opened)
     }
 
     fn record(&self, kind: ForwardFailureKind, message: String) {
@@ -180,13 +192,20 @@ async fn forward_one(
     let mut forwarder = match pods.portforward(&pod, &[port]).await {
         Ok(forwarder) => forwarder,
         Err(error) => {
-            diagnostics.record(
-                ForwardFailureKind::Unreachable,
-                describe_open_error(&pod, &error),
-            );
+            match subprotocol_refusal("port-forward", &error) {
+                Some(refusal) => diagnostics.record(
+                    ForwardFailureKind::Unsupported,
+                    format!("the port-forward to pod {pod} was refused: {refusal}"),
+                ),
+                None => diagnostics.record(
+                    ForwardFailureKind::Unreachable,
+                    describe_open_error(&pod, &error),
+                ),
+            }
             return;
         }
     };
+    diagnostics.with(|r| r.opened += 1);
     let (Some(upstream), Some(error_channel)) =
         (forwarder.take_stream(port), forwarder.take_error(port))
     else {

@@ -85,6 +85,9 @@ impl DriverTransport<'_> {
         if let Some(failure) = self.forward_failure(mark) {
             return match failure.kind {
                 ForwardFailureKind::Unreachable => ConnectFault::Unreachable(failure.message),
+                ForwardFailureKind::Unsupported => {
+                    ConnectFault::PortForwardRefused(failure.message)
+                }
                 ForwardFailureKind::Refused => ConnectFault::Refused(failure.message),
                 ForwardFailureKind::Broken => ConnectFault::Other(format!(
                     "the port-forward broke during the handshake: {}",

@@ -236,8 +236,8 @@ async fn eventually<T: Transport>(
                 }
                 Err(mismatch) => last = format!("last rows seen:\n{mismatch}"),
             },
-            // Waiting does not fix a wrong password: say so at once.
-            Ok(Err(fault)) if fault.server_code() == Some(ACCESS_DENIED) => {
+            // Waiting does not fix a wrong password or a refused port-forward: say so at once.
+            Ok(Err(fault)) if fault.is_final() => {
                 return Err(ctx.error(fault, Some(query), "running the query"));
             }
             // Anything else may be the lag itself (no such table yet, the pod restarting).

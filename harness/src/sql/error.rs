@@ -15,6 +15,13 @@ pub enum SqlError {
         target: String,
         cause: String,
     },
+    /// The API server speaks no port-forward subprotocol kube offers, so no port-forward works.
+    #[error("failed to port-forward to {target} in sql step `{step}`: {cause}")]
+    PortForwardRefused {
+        step: String,
+        target: String,
+        cause: String,
+    },
     /// The pod was reached but nothing listens on the port.
     #[error("failed to connect to {target} in sql step `{step}`: connection refused ({cause})")]
     Refused {
@@ -149,6 +156,8 @@ impl SqlError {
                 ..
             } => source.failure_kind(),
             SqlError::Listener { .. } => FailureKind::Internal,
+            // The API server would not forward at all: nothing was learned about the pod.
+            SqlError::PortForwardRefused { .. } => FailureKind::Api,
             _ => FailureKind::Assertion,
         }
     }
@@ -158,6 +167,8 @@ impl SqlError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum ConnectFault {
     Unreachable(String),
+    /// No port-forward subprotocol in common with the API server.
+    PortForwardRefused(String),
     Refused(String),
     Server {
         code: u16,
@@ -193,11 +204,19 @@ impl Fault {
         }
     }
 
+    /// Whether trying again cannot help: a wrong password, or a server that refuses every
+    /// port-forward.
+    pub(crate) fn is_final(&self) -> bool {
+        self.server_code() == Some(ACCESS_DENIED)
+            || matches!(self, Fault::Connect(ConnectFault::PortForwardRefused(_)))
+    }
+
     /// A short account for "last attempt" lines.
     pub(crate) fn describe(&self) -> String {
         match self {
             Fault::Connect(ConnectFault::Unreachable(c)) => format!("pod unreachable: {c}"),
             Fault::Connect(ConnectFault::Refused(c)) => format!("connection refused: {c}"),
+            Fault::Connect(ConnectFault::PortForwardRefused(c)) => c.clone(),
             Fault::Connect(ConnectFault::Server {
                 code,
                 state,
@@ -238,6 +257,13 @@ impl ErrorContext<'_> {
                 target,
                 cause: r(&cause),
             },
+            Fault::Connect(ConnectFault::PortForwardRefused(cause)) => {
+                SqlError::PortForwardRefused {
+                    step,
+                    target,
+                    cause: r(&cause),
+                }
+            }
             Fault::Connect(ConnectFault::Refused(cause)) => SqlError::Refused {
                 step,
                 target,

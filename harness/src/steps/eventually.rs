@@ -24,6 +24,22 @@ pub(crate) async fn until_ok<T, E, F, Fut>(
     retrying: bool,
     deadline: Instant,
     timed_out: impl Fn() -> E,
+    attempt: F,
+) -> Attempts<T, E>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, E>>,
+{
+    until_ok_or_final(retrying, deadline, timed_out, |_| false, attempt).await
+}
+
+/// [`until_ok`], but an error for which `is_final` holds ends the retrying at once: waiting
+/// cannot change it (e.g. an API server that refuses every port-forward).
+pub(crate) async fn until_ok_or_final<T, E, F, Fut>(
+    retrying: bool,
+    deadline: Instant,
+    timed_out: impl Fn() -> E,
+    is_final: impl Fn(&E) -> bool,
     mut attempt: F,
 ) -> Attempts<T, E>
 where
@@ -39,7 +55,10 @@ where
             Ok(result) => result,
             Err(_) => Err(timed_out()),
         };
-        let done = last.is_ok() || !retrying || Instant::now() >= deadline;
+        let done = match &last {
+            Ok(_) => true,
+            Err(error) => !retrying || is_final(error) || Instant::now() >= deadline,
+        };
         if done || !backoff.pause(deadline).await {
             return Attempts {
                 last,

@@ -1,11 +1,15 @@
 //! `http`: GET a path on a pod's port through a port-forward (kube's websocket port-forward, no
 //! local listener) and check the status and the body. A selector target checks every matching
 //! pod, with `${pod}` set in the path.
+//!
+//! When the API server refuses every port-forward (no websocket subprotocol in common), the
+//! step fails at once as an API problem and says why. It does not fall back to exec: that would
+//! need an HTTP client in the container and would send a different request from inside the pod,
+//! so its answer would not be the one the step asks for.
 
 use super::context::Variables;
 use super::dispatch::Execute;
-use crate::scenario::kinds;
-use super::eventually::{tried, until_ok};
+use super::eventually::{tried, until_ok_or_final};
 use super::http_wire::{self, NoResponse, Response, request_path};
 use super::pods::{live_pods, more, pod_name};
 use super::{StepContext, StepReport, StepResult};
@@ -14,6 +18,8 @@ use crate::events::{Failure, FailureKind};
 use crate::expect::{
     Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
 };
+use crate::net::subprotocol_refusal;
+use crate::scenario::kinds;
 use crate::scenario::model::{HttpStep, Target, TextMatch};
 use http::uri::PathAndQuery;
 use k8s_openapi::api::core::v1::Pod;
@@ -56,35 +62,51 @@ async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     }
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);
-    let timed_out = || Err(Failure::new("no answer before the deadline"));
-    let attempts = until_ok(step.eventually.is_some(), deadline, timed_out, || {
-        attempt(step, ctx, &target, &pods_api, deadline)
-    })
+    let timed_out = || Unmet::Failed(Failure::new("no answer before the deadline"));
+    let refused = |unmet: &Unmet| matches!(unmet, Unmet::Refused(_));
+    let attempts = until_ok_or_final(
+        step.eventually.is_some(),
+        deadline,
+        timed_out,
+        refused,
+        || attempt(step, ctx, &target, &pods_api, deadline),
+    )
     .await;
     let retried = tried(&attempts);
     match attempts.last {
         Ok(passed) => Ok(StepReport::detail(passed.join("; "))),
-        Err(Err(failure)) => Err(Failure {
+        Err(Unmet::Failed(failure) | Unmet::Refused(failure)) => Err(Failure {
             message: format!(
                 "http GET {target}:{}: {}{retried}",
                 step.port, failure.message
             ),
             ..failure
         }),
-        Err(Ok(misses)) => Err(misses_failure(step, &misses, &retried)),
+        Err(Unmet::Misses(misses)) => Err(misses_failure(step, &misses, &retried)),
     }
 }
 
-/// `Ok` with one account per pod when all answered as expected; `Err(Ok(misses))` when some did
-/// not, `Err(Err(..))` when the pods could not be found.
+/// Why an attempt did not pass.
+enum Unmet {
+    /// Some pods answered, but not as expected.
+    Misses(Vec<Miss>),
+    /// The pods could not be found or asked.
+    Failed(Failure),
+    /// The API server refuses every port-forward: trying again cannot help.
+    Refused(Failure),
+}
+
+/// `Ok` with one account per pod when all answered as expected.
 async fn attempt(
     step: &HttpStep,
     ctx: &StepContext,
     target: &Target,
     pods_api: &Api<Pod>,
     deadline: Instant,
-) -> Result<Vec<String>, Result<Vec<Miss>, Failure>> {
-    let pods = live_pods(ctx, target, deadline).await.map_err(Err)?;
+) -> Result<Vec<String>, Unmet> {
+    let pods = live_pods(ctx, target, deadline)
+        .await
+        .map_err(Unmet::Failed)?;
     let mut passed = Vec::new();
     let mut misses = Vec::new();
     for pod in &pods {
@@ -92,15 +114,18 @@ async fn attempt(
         let vars = with_pod(&ctx.vars, &name);
         let path = vars
             .substitute(&step.path)
-            .map_err(|error| Err(Failure::new(error)))?;
-        let path = parse_path(&path).map_err(Err)?;
+            .map_err(|error| Unmet::Failed(Failure::new(error)))?;
+        let path = parse_path(&path).map_err(Unmet::Failed)?;
         let body = step
             .body
             .as_ref()
             .map(|body| substitute_text(body, |piece| vars.substitute(piece)))
             .transpose()
-            .map_err(|error| Err(Failure::new(error)))?;
-        let outcome = get(pods_api, &name, step.port, &path, deadline).await;
+            .map_err(|error| Unmet::Failed(Failure::new(error)))?;
+        let outcome = match get(pods_api, &name, step.port, &path, deadline).await {
+            Ok(outcome) => outcome,
+            Err(refused) => return Err(Unmet::Refused(refused)),
+        };
         let mismatch = judge(step.status, body.as_ref(), &outcome);
         if mismatch.is_empty() {
             passed.push(format!("GET {name}:{}{path} -> {}", step.port, step.status));
@@ -116,7 +141,7 @@ async fn attempt(
     if misses.is_empty() {
         Ok(passed)
     } else {
-        Err(Ok(misses))
+        Err(Unmet::Misses(misses))
     }
 }
 
@@ -155,23 +180,45 @@ fn judge(status: u16, body: Option<&TextMatch>, outcome: &Result<Response, Strin
     mismatch
 }
 
-/// Sends one GET through a fresh port-forward to `pod:port` and reads the response.
+/// Sends one GET through a fresh port-forward to `pod:port` and reads the response; the
+/// outer `Err` when the API server refuses port-forward altogether.
 async fn get(
     pods: &Api<Pod>,
     pod: &str,
     port: u16,
     path: &PathAndQuery,
     deadline: Instant,
-) -> Result<Response, String> {
-    let mut forwarder = tokio::time::timeout_at(deadline, pods.portforward(pod, &[port]))
-        .await
-        .map_err(|_| format!("no port-forward to pod/{pod} before the deadline"))?
-        .map_err(|error| {
-            format!(
+) -> Result<Result<Response, String>, Failure> {
+    let opened = match tokio::time::timeout_at(deadline, pods.portforward(pod, &[port])).await {
+        Err(_) => Err(format!("no port-forward to pod/{pod} before the deadline")),
+        Ok(Ok(forwarder)) => Ok(forwarder),
+        Ok(Err(error)) => match subprotocol_refusal("port-forward", &error) {
+            Some(refusal) => {
+                return Err(Failure::new(format!(
+                    "{refusal}; the http step needs a port-forward (it does not fall back to exec)"
+                ))
+                .with_kind(FailureKind::Api));
+            }
+            None => Err(format!(
                 "failed to port-forward to pod/{pod}:{port}: {}",
                 describe_kube_error(&error)
-            )
-        })?;
+            )),
+        },
+    };
+    Ok(match opened {
+        Ok(forwarder) => exchange(forwarder, pod, port, path, deadline).await,
+        Err(why) => Err(why),
+    })
+}
+
+/// Sends the GET over an open port-forward and reads the response.
+async fn exchange(
+    mut forwarder: kube::api::Portforwarder,
+    pod: &str,
+    port: u16,
+    path: &PathAndQuery,
+    deadline: Instant,
+) -> Result<Response, String> {
     let (Some(stream), Some(error)) = (forwarder.take_stream(port), forwarder.take_error(port))
     else {
         forwarder.abort();

@@ -2,6 +2,7 @@
 //! code the way `kubectl exec` reports them.
 
 use crate::api::describe_kube_error;
+use crate::net::subprotocol_refusal;
 use k8s_openapi::api::core::v1::Pod;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Status;
 use kube::Api;
@@ -103,10 +104,9 @@ async fn run(
             return CommandOutput::failed(format!("pod {pod} not found ({})", status.message));
         }
         Err(error) => {
-            return CommandOutput::failed(format!(
-                "failed to exec in pod {pod}: {}",
-                describe_kube_error(&error)
-            ));
+            let why =
+                subprotocol_refusal("exec", &error).unwrap_or_else(|| describe_kube_error(&error));
+            return CommandOutput::failed(format!("failed to exec in pod {pod}: {why}"));
         }
     };
     let (Some(stdout), Some(stderr), Some(status)) =
@@ -116,6 +116,7 @@ async fn run(
             "the exec session in pod {pod} offered no stdout, stderr or status"
         ));
     };
+    let fed = stdin.is_some();
     let writer = process.stdin();
     let feed = async {
         if let (Some(bytes), Some(mut writer)) = (stdin, writer) {
@@ -144,6 +145,15 @@ async fn run(
                 ));
             }
         },
+        // Under v4 kube can end stdin only by closing the websocket, which ends the session:
+        // the command runs but nothing it prints comes back.
+        None if fed => {
+            output.failure = Some(format!(
+                "the exec session in pod {pod} ended without a status once its stdin was closed; \
+                 a server that answers exec with v4.channel.k8s.io (Kubernetes before 1.30) ends \
+                 the whole session then, so a command fed on stdin cannot report back"
+            ));
+        }
         None => {
             output.failure = Some(format!(
                 "the exec session in pod {pod} ended without a status"

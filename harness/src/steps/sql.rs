@@ -66,41 +66,120 @@ pub async fn execute_sql_step(
     let database = step.database.as_deref().map(sub).transpose()?;
     let plan = build_plan(step, ctx, label)?;
     let pods: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);
-    let outcome = match step.via {
-        SqlVia::PortForward => {
-            let target = format!("{pod}:{}", step.port);
-            let forward = PortForward::start(pods, &pod, step.port)
-                .await
-                .map_err(|source| SqlError::Listener {
-                    step: label.to_owned(),
+    let route = Route {
+        step,
+        ctx,
+        label,
+        pods,
+        pod,
+        database,
+    };
+    let (outcome, fallback) = match step.via {
+        SqlVia::PortForward => match route.through_port_forward(&creds, &plan).await {
+            Err((SqlError::PortForwardRefused { cause, .. }, Reached::Nothing)) => {
+                // Nothing went through the refused forward, so running the whole plan again
+                // in the pod runs every statement exactly once.
+                let outcome = route.through_exec(&creds, &plan).await?;
+                let note = format!(
+                    "port-forward refused ({cause}); ran through exec in pod {} instead",
+                    route.pod
+                );
+                (outcome, Some(note))
+            }
+            Err((error, _)) => return Err(error),
+            Ok(outcome) => (outcome, None),
+        },
+        SqlVia::Exec => (route.through_exec(&creds, &plan).await?, None),
+    };
+    let mut report = report(step, &plan, &outcome);
+    if let Some(note) = fallback {
+        report.detail = if report.detail.is_empty() {
+            note
+        } else {
+            format!("{}; {note}", report.detail)
+        };
+    }
+    Ok(report)
+}
+
+/// Whether anything reached the pod through a port-forward that failed.
+enum Reached {
+    Nothing,
+    Something,
+}
+
+/// The ways to reach one pod's server for one step.
+struct Route<'a> {
+    step: &'a SqlStep,
+    ctx: &'a StepContext,
+    label: &'a str,
+    pods: Api<Pod>,
+    pod: String,
+    database: Option<String>,
+}
+
+impl Route<'_> {
+    async fn through_port_forward(
+        &self,
+        creds: &Credentials,
+        plan: &SqlPlan,
+    ) -> Result<SqlOutcome, (SqlError, Reached)> {
+        let target = format!("{}:{}", self.pod, self.step.port);
+        let forward = PortForward::start(self.pods.clone(), &self.pod, self.step.port)
+            .await
+            .map_err(|source| {
+                let error = SqlError::Listener {
+                    step: self.label.to_owned(),
                     target: target.clone(),
                     source,
-                })?;
-            let endpoint = Endpoint {
-                target,
-                addr: forward.local_addr(),
-                forward: Some(forward.diagnostics()),
-            };
-            run_on_endpoint(&endpoint, &creds, database.as_deref(), &plan).await?
-        }
-        SqlVia::Exec => {
-            let runner = PodExec {
-                pods,
-                pod,
-                container: step.container.as_deref().map(sub).transpose()?,
-            };
-            let server = ClientServer {
-                host: match &step.host {
-                    Some(host) => sub(host)?,
-                    None => "127.0.0.1".to_owned(),
-                },
-                port: step.port,
-                database,
-            };
-            run_with_client(&runner, &server, &creds, &plan).await?
-        }
-    };
-    Ok(report(step, &plan, &outcome))
+                };
+                (error, Reached::Nothing)
+            })?;
+        let endpoint = Endpoint {
+            target,
+            addr: forward.local_addr(),
+            forward: Some(forward.diagnostics()),
+        };
+        run_on_endpoint(&endpoint, creds, self.database.as_deref(), plan)
+            .await
+            .map_err(|error| {
+                let reached = match forward.diagnostics().opened() {
+                    0 => Reached::Nothing,
+                    _ => Reached::Something,
+                };
+                (error, reached)
+            })
+    }
+
+    async fn through_exec(
+        &self,
+        creds: &Credentials,
+        plan: &SqlPlan,
+    ) -> Result<SqlOutcome, SqlError> {
+        let sub = |text: &str| {
+            self.ctx
+                .vars
+                .substitute(text)
+                .map_err(|reason| SqlError::Invalid {
+                    step: self.label.to_owned(),
+                    reason,
+                })
+        };
+        let runner = PodExec {
+            pods: self.pods.clone(),
+            pod: self.pod.clone(),
+            container: self.step.container.as_deref().map(sub).transpose()?,
+        };
+        let server = ClientServer {
+            host: match &self.step.host {
+                Some(host) => sub(host)?,
+                None => "127.0.0.1".to_owned(),
+            },
+            port: self.step.port,
+            database: self.database.clone(),
+        };
+        run_with_client(&runner, &server, creds, plan).await
+    }
 }
 
 async fn password(step: &SqlStep, ctx: &StepContext, label: &str) -> Result<Password, SqlError> {

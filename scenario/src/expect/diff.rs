@@ -34,9 +34,7 @@ pub fn append_differences(text: &mut String, mismatch: &Mismatch) {
     }
     text.push_str("differences:\n");
     for difference in &mismatch.differences {
-        text.push_str("  - ");
-        text.push_str(&difference.to_string());
-        text.push('\n');
+        difference.write_entry(text);
     }
 }
 
@@ -137,6 +135,79 @@ pub fn yamlish(value: &Value) -> String {
         }
     }
     out
+}
+
+/// The most lines of one object or list shown inside a difference; the report as a whole is
+/// capped again when it is written.
+const BLOCK_LINES: usize = 40;
+/// The most characters of an object or list shown inside a one-line message.
+const FLOW_CHARS: usize = 160;
+
+/// [`yamlish`], cut after [`BLOCK_LINES`] lines with a note of how many were left out.
+pub(crate) fn yaml_block(value: &Value) -> String {
+    let text = yamlish(value);
+    let total = text.lines().count();
+    if total <= BLOCK_LINES {
+        return text;
+    }
+    let mut out: String = text
+        .lines()
+        .take(BLOCK_LINES)
+        .flat_map(|line| [line, "\n"])
+        .collect();
+    out.push_str(&format!("# ... {} more lines\n", total - BLOCK_LINES));
+    out
+}
+
+/// A value as YAML on one line (`{metadata: {name: web-0}, ports: [80, 443]}`), cut after
+/// [`FLOW_CHARS`] characters with `...`.
+pub(crate) fn yaml_flow(value: &Value) -> String {
+    let mut out = String::new();
+    write_flow(value, &mut out);
+    if out.chars().count() <= FLOW_CHARS {
+        return out;
+    }
+    let mut cut: String = out.chars().take(FLOW_CHARS).collect();
+    cut.push_str("...");
+    cut
+}
+
+fn write_flow(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            out.push('{');
+            for (index, (key, item)) in map.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                out.push_str(&flow_scalar(key));
+                out.push_str(": ");
+                write_flow(item, out);
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (index, item) in items.iter().enumerate() {
+                if index > 0 {
+                    out.push_str(", ");
+                }
+                write_flow(item, out);
+            }
+            out.push(']');
+        }
+        Value::String(text) => out.push_str(&flow_scalar(text)),
+        scalar => out.push_str(&scalar_text(scalar)),
+    }
+}
+
+/// A string inside flow YAML, where `,`, brackets and braces also end a plain scalar.
+fn flow_scalar(text: &str) -> String {
+    if needs_quotes(text) || text.contains([',', '[', ']', '{', '}']) {
+        Value::from(text).to_string()
+    } else {
+        text.to_owned()
+    }
 }
 
 fn write_map(map: &Map<String, Value>, indent: usize, out: &mut String) {

@@ -4,9 +4,8 @@
 //! index, since the reader knows the objects by name.
 
 use super::matching::maximum_matching;
-use super::mismatch::Mismatch;
+use super::mismatch::{Mismatch, naming};
 use super::partial::{contains, matches, nearest};
-use super::scalar::show;
 use crate::model::ItemsMatch;
 use serde_json::Value;
 use std::cmp::Ordering;
@@ -96,7 +95,7 @@ fn unordered(live: &[Value], expected: &[Value], exact: bool) -> Result<(), Mism
         if !fitting.is_empty() {
             out.push(
                 &format!("item [{index}]"),
-                format!("a distinct object matching {}", show(wanted)),
+                naming("a distinct object matching", wanted),
                 format!(
                     "it matches only {}, which other items need",
                     fitting.join(", ")
@@ -107,14 +106,14 @@ fn unordered(live: &[Value], expected: &[Value], exact: bool) -> Result<(), Mism
         match nearest(live, &taken, wanted) {
             None => out.push(
                 &format!("item [{index}]"),
-                format!("an object matching {}", show(wanted)),
+                naming("an object matching", wanted),
                 "no objects",
             ),
             Some((live_index, differences)) => {
                 let name = object_name(&live[live_index], live_index);
                 out.push(
                     &format!("item [{index}]"),
-                    format!("an object matching {}", show(wanted)),
+                    naming("an object matching", wanted),
                     format!("none of {} objects; the nearest is {name}", live.len()),
                 );
                 out.extend(differences.in_object(&name));
@@ -155,7 +154,7 @@ fn ordered(live: &[Value], expected: &[Value]) -> Result<(), Mismatch> {
             }
             None => out.push(
                 &format!("item [{index}]"),
-                format!("an object matching {}", show(wanted)),
+                naming("an object matching", wanted),
                 "nothing (the list is shorter)",
             ),
         }
@@ -273,8 +272,34 @@ mod tests {
         ));
         assert_eq!(
             failure,
-            "item [0]: expected an object matching {\"metadata\":{\"name\":\"web-10\"},\"status\":{\"phase\":\"Running\"}}, got none of 3 objects; the nearest is web-10\n\
+            "item [0]: expected an object matching {metadata: {name: web-10}, status: {phase: Running}}, got none of 3 objects; the nearest is web-10\n\
              web-10: status.phase: expected \"Running\", got \"Pending\""
+        );
+    }
+
+    #[test]
+    fn a_report_shows_the_unmatched_item_as_yaml_with_its_field_differences() {
+        let Err(mismatch) = match_items(
+            &pods(),
+            &[json!({"metadata": {"name": "web-10"}, "status": {"phase": "Running"}})],
+            ItemsMatch::Subset,
+        ) else {
+            panic!("web-10 is Pending");
+        };
+        let mut text = String::new();
+        crate::expect::append_differences(&mut text, &mismatch);
+        assert_eq!(
+            text,
+            "differences:
+  - item [0]:
+    expected an object matching:
+      metadata:
+        name: web-10
+      status:
+        phase: Running
+    got none of 3 objects; the nearest is web-10
+  - web-10: status.phase: expected \"Running\", got \"Pending\"
+"
         );
     }
 

@@ -10,7 +10,7 @@
 //! - Operator maps (`{$gt: 0}`, see [`super::operators`]) test the live value in place.
 
 use super::matching::maximum_matching;
-use super::mismatch::{Mismatch, index_path, key_path};
+use super::mismatch::{Mismatch, index_path, key_path, naming};
 use super::operators;
 use super::scalar::{scalars_equal, show, type_name};
 use serde_json::Value;
@@ -51,16 +51,12 @@ fn compare(actual: Option<&Value>, expected: &Value, path: &str, out: &mut Misma
         Value::Array(wanted) => match actual {
             Some(Value::Array(live)) => compare_lists(live, wanted, path, out),
             None if wanted.is_empty() => {}
-            None => out.push(
-                path,
-                format!("a list containing {}", show(expected)),
-                "nothing",
-            ),
+            None => out.push(path, naming("a list containing", expected), "nothing"),
             Some(other) => out.push(path, "a list", describe(other)),
         },
         Value::Null => {
             if let Some(value) = actual {
-                out.push(path, "null or nothing", show(value));
+                out.push(path, "null or nothing", naming("", value));
             }
         }
         scalar => match actual {
@@ -71,14 +67,18 @@ fn compare(actual: Option<&Value>, expected: &Value, path: &str, out: &mut Misma
     }
 }
 
-fn describe(value: &Value) -> String {
-    format!("{} {}", type_name(value), show(value))
+fn describe(value: &Value) -> super::mismatch::Side {
+    naming(type_name(value), value)
 }
 
 fn compare_lists(live: &[Value], wanted: &[Value], path: &str, out: &mut Mismatch) {
     if wanted.is_empty() {
         if !live.is_empty() {
-            out.push(path, "an empty list", show(&Value::Array(live.to_vec())));
+            out.push(
+                path,
+                "an empty list",
+                naming("", &Value::Array(live.to_vec())),
+            );
         }
         return;
     }
@@ -101,9 +101,11 @@ fn compare_lists(live: &[Value], wanted: &[Value], path: &str, out: &mut Mismatc
             let shown: Vec<String> = fitting.iter().map(|i| format!("[{i}]")).collect();
             out.push(
                 path,
-                format!(
-                    "a distinct element for each expected one; expected element [{index}] {}",
-                    show(expected)
+                naming(
+                    &format!(
+                        "a distinct element for each expected one; expected element [{index}]"
+                    ),
+                    expected,
                 ),
                 format!(
                     "it matches only {}, which the other expected elements need",
@@ -129,7 +131,7 @@ fn report_nearest(
     let Some((live_index, differences)) = nearest(live, taken, expected) else {
         out.push(
             path,
-            format!("an element matching {}", show(expected)),
+            naming("an element matching", expected),
             "an empty list",
         );
         return;
@@ -137,10 +139,7 @@ fn report_nearest(
     if live.len() > 1 {
         out.push(
             path,
-            format!(
-                "an element matching {} (expected element [{index}])",
-                show(expected)
-            ),
+            naming(&format!("a match for expected element [{index}]"), expected),
             format!(
                 "none of {} elements; the nearest is [{live_index}]",
                 live.len()
@@ -325,7 +324,7 @@ mod tests {
         let text = diff(live.clone(), json!({"items": [{"name": "b", "port": 444}]}));
         assert_eq!(
             text,
-            "items: expected an element matching {\"name\":\"b\",\"port\":444} (expected element [0]), got none of 2 elements; the nearest is [1]\nitems[1].port: expected 444, got 443"
+            "items: expected a match for expected element [0] {name: b, port: 444}, got none of 2 elements; the nearest is [1]\nitems[1].port: expected 444, got 443"
         );
         let text = diff(
             live,

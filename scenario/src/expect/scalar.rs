@@ -98,9 +98,13 @@ pub(crate) fn type_name(value: &Value) -> &'static str {
     }
 }
 
-/// A value as one short line of JSON for messages; long values are cut with `...`.
+/// A value as one short line for messages: a scalar as JSON (`"Running"`, `3`), an object or a
+/// list as compact YAML; long values are cut with `...`.
 pub(crate) fn show(value: &Value) -> String {
     const LIMIT: usize = 160;
+    if value.is_object() || value.is_array() {
+        return super::diff::yaml_flow(value);
+    }
     let text = value.to_string();
     if text.chars().count() <= LIMIT {
         return text;
@@ -163,6 +167,9 @@ mod tests {
         let long = json!("x".repeat(500));
         let shown = show(&long);
         assert!(shown.ends_with("...") && shown.len() < 200, "{shown}");
-        assert_eq!(show(&json!({"a": 1})), r#"{"a":1}"#);
+        assert_eq!(
+            show(&json!({"a": 1, "b": ["x", "y, z"]})),
+            r#"{a: 1, b: [x, "y, z"]}"#
+        );
     }
 }
