@@ -125,9 +125,10 @@ impl Handle {
         resources::lookup(api_version, kind).ok_or_else(|| unknown_type(api_version, kind))
     }
 
-    /// The current global resourceVersion.
-    pub fn resource_version(&self) -> u64 {
-        lock(&self.shared.store).resource_version()
+    /// The current global resourceVersion: an opaque string (see the crate docs), usable to
+    /// start a watch "from now".
+    pub fn resource_version(&self) -> String {
+        crate::version::encode(lock(&self.shared.store).write_count())
     }
 
     /// One object, by `apiVersion`, kind (or plural or short name), namespace and name.

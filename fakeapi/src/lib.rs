@@ -44,6 +44,7 @@ mod events;
 mod exec;
 mod faults;
 mod handle;
+mod managed;
 mod meta;
 mod openapi;
 mod patch;
@@ -58,6 +59,7 @@ mod store;
 mod strict;
 mod subresources;
 mod validation;
+mod version;
 mod watch;
 
 pub use events::{Origin, Verb, WriteEvent};

@@ -148,7 +148,8 @@ impl Store {
         store
     }
 
-    pub(crate) fn resource_version(&self) -> u64 {
+    /// The count of writes so far (what the latest resourceVersion encodes).
+    pub(crate) fn write_count(&self) -> u64 {
         self.rv
     }
 
@@ -196,8 +197,9 @@ impl Store {
     ) -> Result<(Vec<Arc<StoredEvent>>, EventReceiver), ApiError> {
         if rv < self.compacted {
             return Err(ApiError::gone(format!(
-                "too old resource version: {rv} ({})",
-                self.compacted + 1
+                "too old resource version: {} ({})",
+                crate::version::encode(rv),
+                crate::version::encode(self.compacted + 1)
             )));
         }
         let backlog = self.history.iter().filter(|e| e.rv > rv).cloned().collect();
@@ -506,7 +508,8 @@ impl Store {
         self.rv += 1;
         let rv = self.rv;
         let removed = kind == EventType::Deleted;
-        metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv.to_string()));
+        let shown = crate::version::encode(rv);
+        metadata_mut(&mut object).insert("resourceVersion".into(), json!(shown));
         if removed {
             self.objects.remove(&k);
         } else {
@@ -535,7 +538,8 @@ impl Store {
             name: k.name,
             object: object.clone(),
             removed,
-            resource_version: rv,
+            resource_version: shown,
+            sequence: rv,
         };
         self.subscribers.retain(|s| s.send(we.clone()).is_ok());
         self.pending.push(we);
