@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     /// Set once the server shuts down; long-running streams end on it.
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) bookmark_interval: Mutex<Duration>,
+    /// Wakes the deletion controllers ([`crate::controllers`]) after a write.
+    pub(crate) deletions: tokio::sync::Notify,
     tasks: Mutex<Vec<AbortHandle>>,
     exec: Mutex<HashMap<PodKey, ExecHandler>>,
     logs: Mutex<HashMap<PodKey, String>>,
@@ -89,6 +91,7 @@ impl Handle {
                 cut_watches: watch::channel(0).0,
                 shutdown: watch::channel(false).0,
                 bookmark_interval: Mutex::new(Duration::from_secs(1)),
+                deletions: tokio::sync::Notify::new(),
                 tasks: Mutex::new(Vec::new()),
                 exec: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),
@@ -104,6 +107,9 @@ impl Handle {
             let out = f(&mut store);
             (out, store.take_pending())
         };
+        if !events.is_empty() {
+            self.shared.deletions.notify_one();
+        }
         let api_events: Vec<&WriteEvent> =
             events.iter().filter(|e| e.origin == Origin::Api).collect();
         if !api_events.is_empty() {
@@ -268,6 +274,43 @@ impl Handle {
                 WriteCtx::handle(Verb::Delete),
             )
         })
+    }
+
+    /// Deletes a pod with grace period 0, as its kubelet does once the containers have
+    /// stopped (and as `kubectl delete --force --grace-period=0` does): it goes now unless
+    /// finalizers hold it.
+    pub fn delete_pod_now(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        let opts = DeleteOpts {
+            grace: Some(0),
+            ..DeleteOpts::default()
+        };
+        self.write(|s| {
+            s.delete(
+                resources::PODS,
+                namespace,
+                name,
+                opts,
+                WriteCtx::handle(Verb::Delete),
+            )
+        })
+    }
+
+    /// How long one second of a pod's grace period lasts here (default 10 ms, so the default
+    /// 30 s take 0.3 s); [`Duration::ZERO`] ends grace periods at the next pass.
+    pub fn set_grace_second(&self, second: Duration) {
+        self.write(|s| s.timing_mut().grace_second = second);
+    }
+
+    /// How long after its delete a namespace's controller starts deleting the content
+    /// (default 100 ms).
+    pub fn set_namespace_cleanup_delay(&self, delay: Duration) {
+        self.write(|s| s.timing_mut().namespace_cleanup = delay);
+    }
+
+    /// Starts the deletion controllers' loop (once, at server start).
+    pub(crate) fn start_controllers(&self) {
+        let task = tokio::spawn(crate::controllers::run(self.clone()));
+        self.track_task(task.abort_handle());
     }
 
     /// Marks a pod Running and Ready (or Running and not Ready), with a pod IP when given.

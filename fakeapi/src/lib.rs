@@ -37,7 +37,9 @@
 //! ```
 
 mod apply;
+mod controllers;
 mod defaults;
+mod deletion;
 mod discovery;
 pub mod emulation;
 mod events;

@@ -199,10 +199,7 @@ pub(crate) fn conflict_error(rt: &ResourceType, name: &str, found: &[Conflict]) 
         .iter()
         .map(|(m, v, fields)| match fields.as_slice() {
             [one] => format!("conflict with \"{m}\" using {v}: {one}"),
-            many => format!(
-                "conflicts with \"{m}\" using {v}:\n- {}",
-                many.join("\n- ")
-            ),
+            many => format!("conflicts with \"{m}\" using {v}:\n- {}", many.join("\n- ")),
         })
         .collect();
     let plural = if n == 1 { "conflict" } else { "conflicts" };
@@ -405,7 +402,10 @@ mod tests {
             "the applier lost spec.replicas"
         );
         assert_eq!(managed[1]["manager"], "scaler");
-        assert_eq!(managed[1]["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
+        assert_eq!(
+            managed[1]["fieldsV1"],
+            json!({"f:spec": {"f:replicas": {}}})
+        );
     }
 
     #[test]

@@ -9,11 +9,15 @@ use serde_json::{Map, Value};
 
 /// The current time as an RFC 3339 UTC timestamp with second precision.
 pub(crate) fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
+    format_rfc3339(unix_now())
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_rfc3339(secs)
+        .unwrap_or(0)
 }
 
 /// The current time with microseconds, as `managedFields` and events carry it.

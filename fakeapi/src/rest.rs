@@ -159,7 +159,13 @@ fn update_manager(params: &Params, headers: &HeaderMap) -> String {
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("unknown");
-    agent.split('/').next().unwrap_or(agent).chars().take(128).collect()
+    agent
+        .split('/')
+        .next()
+        .unwrap_or(agent)
+        .chars()
+        .take(128)
+        .collect()
 }
 
 /// Records an ordinary write's changed fields under its manager (operation `Update`).
@@ -269,18 +275,24 @@ fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
     })
 }
 
-/// `propagationPolicy` from the query or a `DeleteOptions` body.
+/// `propagationPolicy` and `gracePeriodSeconds` from the query or a `DeleteOptions` body.
 async fn delete_opts(params: &Params, body: Body) -> DeleteOpts {
-    let from_body = read_json(body).await.ok().and_then(|b| {
-        b.get("propagationPolicy")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
+    let body = read_json(body).await.ok();
     let policy = params
         .get("propagationPolicy")
         .map(str::to_string)
-        .or(from_body);
+        .or_else(|| {
+            body.as_ref()?
+                .get("propagationPolicy")?
+                .as_str()
+                .map(str::to_string)
+        });
+    let grace = params
+        .get("gracePeriodSeconds")
+        .and_then(|g| g.parse::<i64>().ok())
+        .or_else(|| body.as_ref()?.get("gracePeriodSeconds")?.as_i64());
     DeleteOpts {
         orphan: policy.as_deref() == Some("Orphan"),
+        grace,
     }
 }

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::defaults;
+use crate::deletion::{self, Timing};
 use crate::events::{Origin, Verb, WriteEvent};
 use crate::meta::{self, metadata_mut};
 use crate::resources::{self, ResourceId, ResourceType};
@@ -103,6 +104,8 @@ impl WriteCtx {
 pub(crate) struct DeleteOpts {
     /// `propagationPolicy: Orphan`: leave dependents in place.
     pub orphan: bool,
+    /// `gracePeriodSeconds`, when the request gives one.
+    pub grace: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -118,7 +121,15 @@ pub(crate) struct Store {
     /// Events of the current operation, for reactions run after the lock is released.
     pending: Vec<WriteEvent>,
     next_cluster_ip: u32,
+    timing: Timing,
+    /// Pods in their grace period, with the time it ends.
+    graceful: BTreeMap<ObjKey, tokio::time::Instant>,
+    /// Terminating namespaces, with the time their controller starts on them.
+    terminating: BTreeMap<String, tokio::time::Instant>,
 }
+
+#[path = "store_deletion.rs"]
+mod store_deletion;
 
 impl Store {
     pub(crate) fn new() -> Self {
@@ -133,6 +144,9 @@ impl Store {
             subscribers: Vec::new(),
             pending: Vec::new(),
             next_cluster_ip: 1,
+            timing: Timing::default(),
+            graceful: BTreeMap::new(),
+            terminating: BTreeMap::new(),
         };
         let ns = resources::NAMESPACES;
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -265,6 +279,7 @@ impl Store {
             *ip += 1;
             format!("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff)
         });
+        deletion::on_create(rt, &mut obj);
         let m = metadata_mut(&mut obj);
         m.insert("name".into(), json!(name));
         if rt.namespaced {
@@ -342,6 +357,7 @@ impl Store {
             "uid",
             "creationTimestamp",
             "deletionTimestamp",
+            "deletionGracePeriodSeconds",
             "resourceVersion",
         ] {
             match old_meta.get(f) {
@@ -366,7 +382,14 @@ impl Store {
         if &merged == old {
             return Ok(merged);
         }
-        if meta::is_deleting(&merged) && !meta::has_finalizers(&merged) {
+        // The last finalizer gone from an object being deleted removes it, unless a pod's
+        // grace period is still running (its end removes it then). A namespace goes only
+        // through `reap_namespace`, once empty and its `spec.finalizers` are done too.
+        if !rt.is_namespace()
+            && meta::is_deleting(&merged)
+            && !meta::has_finalizers(&merged)
+            && deletion::pending_grace(&merged) == 0
+        {
             let out = self.commit(k, merged, EventType::Deleted, ctx);
             self.after_removal(rt, ns, &out, DeleteOpts::default(), ctx);
             return Ok(out);
@@ -395,6 +418,15 @@ impl Store {
         if rt.is_namespace() {
             return Ok(self.delete_namespace(name, ctx));
         }
+        if rt.group.is_empty() && rt.kind == "Pod" {
+            let grace = deletion::pod_grace(old, opts.grace);
+            if let Some(out) = self.delete_gracefully(&k, grace, ctx) {
+                return Ok(out);
+            }
+        }
+        let Some(old) = self.objects.get(&k) else {
+            return Err(ApiError::not_found(rt, name));
+        };
         if meta::has_finalizers(old) {
             if meta::is_deleting(old) {
                 return Ok(old.clone());
@@ -409,7 +441,8 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks a namespace Terminating, deletes its contents, and removes it when nothing holds it.
+    /// Marks a namespace Terminating; its controller deletes the content and the `kubernetes`
+    /// finalizer later, and the namespace goes when nothing holds it.
     fn delete_namespace(&mut self, name: &str, ctx: WriteCtx) -> Value {
         let res = resources::NAMESPACES;
         let k = key(res, "", name);
@@ -418,16 +451,10 @@ impl Store {
             mark_deleting(&mut marked);
             defaults::set_path(&mut marked, "/status/phase", json!("Terminating"));
             self.commit(k.clone(), marked, EventType::Modified, ctx);
+            let due = tokio::time::Instant::now() + self.timing.namespace_cleanup;
+            self.terminating.insert(name.to_string(), due);
         }
-        let contents: Vec<ObjKey> = self
-            .objects
-            .keys()
-            .filter(|k| k.ns == name)
-            .cloned()
-            .collect();
-        for c in contents {
-            let _ = self.delete(c.res, &c.ns, &c.name, DeleteOpts::default(), ctx);
-        }
+        // The namespace controller deletes the content later (see `reconcile_deletions`).
         self.reap_namespace(name, ctx);
         self.objects.get(&k).cloned().unwrap_or_else(|| json!({}))
     }

@@ -66,9 +66,10 @@ pub(crate) fn serve(h: &Handle, target: &Target, params: &Params) -> Result<Resp
     let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(1800));
     let rv: Option<u64> = match params.get("resourceVersion").unwrap_or("") {
         "" | "0" => None,
-        v => Some(crate::version::decode(v).ok_or_else(|| {
-            ApiError::bad_request(format!("invalid resource version {v:?}"))
-        })?),
+        v => Some(
+            crate::version::decode(v)
+                .ok_or_else(|| ApiError::bad_request(format!("invalid resource version {v:?}")))?,
+        ),
     };
     let start = if h.faults().take_watch_expiry() {
         Start::Gone(ApiError::gone("too old resource version (injected fault)"))

@@ -6,7 +6,9 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::discovery::Discovery;
 use serde_json::json;
 
-use crate::start;
+use kube::runtime::wait::{await_condition, conditions};
+
+use crate::{start, within};
 
 fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {
     serde_json::from_value(
@@ -230,7 +232,19 @@ async fn deleting_a_namespace_removes_its_objects() {
         .delete("scratch", &DeleteParams::default())
         .await
         .unwrap();
-    assert!(namespaces.get_opt("scratch").await.unwrap().is_none());
+    // Terminating first; its controller empties it and removes the `kubernetes` finalizer.
+    let terminating = namespaces.get("scratch").await.unwrap();
+    assert_eq!(
+        terminating.status.as_ref().unwrap().phase.as_deref(),
+        Some("Terminating")
+    );
+    let uid = terminating.metadata.uid.clone().unwrap();
+    within(
+        "the namespace to go",
+        await_condition(namespaces.clone(), "scratch", conditions::is_deleted(&uid)),
+    )
+    .await
+    .unwrap();
     assert!(server.list("v1", "configmaps", Some("scratch")).is_empty());
 
     // A namespace with a finalizer stays Terminating (and closed to new objects) until cleared.
@@ -246,7 +260,7 @@ async fn deleting_a_namespace_removes_its_objects() {
         .unwrap();
     let terminating = namespaces.get("held").await.unwrap();
     assert_eq!(
-        terminating.status.unwrap().phase.as_deref(),
+        terminating.status.as_ref().unwrap().phase.as_deref(),
         Some("Terminating")
     );
     let err = Api::<ConfigMap>::namespaced(client, "held")
@@ -266,7 +280,13 @@ async fn deleting_a_namespace_removes_its_objects() {
             json!({"metadata": {"finalizers": []}}),
         )
         .unwrap();
-    assert!(namespaces.get_opt("held").await.unwrap().is_none());
+    let uid = terminating.metadata.uid.clone().unwrap();
+    within(
+        "the namespace to go",
+        await_condition(namespaces.clone(), "held", conditions::is_deleted(&uid)),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -309,10 +329,9 @@ async fn resource_versions_are_opaque_neither_numbers_nor_in_order() {
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
     let mut versions = Vec::new();
     for i in 0..8 {
-        let cm: ConfigMap = serde_json::from_value(
-            serde_json::json!({"metadata": {"name": format!("rv-{i}")}}),
-        )
-        .unwrap();
+        let cm: ConfigMap =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": format!("rv-{i}")}}))
+                .unwrap();
         let created = api.create(&PostParams::default(), &cm).await.unwrap();
         versions.push(created.metadata.resource_version.unwrap());
     }
@@ -327,7 +346,9 @@ async fn resource_versions_are_opaque_neither_numbers_nor_in_order() {
     let mut stale = api.get("rv-0").await.unwrap();
     let mut fresh = stale.clone();
     fresh.data = Some([("k".to_owned(), "first".to_owned())].into());
-    api.replace("rv-0", &PostParams::default(), &fresh).await.unwrap();
+    api.replace("rv-0", &PostParams::default(), &fresh)
+        .await
+        .unwrap();
     stale.data = Some([("k".to_owned(), "v".to_owned())].into());
     let err = api
         .replace("rv-0", &PostParams::default(), &stale)

@@ -227,12 +227,20 @@ async fn unforced_apply_over_another_managers_field_conflicts_and_force_takes_it
 
     // Re-applying the same value is no conflict; a different one is, naming the field.
     applied["spec"]["replicas"] = json!(3);
-    api.patch("owned", &PatchParams::apply("first"), &Patch::Apply(&applied))
-        .await
-        .unwrap();
+    api.patch(
+        "owned",
+        &PatchParams::apply("first"),
+        &Patch::Apply(&applied),
+    )
+    .await
+    .unwrap();
     applied["spec"]["replicas"] = json!(1);
     let refused = api
-        .patch("owned", &PatchParams::apply("first"), &Patch::Apply(&applied))
+        .patch(
+            "owned",
+            &PatchParams::apply("first"),
+            &Patch::Apply(&applied),
+        )
         .await
         .unwrap_err();
     let kube::Error::Api(status) = refused else {
@@ -244,7 +252,11 @@ async fn unforced_apply_over_another_managers_field_conflicts_and_force_takes_it
         "Apply failed with 1 conflict: conflict with \"scaler\" using apps/v1: .spec.replicas"
     );
     let stored = api.get("owned").await.unwrap();
-    assert_eq!(stored.spec.unwrap().replicas, Some(3), "a refused apply stores nothing");
+    assert_eq!(
+        stored.spec.unwrap().replicas,
+        Some(3),
+        "a refused apply stores nothing"
+    );
 
     // Forced, the apply wins and the field moves to it.
     let forced = api
@@ -263,5 +275,8 @@ async fn unforced_apply_over_another_managers_field_conflicts_and_force_takes_it
         .into_iter()
         .find(|m| m.manager.as_deref() == Some("scaler"))
         .map(|m| m.fields_v1.unwrap().0);
-    assert_eq!(scaler_fields, None, "the scaler owned nothing else and is gone");
+    assert_eq!(
+        scaler_fields, None,
+        "the scaler owned nothing else and is gone"
+    );
 }
