@@ -33,6 +33,8 @@ pub(crate) struct Shared {
     /// Set once the server shuts down; long-running streams end on it.
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) bookmark_interval: Mutex<Duration>,
+    /// The shortest time the server keeps a watch without `timeoutSeconds` open.
+    pub(crate) watch_request_timeout: Mutex<Duration>,
     /// Wakes the deletion controllers ([`crate::controllers`]) after a write.
     pub(crate) deletions: tokio::sync::Notify,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -91,6 +93,7 @@ impl Handle {
                 cut_watches: watch::channel(0).0,
                 shutdown: watch::channel(false).0,
                 bookmark_interval: Mutex::new(Duration::from_secs(1)),
+                watch_request_timeout: Mutex::new(Duration::from_secs(1800)),
                 deletions: tokio::sync::Notify::new(),
                 tasks: Mutex::new(Vec::new()),
                 exec: Mutex::new(HashMap::new()),
@@ -459,6 +462,14 @@ impl Handle {
     /// How many watch events are kept for resuming (default 1000); older resume points get 410.
     pub fn set_watch_history(&self, events: usize) {
         lock(&self.shared.store).set_history_limit(events);
+    }
+
+    /// How long the server keeps open a watch that names no `timeoutSeconds`: a random time
+    /// between `min` and twice `min`, as the API server spreads such watches over
+    /// `--min-request-timeout` (default 1800 s) so they do not all end together. A watch that
+    /// names `timeoutSeconds` ends then instead.
+    pub fn set_watch_request_timeout(&self, min: Duration) {
+        *lock(&self.shared.watch_request_timeout) = min;
     }
 
     /// How often watches that allow bookmarks get one (default 1 s).

@@ -55,6 +55,11 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
+/// A random duration between `min` and twice `min`.
+pub(crate) fn spread(min: std::time::Duration) -> std::time::Duration {
+    min + min.mul_f64((random_u64() % 1000) as f64 / 1000.0)
+}
+
 /// A fresh version-4-shaped UUID string.
 pub(crate) fn new_uid() -> String {
     let a = random_u64();

@@ -83,6 +83,11 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
             let mut obj = read_json(body).await?;
             let ctx = ctx(verb, &target);
             let name = target.name.clone().unwrap_or_default();
+            if part == Part::Main {
+                // A replace decodes its body as a create does: strictly when asked.
+                let via = crate::strict::Via::Create;
+                crate::strict::check(target.rt(), target.ns.as_deref(), &name, &obj, via, &params)?;
+            }
             let manager = update_manager(&params, &parts.headers);
             let out = h.write(|s| {
                 if let Some(old) = s.get(target.res, target.ns_key(), &name) {

@@ -63,7 +63,12 @@ pub(crate) fn serve(h: &Handle, target: &Target, params: &Params) -> Result<Resp
         .get("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
         .filter(|&t| t > 0);
-    let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(1800));
+    // Without timeoutSeconds the server picks a time in [min, 2 min) of its request timeout.
+    let lasts = match timeout {
+        Some(t) => Duration::from_secs(t),
+        None => crate::meta::spread(*lock(&h.shared.watch_request_timeout)),
+    };
+    let deadline = Instant::now() + lasts;
     let rv: Option<u64> = match params.get("resourceVersion").unwrap_or("") {
         "" | "0" => None,
         v => Some(

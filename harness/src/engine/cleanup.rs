@@ -179,6 +179,58 @@ pub(crate) async fn delete_namespace(
     }
 }
 
+/// The finalizer the pvc-protection controller removes once no pod uses the claim.
+const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
+
+/// Why an object is still in a terminating namespace: a pod in its grace period, a claim that
+/// pvc-protection holds for the pods still using it, or its finalizers.
+fn why_left(kind: Kind, object: &DynamicObject, pods: &[&DynamicObject]) -> String {
+    let held = finalizers(object);
+    if kind == Kind::Pod && object.metadata.deletion_timestamp.is_some() {
+        let grace = object
+            .metadata
+            .deletion_grace_period_seconds
+            .map(|s| format!(", grace period {s}s"))
+            .unwrap_or_default();
+        return format!("terminating{grace}; {held}");
+    }
+    let protected = object
+        .metadata
+        .finalizers
+        .as_ref()
+        .is_some_and(|f| f.iter().any(|f| f == PVC_PROTECTION));
+    if kind == Kind::PersistentVolumeClaim && protected {
+        let claim = object.metadata.name.as_deref().unwrap_or_default();
+        let users: Vec<String> = pods
+            .iter()
+            .filter(|pod| uses_claim(pod, claim))
+            .map(|pod| format!("pod/{}", pod.metadata.name.as_deref().unwrap_or("?")))
+            .collect();
+        if !users.is_empty() {
+            return format!(
+                "{held}; held by {PVC_PROTECTION} while {} still {} it",
+                users.join(", "),
+                if users.len() == 1 { "uses" } else { "use" }
+            );
+        }
+    }
+    held
+}
+
+fn uses_claim(pod: &DynamicObject, claim: &str) -> bool {
+    pod.data
+        .pointer("/spec/volumes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .any(|volume| {
+            volume
+                .pointer("/persistentVolumeClaim/claimName")
+                .and_then(Value::as_str)
+                == Some(claim)
+        })
+}
+
 fn finalizers(object: &DynamicObject) -> String {
     match object.metadata.finalizers.as_deref() {
         Some(list) if !list.is_empty() => format!("finalizers: {}", list.join(", ")),
@@ -186,11 +238,12 @@ fn finalizers(object: &DynamicObject) -> String {
     }
 }
 
-/// Which objects are left in a terminating namespace and which finalizers hold them, plus the
-/// namespace's own conditions (the API server explains itself there).
+/// Which objects are left in a terminating namespace and what holds them (finalizers, a pod's
+/// grace period, the pods using a protected claim), plus the namespace's own conditions (the
+/// API server explains itself there).
 pub(crate) async fn what_holds(client: &kube::Client, namespace: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
-    let mut held = Vec::new();
+    let mut left = Vec::new();
     // Events are removed with the namespace and never hold it; listing them only adds noise.
     for kind in Kind::all().filter(|k| k.namespaced() && *k != Kind::Event) {
         let api = dynamic_api(client, kind, namespace);
@@ -202,11 +255,20 @@ pub(crate) async fn what_holds(client: &kube::Client, namespace: &str) -> String
         else {
             continue;
         };
-        for object in list.items {
-            let name = object.metadata.name.clone().unwrap_or_default();
-            held.push(format!("{kind}/{name} ({})", finalizers(&object)));
-        }
+        left.extend(list.items.into_iter().map(|object| (kind, object)));
     }
+    let pods: Vec<&DynamicObject> = left
+        .iter()
+        .filter(|(kind, _)| *kind == Kind::Pod)
+        .map(|(_, pod)| pod)
+        .collect();
+    let held: Vec<String> = left
+        .iter()
+        .map(|(kind, object)| {
+            let name = object.metadata.name.clone().unwrap_or_default();
+            format!("{kind}/{name} ({})", why_left(*kind, object, &pods))
+        })
+        .collect();
     let mut text = if held.is_empty() {
         "no objects are left in it".to_owned()
     } else {
