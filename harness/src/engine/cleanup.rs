@@ -3,7 +3,7 @@
 //! policy, PVs and StorageClasses it applied), and wait for them to go. A namespace that does not
 //! go is reported with the objects and finalizers holding it.
 
-use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
+use crate::api::{claims, dynamic_api, with_retry, with_retry_on_conflict};
 use crate::scenario::model::Kind;
 use crate::steps::manifest::OWNER_NAMESPACE_LABEL;
 use crate::wait::{Verdict, Watched, wait_for};
@@ -179,9 +179,6 @@ pub(crate) async fn delete_namespace(
     }
 }
 
-/// The finalizer the pvc-protection controller removes once no pod uses the claim.
-const PVC_PROTECTION: &str = "kubernetes.io/pvc-protection";
-
 /// Why an object is still in a terminating namespace: a pod in its grace period, a claim that
 /// pvc-protection holds for the pods still using it, or its finalizers.
 fn why_left(kind: Kind, object: &DynamicObject, pods: &[&DynamicObject]) -> String {
@@ -194,41 +191,14 @@ fn why_left(kind: Kind, object: &DynamicObject, pods: &[&DynamicObject]) -> Stri
             .unwrap_or_default();
         return format!("terminating{grace}; {held}");
     }
-    let protected = object
-        .metadata
-        .finalizers
-        .as_ref()
-        .is_some_and(|f| f.iter().any(|f| f == PVC_PROTECTION));
-    if kind == Kind::PersistentVolumeClaim && protected {
-        let claim = object.metadata.name.as_deref().unwrap_or_default();
-        let users: Vec<String> = pods
-            .iter()
-            .filter(|pod| uses_claim(pod, claim))
-            .map(|pod| format!("pod/{}", pod.metadata.name.as_deref().unwrap_or("?")))
-            .collect();
-        if !users.is_empty() {
-            return format!(
-                "{held}; held by {PVC_PROTECTION} while {} still {} it",
-                users.join(", "),
-                if users.len() == 1 { "uses" } else { "use" }
-            );
-        }
-    }
-    held
-}
-
-fn uses_claim(pod: &DynamicObject, claim: &str) -> bool {
-    pod.data
-        .pointer("/spec/volumes")
-        .and_then(Value::as_array)
-        .into_iter()
+    let name = object.metadata.name.as_deref().unwrap_or_default();
+    match claims::held_by_protection(kind, object)
+        .then(|| claims::protection_note(name, pods.iter().copied()))
         .flatten()
-        .any(|volume| {
-            volume
-                .pointer("/persistentVolumeClaim/claimName")
-                .and_then(Value::as_str)
-                == Some(claim)
-        })
+    {
+        Some(note) => format!("{held}; {note}"),
+        None => held,
+    }
 }
 
 fn finalizers(object: &DynamicObject) -> String {
