@@ -258,7 +258,8 @@ impl Handle {
         )
     }
 
-    /// Deletes an object as the API would (finalizers defer it; dependents are collected).
+    /// Deletes an object as the API would: a pod on a node gets its grace period, finalizers
+    /// defer the removal, dependents are collected, a namespace goes through Terminating.
     pub fn delete(
         &self,
         api_version: &str,

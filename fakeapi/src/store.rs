@@ -441,42 +441,6 @@ impl Store {
         Ok(out)
     }
 
-    /// Marks a namespace Terminating; its controller deletes the content and the `kubernetes`
-    /// finalizer later, and the namespace goes when nothing holds it.
-    fn delete_namespace(&mut self, name: &str, ctx: WriteCtx) -> Value {
-        let res = resources::NAMESPACES;
-        let k = key(res, "", name);
-        if let Some(old) = self.objects.get(&k).filter(|o| !meta::is_deleting(o)) {
-            let mut marked = old.clone();
-            mark_deleting(&mut marked);
-            defaults::set_path(&mut marked, "/status/phase", json!("Terminating"));
-            self.commit(k.clone(), marked, EventType::Modified, ctx);
-            let due = tokio::time::Instant::now() + self.timing.namespace_cleanup;
-            self.terminating.insert(name.to_string(), due);
-        }
-        // The namespace controller deletes the content later (see `reconcile_deletions`).
-        self.reap_namespace(name, ctx);
-        self.objects.get(&k).cloned().unwrap_or_else(|| json!({}))
-    }
-
-    /// Removes a Terminating namespace once it is empty and has no finalizers.
-    fn reap_namespace(&mut self, name: &str, ctx: WriteCtx) {
-        let res = resources::NAMESPACES;
-        let k = key(res, "", name);
-        let Some(ns) = self.objects.get(&k) else {
-            return;
-        };
-        let spec_finalizers = ns
-            .pointer("/spec/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| !f.is_empty());
-        let empty = !self.objects.keys().any(|k| k.ns == name);
-        if meta::is_deleting(ns) && !meta::has_finalizers(ns) && !spec_finalizers && empty {
-            let last = ns.clone();
-            self.commit(k, last, EventType::Deleted, ctx);
-        }
-    }
-
     /// Garbage-collects dependents of a removed object and finishes a namespace it emptied.
     fn after_removal(
         &mut self,

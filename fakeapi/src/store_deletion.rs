@@ -1,11 +1,13 @@
 //! The store's side of graceful deletion (rules in [`crate::deletion`]): pods kept through their
-//! grace period, and the passes that stand in for the kubelet's last delete, the pvc- and
-//! pv-protection controllers and the namespace controller.
+//! grace period, namespaces marked Terminating and removed once empty, and the passes that stand
+//! in for the kubelet's last delete, the pvc- and pv-protection controllers and the namespace
+//! controller.
 
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use super::{DeleteOpts, EventType, ObjKey, Store, WriteCtx, key};
+use super::{DeleteOpts, EventType, ObjKey, Store, WriteCtx, key, mark_deleting};
+use crate::defaults;
 use crate::deletion::{
     self, NAMESPACE_FINALIZER, PV_PROTECTION, PVC_PROTECTION, Remaining, Timing,
 };
@@ -14,6 +16,42 @@ use crate::meta;
 use crate::resources::{self, ResourceId};
 
 impl Store {
+    /// Marks a namespace Terminating; its controller deletes the content and the `kubernetes`
+    /// finalizer later, and the namespace goes when nothing holds it.
+    pub(super) fn delete_namespace(&mut self, name: &str, ctx: WriteCtx) -> Value {
+        let res = resources::NAMESPACES;
+        let k = key(res, "", name);
+        if let Some(old) = self.objects.get(&k).filter(|o| !meta::is_deleting(o)) {
+            let mut marked = old.clone();
+            mark_deleting(&mut marked);
+            defaults::set_path(&mut marked, "/status/phase", json!("Terminating"));
+            self.commit(k.clone(), marked, EventType::Modified, ctx);
+            let due = tokio::time::Instant::now() + self.timing.namespace_cleanup;
+            self.terminating.insert(name.to_string(), due);
+        }
+        // The namespace controller deletes the content later (see `reconcile_deletions`).
+        self.reap_namespace(name, ctx);
+        self.objects.get(&k).cloned().unwrap_or_else(|| json!({}))
+    }
+
+    /// Removes a Terminating namespace once it is empty and has no finalizers.
+    pub(super) fn reap_namespace(&mut self, name: &str, ctx: WriteCtx) {
+        let res = resources::NAMESPACES;
+        let k = key(res, "", name);
+        let Some(ns) = self.objects.get(&k) else {
+            return;
+        };
+        let spec_finalizers = ns
+            .pointer("/spec/finalizers")
+            .and_then(Value::as_array)
+            .is_some_and(|f| !f.is_empty());
+        let empty = !self.objects.keys().any(|k| k.ns == name);
+        if meta::is_deleting(ns) && !meta::has_finalizers(ns) && !spec_finalizers && empty {
+            let last = ns.clone();
+            self.commit(k, last, EventType::Deleted, ctx);
+        }
+    }
+
     pub(crate) fn timing_mut(&mut self) -> &mut Timing {
         &mut self.timing
     }
@@ -169,7 +207,7 @@ impl Store {
             let conditions =
                 deletion::namespace_conditions(&left, ns.pointer("/status/conditions"));
             let mut changed = ns.pointer("/status/conditions") != Some(&conditions);
-            crate::defaults::set_path(&mut ns, "/status/conditions", conditions);
+            defaults::set_path(&mut ns, "/status/conditions", conditions);
             if left.is_empty()
                 && let Some(list) = ns
                     .pointer_mut("/spec/finalizers")
