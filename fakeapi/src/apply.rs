@@ -1,7 +1,9 @@
 //! Server-side apply, approximated: create when missing, strategic-merge the applied config,
 //! drop fields the same manager applied before but no longer does, and record `managedFields`.
-//! Conflicts between managers are not detected. Unknown fields and unsupported values are
-//! refused (see [`crate::strict`]); `dryRun=All` answers without storing.
+//! An apply that would change a field another manager owns is a `409 Conflict` naming the
+//! fields, unless `force=true` moves them to the applier (see [`crate::managed`]). Unknown fields
+//! and unsupported values are refused (see [`crate::strict`]); `dryRun=All` answers without
+//! storing.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -10,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::events::Verb;
 use crate::handle::Handle;
+use crate::managed::{self, Manager};
 use crate::meta::{self, metadata_mut};
 use crate::patch::{merge_key, strategic_merge};
 use crate::path::{Params, Target};
@@ -60,14 +63,13 @@ pub(crate) fn serve(
     if let Some(s) = sub {
         ctx = ctx.sub(s);
     }
-    let entry = json!({
-        "manager": manager,
-        "operation": "Apply",
-        "apiVersion": rt.api_version(),
-        "time": meta::now_rfc3339(),
-        "fieldsType": "FieldsV1",
-        "fieldsV1": fields,
-    });
+    let me = Manager {
+        name: manager,
+        operation: "Apply",
+        subresource: sub,
+    };
+    let force = params.flag("force");
+    let entry = managed::apply_entry(&me, &rt.api_version(), fields.clone());
     let (out, created) = h.write(|s| {
         let Some(old) = s.get(target.res, target.ns_key(), &name).cloned() else {
             if part == Part::Status {
@@ -84,17 +86,17 @@ pub(crate) fn serve(
                 .create(target.res, target.ns.as_deref(), obj, ctx)
                 .map(|o| (o, true));
         };
+        let found = managed::conflicts(&old, &config, &fields, &me);
+        let mut managed = managed::entries(&old);
+        if !found.is_empty() {
+            if !force {
+                return Err(managed::conflict_error(rt, &name, &found));
+            }
+            let taken: Vec<_> = found.into_iter().map(|c| c.path).collect();
+            managed = managed::take_over(managed, &taken, &me);
+        }
         let mut doc = old.clone();
-        let managed: Vec<Value> = old
-            .pointer("/metadata/managedFields")
-            .and_then(Value::as_array)
-            .cloned()
-            .unwrap_or_default();
-        let is_mine = |e: &Value| {
-            e.get("manager").and_then(Value::as_str) == Some(manager)
-                && e.get("operation").and_then(Value::as_str) == Some("Apply")
-                && e.get("subresource").and_then(Value::as_str) == sub
-        };
+        let is_mine = |e: &Value| me.owns(e);
         if let Some(before) = managed
             .iter()
             .find(|e| is_mine(e))
@@ -109,11 +111,7 @@ pub(crate) fn serve(
         }
         strategic_merge(&mut doc, &config);
         let mut entries: Vec<Value> = managed.into_iter().filter(|e| !is_mine(e)).collect();
-        let mut entry = entry.clone();
-        if let Some(s) = sub {
-            entry["subresource"] = json!(s);
-        }
-        entries.push(entry);
+        entries.push(entry.clone());
         metadata_mut(&mut doc).insert("managedFields".into(), json!(entries));
         if dry_run {
             return Ok((doc, false));

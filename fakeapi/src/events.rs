@@ -69,8 +69,11 @@ pub struct WriteEvent {
     pub object: Value,
     /// Whether the object is gone from the store (not merely marked for deletion).
     pub removed: bool,
-    /// The global resourceVersion this write was given.
-    pub resource_version: u64,
+    /// The resourceVersion this write was given: an opaque string, as clients see it.
+    pub resource_version: String,
+    /// The write's place in the store's order (1, 2, 3, ...): compare these, never
+    /// resourceVersions.
+    pub sequence: u64,
 }
 
 impl WriteEvent {

@@ -34,6 +34,10 @@ pub(crate) struct Shared {
     /// Set once the server shuts down; long-running streams end on it.
     pub(crate) shutdown: watch::Sender<bool>,
     pub(crate) bookmark_interval: Mutex<Duration>,
+    /// The shortest time the server keeps a watch without `timeoutSeconds` open.
+    pub(crate) watch_request_timeout: Mutex<Duration>,
+    /// Wakes the deletion controllers ([`crate::controllers`]) after a write.
+    pub(crate) deletions: tokio::sync::Notify,
     tasks: Mutex<Vec<AbortHandle>>,
     exec: Mutex<HashMap<PodKey, ExecHandler>>,
     logs: Mutex<HashMap<PodKey, String>>,
@@ -92,6 +96,8 @@ impl Handle {
                 cut_watches: watch::channel(0).0,
                 shutdown: watch::channel(false).0,
                 bookmark_interval: Mutex::new(Duration::from_secs(1)),
+                watch_request_timeout: Mutex::new(Duration::from_secs(1800)),
+                deletions: tokio::sync::Notify::new(),
                 tasks: Mutex::new(Vec::new()),
                 exec: Mutex::new(HashMap::new()),
                 logs: Mutex::new(HashMap::new()),
@@ -108,6 +114,9 @@ impl Handle {
             let out = f(&mut store);
             (out, store.take_pending())
         };
+        if !events.is_empty() {
+            self.shared.deletions.notify_one();
+        }
         let api_events: Vec<&WriteEvent> =
             events.iter().filter(|e| e.origin == Origin::Api).collect();
         if !api_events.is_empty() {
@@ -129,9 +138,10 @@ impl Handle {
         resources::lookup(api_version, kind).ok_or_else(|| unknown_type(api_version, kind))
     }
 
-    /// The current global resourceVersion.
-    pub fn resource_version(&self) -> u64 {
-        lock(&self.shared.store).resource_version()
+    /// The current global resourceVersion: an opaque string (see the crate docs), usable to
+    /// start a watch "from now".
+    pub fn resource_version(&self) -> String {
+        crate::version::encode(lock(&self.shared.store).write_count())
     }
 
     /// One object, by `apiVersion`, kind (or plural or short name), namespace and name.
@@ -252,7 +262,8 @@ impl Handle {
         )
     }
 
-    /// Deletes an object as the API would (finalizers defer it; dependents are collected).
+    /// Deletes an object as the API would: a pod on a node gets its grace period, finalizers
+    /// defer the removal, dependents are collected, a namespace goes through Terminating.
     pub fn delete(
         &self,
         api_version: &str,
@@ -271,6 +282,43 @@ impl Handle {
                 WriteCtx::handle(Verb::Delete),
             )
         })
+    }
+
+    /// Deletes a pod with grace period 0, as its kubelet does once the containers have
+    /// stopped (and as `kubectl delete --force --grace-period=0` does): it goes now unless
+    /// finalizers hold it.
+    pub fn delete_pod_now(&self, namespace: &str, name: &str) -> Result<Value, ApiError> {
+        let opts = DeleteOpts {
+            grace: Some(0),
+            ..DeleteOpts::default()
+        };
+        self.write(|s| {
+            s.delete(
+                resources::PODS,
+                namespace,
+                name,
+                opts,
+                WriteCtx::handle(Verb::Delete),
+            )
+        })
+    }
+
+    /// How long one second of a pod's grace period lasts here (default 10 ms, so the default
+    /// 30 s take 0.3 s); [`Duration::ZERO`] ends grace periods at the next pass.
+    pub fn set_grace_second(&self, second: Duration) {
+        self.write(|s| s.timing_mut().grace_second = second);
+    }
+
+    /// How long after its delete a namespace's controller starts deleting the content
+    /// (default 100 ms).
+    pub fn set_namespace_cleanup_delay(&self, delay: Duration) {
+        self.write(|s| s.timing_mut().namespace_cleanup = delay);
+    }
+
+    /// Starts the deletion controllers' loop (once, at server start).
+    pub(crate) fn start_controllers(&self) {
+        let task = tokio::spawn(crate::controllers::run(self.clone()));
+        self.track_task(task.abort_handle());
     }
 
     /// Marks a pod Running and Ready (or Running and not Ready), with a pod IP when given.
@@ -437,6 +485,14 @@ impl Handle {
     /// How many watch events are kept for resuming (default 1000); older resume points get 410.
     pub fn set_watch_history(&self, events: usize) {
         lock(&self.shared.store).set_history_limit(events);
+    }
+
+    /// How long the server keeps open a watch that names no `timeoutSeconds`: a random time
+    /// between `min` and twice `min`, as the API server spreads such watches over
+    /// `--min-request-timeout` (default 1800 s) so they do not all end together. A watch that
+    /// names `timeoutSeconds` ends then instead.
+    pub fn set_watch_request_timeout(&self, min: Duration) {
+        *lock(&self.shared.watch_request_timeout) = min;
     }
 
     /// How often watches that allow bookmarks get one (default 1 s).

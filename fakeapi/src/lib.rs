@@ -10,16 +10,21 @@
 //! [`Controller`]), register exec handlers and port-forward targets, and inject faults.
 //!
 //! What it approximates or leaves out, on purpose (it stays as small as the tests need):
-//! - No controllers run unless a test adds them: nothing creates a StatefulSet's pods or binds
-//!   claims by itself. Owner references are garbage-collected, and namespaces empty on delete.
+//! - No workload controllers run unless a test adds them: nothing creates a StatefulSet's pods
+//!   or binds claims by itself. What the cluster does on deletion does run: owner references are
+//!   garbage-collected; pods on a node stay for their grace period (see [`Handle::set_grace_second`]);
+//!   claims and volumes keep their protection finalizers while in use; namespaces stay
+//!   Terminating while their controller empties them (see `deletion.rs`).
+//! - resourceVersions are opaque strings, neither numeric nor ordered (see `version.rs`).
 //! - Schema validation is limited to what the k8s-openapi types and the table of allowed enum
 //!   values can tell: unsupported values are refused (`422`) on apply and create, unknown fields
 //!   on every server-side apply and on creates with `fieldValidation=Strict` (`400`), worded as
 //!   the API server words them; `dryRun=All` answers applies and creates without storing. No
 //!   other validation and no admission; a few defaults are filled on create (Service cluster
 //!   IPs, `spec.replicas`, pod and claim phases), and status is dropped from API creates.
-//! - Server-side apply merges strategically and prunes fields its manager stopped applying,
-//!   but does not detect conflicts between managers.
+//! - Server-side apply merges strategically, prunes fields its manager stopped applying, and
+//!   refuses (409) an unforced change to a field another manager owns; ordinary writes are
+//!   recorded as `Update` managers. Field sets are approximated from the JSON, without schemas.
 //! - Lists return every item in one page (`limit`/`continue` are ignored); a watch with a
 //!   selector does not turn "stopped matching" into DELETED.
 //! - No `Table` output: `kubectl get` prints NAME and AGE columns.
@@ -42,13 +47,16 @@
 //! ```
 
 mod apply;
+mod controllers;
 mod defaults;
+mod deletion;
 mod discovery;
 pub mod emulation;
 mod events;
 mod exec;
 mod faults;
 mod handle;
+mod managed;
 mod meta;
 mod openapi;
 mod patch;
@@ -64,6 +72,7 @@ mod strict;
 mod subprotocol;
 mod subresources;
 mod validation;
+mod version;
 mod watch;
 
 pub use events::{Origin, Verb, WriteEvent};

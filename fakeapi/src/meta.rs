@@ -9,11 +9,15 @@ use serde_json::{Map, Value};
 
 /// The current time as an RFC 3339 UTC timestamp with second precision.
 pub(crate) fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
+    format_rfc3339(unix_now())
+}
+
+/// Seconds since the Unix epoch.
+pub(crate) fn unix_now() -> u64 {
+    SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
-    format_rfc3339(secs)
+        .unwrap_or(0)
 }
 
 /// The current time with microseconds, as `managedFields` and events carry it.
@@ -49,6 +53,11 @@ fn random_u64() -> u64 {
     let mut h = RandomState::new().build_hasher();
     h.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
     h.finish()
+}
+
+/// A random duration between `min` and twice `min`.
+pub(crate) fn spread(min: std::time::Duration) -> std::time::Duration {
+    min + min.mul_f64((random_u64() % 1000) as f64 / 1000.0)
 }
 
 /// A fresh version-4-shaped UUID string.

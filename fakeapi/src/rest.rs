@@ -80,10 +80,21 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
             Ok((StatusCode::CREATED, Json(out)).into_response())
         }
         Verb::Update => {
-            let obj = read_json(body).await?;
+            let mut obj = read_json(body).await?;
             let ctx = ctx(verb, &target);
             let name = target.name.clone().unwrap_or_default();
-            let out = h.write(|s| s.update(target.res, target.ns_key(), &name, obj, part, ctx))?;
+            if part == Part::Main {
+                // A replace decodes its body as a create does: strictly when asked.
+                let via = crate::strict::Via::Create;
+                crate::strict::check(target.rt(), target.ns.as_deref(), &name, &obj, via, &params)?;
+            }
+            let manager = update_manager(&params, &parts.headers);
+            let out = h.write(|s| {
+                if let Some(old) = s.get(target.res, target.ns_key(), &name) {
+                    record(old, &mut obj, &manager, &target);
+                }
+                s.update(target.res, target.ns_key(), &name, obj, part, ctx)
+            })?;
             Ok(Json(out).into_response())
         }
         Verb::Patch => {
@@ -94,12 +105,15 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
             }
             let ctx = ctx(verb, &target);
             let name = target.name.clone().unwrap_or_default();
+            let manager = update_manager(&params, &parts.headers);
             let out = h.write(|s| {
-                let mut doc = s
+                let old = s
                     .get(target.res, target.ns_key(), &name)
                     .cloned()
                     .ok_or_else(|| ApiError::not_found(target.rt(), &name))?;
+                let mut doc = old.clone();
                 patch::apply_patch(&mut doc, ptype, &body)?;
+                record(&old, &mut doc, &manager, &target);
                 s.update(target.res, target.ns_key(), &name, doc, part, ctx)
             })?;
             Ok(Json(out).into_response())
@@ -138,6 +152,35 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
             "this resource cannot be connected to",
         )),
     }
+}
+
+/// The field manager of an ordinary write: `fieldManager`, or else the User-Agent up to its
+/// first `/`, as the API server derives it (`prefixFromUserAgent`).
+fn update_manager(params: &Params, headers: &HeaderMap) -> String {
+    if let Some(m) = params.get("fieldManager").filter(|m| !m.is_empty()) {
+        return m.to_string();
+    }
+    let agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("unknown");
+    agent
+        .split('/')
+        .next()
+        .unwrap_or(agent)
+        .chars()
+        .take(128)
+        .collect()
+}
+
+/// Records an ordinary write's changed fields under its manager (operation `Update`).
+fn record(old: &Value, new: &mut Value, manager: &str, target: &Target) {
+    let me = crate::managed::Manager {
+        name: manager,
+        operation: "Update",
+        subresource: target.sub.as_deref().filter(|s| *s == "status"),
+    };
+    crate::managed::record_update(old, new, &me, &target.rt().api_version());
 }
 
 fn ctx(verb: Verb, target: &Target) -> WriteCtx {
@@ -210,7 +253,7 @@ fn list_doc(h: &Handle, target: &Target, items: Vec<Value>) -> Value {
     json!({
         "kind": format!("{}List", rt.kind),
         "apiVersion": rt.api_version(),
-        "metadata": {"resourceVersion": h.resource_version().to_string()},
+        "metadata": {"resourceVersion": h.resource_version()},
         "items": items,
     })
 }
@@ -237,18 +280,24 @@ fn patch_type(headers: &HeaderMap) -> Result<PatchType, ApiError> {
     })
 }
 
-/// `propagationPolicy` from the query or a `DeleteOptions` body.
+/// `propagationPolicy` and `gracePeriodSeconds` from the query or a `DeleteOptions` body.
 async fn delete_opts(params: &Params, body: Body) -> DeleteOpts {
-    let from_body = read_json(body).await.ok().and_then(|b| {
-        b.get("propagationPolicy")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
+    let body = read_json(body).await.ok();
     let policy = params
         .get("propagationPolicy")
         .map(str::to_string)
-        .or(from_body);
+        .or_else(|| {
+            body.as_ref()?
+                .get("propagationPolicy")?
+                .as_str()
+                .map(str::to_string)
+        });
+    let grace = params
+        .get("gracePeriodSeconds")
+        .and_then(|g| g.parse::<i64>().ok())
+        .or_else(|| body.as_ref()?.get("gracePeriodSeconds")?.as_i64());
     DeleteOpts {
         orphan: policy.as_deref() == Some("Orphan"),
+        grace,
     }
 }

@@ -57,6 +57,7 @@ impl FakeApiServer {
             let _ = tcp.set_nodelay(true);
         });
         let handle = Handle::new();
+        handle.start_controllers();
         let app = Router::new()
             .route("/version", get(discovery::version))
             .route("/api", get(discovery::core_versions))

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 
 use crate::defaults;
+use crate::deletion::{self, Timing};
 use crate::events::{Origin, Verb, WriteEvent};
 use crate::meta::{self, metadata_mut};
 use crate::resources::{self, ResourceId, ResourceType};
@@ -103,6 +104,8 @@ impl WriteCtx {
 pub(crate) struct DeleteOpts {
     /// `propagationPolicy: Orphan`: leave dependents in place.
     pub orphan: bool,
+    /// `gracePeriodSeconds`, when the request gives one.
+    pub grace: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -118,7 +121,15 @@ pub(crate) struct Store {
     /// Events of the current operation, for reactions run after the lock is released.
     pending: Vec<WriteEvent>,
     next_cluster_ip: u32,
+    timing: Timing,
+    /// Pods in their grace period, with the time it ends.
+    graceful: BTreeMap<ObjKey, tokio::time::Instant>,
+    /// Terminating namespaces, with the time their controller starts on them.
+    terminating: BTreeMap<String, tokio::time::Instant>,
 }
+
+#[path = "store_deletion.rs"]
+mod store_deletion;
 
 impl Store {
     pub(crate) fn new() -> Self {
@@ -133,6 +144,9 @@ impl Store {
             subscribers: Vec::new(),
             pending: Vec::new(),
             next_cluster_ip: 1,
+            timing: Timing::default(),
+            graceful: BTreeMap::new(),
+            terminating: BTreeMap::new(),
         };
         let ns = resources::NAMESPACES;
         for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
@@ -148,7 +162,8 @@ impl Store {
         store
     }
 
-    pub(crate) fn resource_version(&self) -> u64 {
+    /// The count of writes so far (what the latest resourceVersion encodes).
+    pub(crate) fn write_count(&self) -> u64 {
         self.rv
     }
 
@@ -196,8 +211,9 @@ impl Store {
     ) -> Result<(Vec<Arc<StoredEvent>>, EventReceiver), ApiError> {
         if rv < self.compacted {
             return Err(ApiError::gone(format!(
-                "too old resource version: {rv} ({})",
-                self.compacted + 1
+                "too old resource version: {} ({})",
+                crate::version::encode(rv),
+                crate::version::encode(self.compacted + 1)
             )));
         }
         let backlog = self.history.iter().filter(|e| e.rv > rv).cloned().collect();
@@ -263,6 +279,7 @@ impl Store {
             *ip += 1;
             format!("10.96.{}.{}", (n >> 8) & 0xff, n & 0xff)
         });
+        deletion::on_create(rt, &mut obj);
         let m = metadata_mut(&mut obj);
         m.insert("name".into(), json!(name));
         if rt.namespaced {
@@ -340,6 +357,7 @@ impl Store {
             "uid",
             "creationTimestamp",
             "deletionTimestamp",
+            "deletionGracePeriodSeconds",
             "resourceVersion",
         ] {
             match old_meta.get(f) {
@@ -364,7 +382,14 @@ impl Store {
         if &merged == old {
             return Ok(merged);
         }
-        if meta::is_deleting(&merged) && !meta::has_finalizers(&merged) {
+        // The last finalizer gone from an object being deleted removes it, unless a pod's
+        // grace period is still running (its end removes it then). A namespace goes only
+        // through `reap_namespace`, once empty and its `spec.finalizers` are done too.
+        if !rt.is_namespace()
+            && meta::is_deleting(&merged)
+            && !meta::has_finalizers(&merged)
+            && deletion::pending_grace(&merged) == 0
+        {
             let out = self.commit(k, merged, EventType::Deleted, ctx);
             self.after_removal(rt, ns, &out, DeleteOpts::default(), ctx);
             return Ok(out);
@@ -393,6 +418,15 @@ impl Store {
         if rt.is_namespace() {
             return Ok(self.delete_namespace(name, ctx));
         }
+        if rt.group.is_empty() && rt.kind == "Pod" {
+            let grace = deletion::pod_grace(old, opts.grace);
+            if let Some(out) = self.delete_gracefully(&k, grace, ctx) {
+                return Ok(out);
+            }
+        }
+        let Some(old) = self.objects.get(&k) else {
+            return Err(ApiError::not_found(rt, name));
+        };
         if meta::has_finalizers(old) {
             if meta::is_deleting(old) {
                 return Ok(old.clone());
@@ -405,47 +439,6 @@ impl Store {
         let out = self.commit(k, last, EventType::Deleted, ctx);
         self.after_removal(rt, ns, &out, opts, ctx);
         Ok(out)
-    }
-
-    /// Marks a namespace Terminating, deletes its contents, and removes it when nothing holds it.
-    fn delete_namespace(&mut self, name: &str, ctx: WriteCtx) -> Value {
-        let res = resources::NAMESPACES;
-        let k = key(res, "", name);
-        if let Some(old) = self.objects.get(&k).filter(|o| !meta::is_deleting(o)) {
-            let mut marked = old.clone();
-            mark_deleting(&mut marked);
-            defaults::set_path(&mut marked, "/status/phase", json!("Terminating"));
-            self.commit(k.clone(), marked, EventType::Modified, ctx);
-        }
-        let contents: Vec<ObjKey> = self
-            .objects
-            .keys()
-            .filter(|k| k.ns == name)
-            .cloned()
-            .collect();
-        for c in contents {
-            let _ = self.delete(c.res, &c.ns, &c.name, DeleteOpts::default(), ctx);
-        }
-        self.reap_namespace(name, ctx);
-        self.objects.get(&k).cloned().unwrap_or_else(|| json!({}))
-    }
-
-    /// Removes a Terminating namespace once it is empty and has no finalizers.
-    fn reap_namespace(&mut self, name: &str, ctx: WriteCtx) {
-        let res = resources::NAMESPACES;
-        let k = key(res, "", name);
-        let Some(ns) = self.objects.get(&k) else {
-            return;
-        };
-        let spec_finalizers = ns
-            .pointer("/spec/finalizers")
-            .and_then(Value::as_array)
-            .is_some_and(|f| !f.is_empty());
-        let empty = !self.objects.keys().any(|k| k.ns == name);
-        if meta::is_deleting(ns) && !meta::has_finalizers(ns) && !spec_finalizers && empty {
-            let last = ns.clone();
-            self.commit(k, last, EventType::Deleted, ctx);
-        }
     }
 
     /// Garbage-collects dependents of a removed object and finishes a namespace it emptied.
@@ -506,7 +499,8 @@ impl Store {
         self.rv += 1;
         let rv = self.rv;
         let removed = kind == EventType::Deleted;
-        metadata_mut(&mut object).insert("resourceVersion".into(), json!(rv.to_string()));
+        let shown = crate::version::encode(rv);
+        metadata_mut(&mut object).insert("resourceVersion".into(), json!(shown));
         if removed {
             self.objects.remove(&k);
         } else {
@@ -535,7 +529,8 @@ impl Store {
             name: k.name,
             object: object.clone(),
             removed,
-            resource_version: rv,
+            resource_version: shown,
+            sequence: rv,
         };
         self.subscribers.retain(|s| s.send(we.clone()).is_ok());
         self.pending.push(we);

@@ -11,8 +11,8 @@
 //!   Kind=StatefulSet): .spec.replicass: field not declared in schema`. Servers since
 //!   kubernetes/kubernetes#119178 answer it `400 BadRequest` (earlier ones answered 500, see
 //!   kubernetes/kubernetes#122480); the fake answers 400.
-//! - Unknown fields in a create with `fieldValidation=Strict` are `400 BadRequest` with
-//!   `strict decoding error: unknown field "spec.replicass"`.
+//! - Unknown fields in a create or a replace (PUT) with `fieldValidation=Strict` are
+//!   `400 BadRequest` with `strict decoding error: unknown field "spec.replicass"`.
 
 use serde_json::{Value, json};
 

@@ -63,19 +63,24 @@ pub(crate) fn serve(h: &Handle, target: &Target, params: &Params) -> Result<Resp
         .get("timeoutSeconds")
         .and_then(|t| t.parse::<u64>().ok())
         .filter(|&t| t > 0);
-    let deadline = Instant::now() + Duration::from_secs(timeout.unwrap_or(1800));
+    // Without timeoutSeconds the server picks a time in [min, 2 min) of its request timeout.
+    let lasts = match timeout {
+        Some(t) => Duration::from_secs(t),
+        None => crate::meta::spread(*lock(&h.shared.watch_request_timeout)),
+    };
+    let deadline = Instant::now() + lasts;
     let rv: Option<u64> = match params.get("resourceVersion").unwrap_or("") {
         "" | "0" => None,
         v => Some(
-            v.parse()
-                .map_err(|_| ApiError::bad_request(format!("invalid resourceVersion {v:?}")))?,
+            crate::version::decode(v)
+                .ok_or_else(|| ApiError::bad_request(format!("invalid resource version {v:?}")))?,
         ),
     };
     let start = if h.faults().take_watch_expiry() {
         Start::Gone(ApiError::gone("too old resource version (injected fault)"))
     } else {
         let store = lock(&h.shared.store);
-        let current = store.resource_version();
+        let current = store.write_count();
         match (rv, initial_events) {
             (None, _) | (Some(_), true) => match store.watch_from(current) {
                 Ok((_, rx)) => Start::State(
@@ -227,7 +232,7 @@ impl Stream {
 
     fn bookmark(&self, rv: u64, initial_end: bool) -> Value {
         let rt = resources::get(self.filter.res);
-        let mut meta = json!({"resourceVersion": rv.to_string()});
+        let mut meta = json!({"resourceVersion": crate::version::encode(rv)});
         if initial_end {
             meta["annotations"] = json!({"k8s.io/initial-events-end": "true"});
         }

@@ -1,5 +1,5 @@
 //! The fake checked with `kubectl`, an independent client: get, get -o yaml, apply
-//! --server-side, scale, delete and get -w.
+//! --server-side (and its conflicts), scale, graceful delete and its waits, and get -w.
 
 // Test setup and assertions may panic freely.
 #![allow(clippy::unwrap_used)]
@@ -308,4 +308,94 @@ async fn server_dry_run_with_strict_validation_refuses_and_stores_nothing() {
         ),
         "{stderr}"
     );
+}
+
+#[tokio::test]
+async fn apply_without_force_conflicts_with_another_manager() {
+    let e = env().await;
+    let file = e.write("sts.yaml", STS);
+    e.ok(&["apply", "--server-side", "-f", &file]).await;
+    e.ok(&[
+        "patch",
+        "sts",
+        "web",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"replicas":3}}"#,
+    ])
+    .await;
+    let out = e.run(&["apply", "--server-side", "-f", &file]).await;
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(
+            "Apply failed with 1 conflict: conflict with \"kubectl-patch\" using apps/v1: .spec.replicas"
+        ),
+        "{stderr}"
+    );
+    e.ok(&["apply", "--server-side", "--force-conflicts", "-f", &file])
+        .await;
+    let replicas = e
+        .ok(&["get", "sts", "web", "-o", "jsonpath={.spec.replicas}"])
+        .await;
+    assert_eq!(replicas, "1");
+}
+
+#[tokio::test]
+async fn delete_shows_grace_periods_and_protection_and_waits_for_namespaces() {
+    let e = env().await;
+    e.server.set_grace_second(Duration::from_secs(3600));
+    e.server
+        .create(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+            "metadata": {"name": "data", "namespace": "default"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}))
+        .unwrap();
+    e.server
+        .create(json!({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "db-0", "namespace": "default"},
+            "spec": {"nodeName": "node-1", "terminationGracePeriodSeconds": 7,
+                     "containers": [{"name": "db", "image": "mysql:8.4"}],
+                     "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}}))
+        .unwrap();
+    e.ok(&["delete", "pod", "db-0", "--wait=false"]).await;
+    e.ok(&["delete", "pvc", "data", "--wait=false"]).await;
+    let grace = e
+        .ok(&[
+            "get",
+            "pod",
+            "db-0",
+            "-o",
+            "jsonpath={.metadata.deletionGracePeriodSeconds}",
+        ])
+        .await;
+    assert_eq!(grace, "7");
+    let finalizers = e
+        .ok(&[
+            "get",
+            "pvc",
+            "data",
+            "-o",
+            "jsonpath={.metadata.finalizers}",
+        ])
+        .await;
+    assert_eq!(finalizers, r#"["kubernetes.io/pvc-protection"]"#);
+    // `--force --grace-period=0` is the kubelet's last delete; the claim then goes too, and
+    // kubectl's own wait sees it.
+    e.ok(&["delete", "pod", "db-0", "--force", "--grace-period=0"])
+        .await;
+    e.ok(&["wait", "--for=delete", "pvc/data", "--timeout=20s"])
+        .await;
+
+    // (`kubectl create` speaks protobuf, which the fake does not.)
+    let file = e.write(
+        "scratch.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: scratch}\n---\n\
+         apiVersion: v1\nkind: ConfigMap\nmetadata: {name: one, namespace: scratch}\n",
+    );
+    e.ok(&["apply", "--server-side", "-f", &file]).await;
+    // kubectl delete waits until the namespace has finished Terminating.
+    let out = e
+        .ok(&["delete", "namespace", "scratch", "--timeout=20s"])
+        .await;
+    assert!(out.contains("deleted"), "{out}");
+    assert!(e.server.get("v1", "Namespace", None, "scratch").is_none());
 }

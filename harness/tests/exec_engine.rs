@@ -81,6 +81,12 @@ fn namespace_exists(handle: &Handle, name: &str) -> bool {
     handle.get("v1", "Namespace", None, name).is_some()
 }
 
+fn namespace_deleted_or_terminating(handle: &Handle, name: &str) -> bool {
+    handle
+        .get("v1", "Namespace", None, name)
+        .is_none_or(|ns| ns["metadata"]["deletionTimestamp"].is_string())
+}
+
 const POD: &str = "{apiVersion: v1, kind: Pod, metadata: {name: web-0, labels: {app: web}}, spec: {containers: [{name: nginx, image: 'nginx:1.27'}]}}";
 
 #[tokio::test]
@@ -503,6 +509,44 @@ steps:
 }
 
 #[tokio::test]
+async fn a_claim_held_by_pvc_protection_is_reported_with_the_pod_using_it() {
+    let fake = Fake::start().await;
+    let sink = Recorded::new(|_| {});
+    // The pod's grace period (an hour) outlasts cleanup's budget, so its claim stays in use.
+    let scenario = scenario(
+        "description: held claim
+covers: []
+timeout: 10s
+steps:
+- apply: {manifests: [
+    {apiVersion: v1, kind: PersistentVolumeClaim, metadata: {name: data}, spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 1Gi}}}},
+    {apiVersion: v1, kind: Pod, metadata: {name: db-0}, spec: {nodeName: node-1, terminationGracePeriodSeconds: 3600, containers: [{name: db, image: 'mysql:8.4'}], volumes: [{name: data, persistentVolumeClaim: {claimName: data}}]}}]}
+",
+    );
+    let mut config = config(&fake);
+    config.cleanup_timeout = Duration::from_millis(800);
+    let result = run(&config, "held", &scenario, &sink).await;
+    let ScenarioOutcome::Failed(failure) = &result.outcome else {
+        panic!("a cleanup failure is a failure: {result:?}");
+    };
+    assert!(
+        failure.message.contains(
+            "persistentvolumeclaim/data (finalizers: kubernetes.io/pvc-protection; held by \
+             kubernetes.io/pvc-protection while pod/db-0 still uses it)"
+        ),
+        "{}",
+        failure.message
+    );
+    assert!(
+        failure
+            .message
+            .contains("pod/db-0 (terminating, grace period 3600s; no finalizers)"),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test]
 async fn keep_on_failure_keeps_the_namespace_and_says_how_to_look_at_it() {
     let fake = Fake::start().await;
     let handle = fake.handle();
@@ -672,7 +716,11 @@ async fn the_sweep_removes_stale_namespaces_and_spares_live_ones() {
             .any(|(_, why)| why.starts_with("live: heartbeat")),
         "{report:?}"
     );
-    assert!(!namespace_exists(&handle, "petset-a-stale"));
+    // The sweep starts the deletions; the namespaces then terminate in their own time.
+    for swept in ["petset-a-stale", "petset-a-silent"] {
+        assert!(namespace_deleted_or_terminating(&handle, swept), "{swept}");
+    }
+    assert!(!namespace_deleted_or_terminating(&handle, "petset-a-live"));
     assert!(namespace_exists(&handle, "petset-a-live"));
     assert!(namespace_exists(&handle, "not-petset"));
     assert!(

@@ -105,15 +105,22 @@ async fn drain_evicts_the_scenario_pods_retrying_budget_refusals() {
         "metadata": {"name": "web", "namespace": "ns"},
         "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": "web"}}}
     }));
-    // Plays the StatefulSet controller: an evicted pod comes back on node-b a little later.
+    // Plays the StatefulSet controller: once an evicted pod has terminated and is gone, it
+    // comes back on node-b a little later.
     let handle = fake.handle();
-    handle.on_write(|h, event| {
-        if event.is("Pod") && event.removed && event.subresource == Some("eviction") {
-            let (h, name) = (h.clone(), event.name.clone());
-            tokio::spawn(async move {
-                tokio::time::sleep(Duration::from_millis(300)).await;
-                let _ = h.create(pod_on("ns", &name, "node-b", json!({"app": "web"})));
-            });
+    let mut writes = handle.subscribe();
+    let recreate = handle.clone();
+    tokio::spawn(async move {
+        while let Some(event) = writes.recv().await {
+            let web_pod =
+                event.namespace.as_deref() == Some("ns") && event.name.starts_with("web-");
+            if event.is("Pod") && event.removed && web_pod {
+                let (h, name) = (recreate.clone(), event.name.clone());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                    let _ = h.create(pod_on("ns", &name, "node-b", json!({"app": "web"})));
+                });
+            }
         }
     });
 

@@ -222,6 +222,31 @@ async fn delete_failures_say_what_is_missing_or_what_holds_the_object() {
 }
 
 #[tokio::test]
+async fn deleting_a_claim_in_use_names_the_pod_that_keeps_it() {
+    let fake = Fake::start().await;
+    let mut ctx = fake.ctx("ns");
+    fake.create(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+        "metadata": {"name": "data", "namespace": "ns"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "1Gi"}}}}));
+    fake.create(json!({"apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": "db-0", "namespace": "ns"},
+        "spec": {"nodeName": "node-1", "containers": [{"name": "db", "image": "mysql:8.4"}],
+                 "volumes": [{"name": "data", "persistentVolumeClaim": {"claimName": "data"}}]}}));
+    let delete = step("delete: {target: persistentvolumeclaim/data, timeout: 500ms}");
+    let failure = within(10, run_step(&delete, &mut ctx))
+        .await
+        .expect_err("the claim is in use");
+    assert!(
+        failure.message.ends_with(
+            "held by finalizers: data [kubernetes.io/pvc-protection]; data is held by \
+             kubernetes.io/pvc-protection while pod/db-0 still uses it"
+        ),
+        "{}",
+        failure.message
+    );
+}
+
+#[tokio::test]
 async fn scale_goes_through_the_scale_subresource() {
     let fake = Fake::start().await;
     let mut ctx = fake.ctx("ns");

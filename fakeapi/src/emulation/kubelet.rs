@@ -103,6 +103,8 @@ fn terminate(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
             name(pod),
             json!({"metadata": {"finalizers": finalizers}}),
         );
+        // Containers stopped: the kubelet's last delete, with grace 0, ends the pod.
+        let _ = shared.handle.delete_pod_now(namespace, name(pod));
     }
 }
 

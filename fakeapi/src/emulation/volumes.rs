@@ -67,6 +67,9 @@ pub(crate) fn reconcile(h: &Handle) {
                 );
             }
         } else {
+            // Released first: pv-protection holds a Bound volume.
+            let released = json!({"phase": "Released"});
+            let _ = h.set_status("v1", "PersistentVolume", None, name(&pv), released);
             let _ = h.delete("v1", "PersistentVolume", None, name(&pv));
         }
     }

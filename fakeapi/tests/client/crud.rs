@@ -6,7 +6,9 @@ use kube::api::{Api, DeleteParams, ListParams, PostParams};
 use kube::discovery::Discovery;
 use serde_json::json;
 
-use crate::start;
+use kube::runtime::wait::{await_condition, conditions};
+
+use crate::{start, within};
 
 fn cm(name: &str, labels: serde_json::Value) -> ConfigMap {
     serde_json::from_value(
@@ -65,13 +67,7 @@ async fn create_get_replace_delete() {
         .create(&PostParams::default(), &cm("a", json!({})))
         .await
         .unwrap();
-    let rv1: u64 = created
-        .metadata
-        .resource_version
-        .clone()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let rv1 = created.metadata.resource_version.clone().unwrap();
     assert!(created.metadata.uid.is_some() && created.metadata.creation_timestamp.is_some());
     assert_eq!(created.metadata.generation, Some(1));
 
@@ -90,14 +86,8 @@ async fn create_get_replace_delete() {
         .replace("a", &PostParams::default(), &changed)
         .await
         .unwrap();
-    let rv2: u64 = replaced
-        .metadata
-        .resource_version
-        .clone()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!(rv2 > rv1);
+    let rv2 = replaced.metadata.resource_version.clone().unwrap();
+    assert_ne!(rv2, rv1, "a write gives a new (opaque) resourceVersion");
     assert_eq!(replaced.metadata.generation, Some(2));
     assert_eq!(replaced.metadata.uid, created.metadata.uid);
 
@@ -195,14 +185,7 @@ async fn lists_filter_by_label_and_field_selectors() {
     );
 
     let list = api.list(&ListParams::default()).await.unwrap();
-    assert!(
-        list.metadata
-            .resource_version
-            .unwrap()
-            .parse::<u64>()
-            .unwrap()
-            > 0
-    );
+    assert!(!list.metadata.resource_version.unwrap().is_empty());
     let all: Api<ConfigMap> = Api::all(client);
     let found = all
         .list(&ListParams::default().fields("metadata.namespace=default"))
@@ -249,7 +232,19 @@ async fn deleting_a_namespace_removes_its_objects() {
         .delete("scratch", &DeleteParams::default())
         .await
         .unwrap();
-    assert!(namespaces.get_opt("scratch").await.unwrap().is_none());
+    // Terminating first; its controller empties it and removes the `kubernetes` finalizer.
+    let terminating = namespaces.get("scratch").await.unwrap();
+    assert_eq!(
+        terminating.status.as_ref().unwrap().phase.as_deref(),
+        Some("Terminating")
+    );
+    let uid = terminating.metadata.uid.clone().unwrap();
+    within(
+        "the namespace to go",
+        await_condition(namespaces.clone(), "scratch", conditions::is_deleted(&uid)),
+    )
+    .await
+    .unwrap();
     assert!(server.list("v1", "configmaps", Some("scratch")).is_empty());
 
     // A namespace with a finalizer stays Terminating (and closed to new objects) until cleared.
@@ -265,7 +260,7 @@ async fn deleting_a_namespace_removes_its_objects() {
         .unwrap();
     let terminating = namespaces.get("held").await.unwrap();
     assert_eq!(
-        terminating.status.unwrap().phase.as_deref(),
+        terminating.status.as_ref().unwrap().phase.as_deref(),
         Some("Terminating")
     );
     let err = Api::<ConfigMap>::namespaced(client, "held")
@@ -285,7 +280,13 @@ async fn deleting_a_namespace_removes_its_objects() {
             json!({"metadata": {"finalizers": []}}),
         )
         .unwrap();
-    assert!(namespaces.get_opt("held").await.unwrap().is_none());
+    let uid = terminating.metadata.uid.clone().unwrap();
+    within(
+        "the namespace to go",
+        await_condition(namespaces.clone(), "held", conditions::is_deleted(&uid)),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -320,4 +321,38 @@ async fn api_creates_drop_status_and_get_defaults() {
     let set = sts.create(&PostParams::default(), &set).await.unwrap();
     assert!(set.metadata.name.unwrap().starts_with("web-"));
     assert_eq!(set.spec.unwrap().replicas, Some(1));
+}
+
+#[tokio::test]
+async fn resource_versions_are_opaque_neither_numbers_nor_in_order() {
+    let (_server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let mut versions = Vec::new();
+    for i in 0..8 {
+        let cm: ConfigMap =
+            serde_json::from_value(serde_json::json!({"metadata": {"name": format!("rv-{i}")}}))
+                .unwrap();
+        let created = api.create(&PostParams::default(), &cm).await.unwrap();
+        versions.push(created.metadata.resource_version.unwrap());
+    }
+    assert!(
+        versions.iter().all(|v| v.parse::<u64>().is_err()),
+        "{versions:?}"
+    );
+    let mut sorted = versions.clone();
+    sorted.sort();
+    assert_ne!(sorted, versions, "string order does not follow write order");
+    // A stale version is still a conflict, compared for equality only.
+    let mut stale = api.get("rv-0").await.unwrap();
+    let mut fresh = stale.clone();
+    fresh.data = Some([("k".to_owned(), "first".to_owned())].into());
+    api.replace("rv-0", &PostParams::default(), &fresh)
+        .await
+        .unwrap();
+    stale.data = Some([("k".to_owned(), "v".to_owned())].into());
+    let err = api
+        .replace("rv-0", &PostParams::default(), &stale)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, kube::Error::Api(s) if s.code == 409));
 }

@@ -251,5 +251,5 @@ async fn controllers_see_every_write_in_order() {
         (second.kind, second.origin),
         ("Pod", petset_fakeapi::Origin::Handle)
     );
-    assert!(second.resource_version > first.resource_version);
+    assert!(second.sequence > first.sequence);
 }

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod crud;
+mod deleting;
 mod exec;
 mod faults;
 mod patching;

@@ -185,3 +185,98 @@ async fn apply_requires_a_field_manager() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn unforced_apply_over_another_managers_field_conflicts_and_force_takes_it() {
+    let (_server, client) = start().await;
+    let api: Api<StatefulSet> = Api::namespaced(client, "default");
+    let mut applied = serde_json::to_value(sts("owned")).unwrap();
+    api.patch(
+        "owned",
+        &PatchParams::apply("first"),
+        &Patch::Apply(&applied),
+    )
+    .await
+    .unwrap();
+    // An ordinary patch by another manager takes spec.replicas over (operation Update).
+    let scaled = api
+        .patch(
+            "owned",
+            &PatchParams {
+                field_manager: Some("scaler".into()),
+                ..PatchParams::default()
+            },
+            &Patch::Merge(json!({"spec": {"replicas": 3}})),
+        )
+        .await
+        .unwrap();
+    let managers: Vec<(String, String)> = scaled
+        .metadata
+        .managed_fields
+        .unwrap()
+        .into_iter()
+        .map(|m| (m.manager.unwrap(), m.operation.unwrap()))
+        .collect();
+    assert_eq!(
+        managers,
+        [
+            ("first".to_owned(), "Apply".to_owned()),
+            ("scaler".to_owned(), "Update".to_owned())
+        ]
+    );
+
+    // Re-applying the same value is no conflict; a different one is, naming the field.
+    applied["spec"]["replicas"] = json!(3);
+    api.patch(
+        "owned",
+        &PatchParams::apply("first"),
+        &Patch::Apply(&applied),
+    )
+    .await
+    .unwrap();
+    applied["spec"]["replicas"] = json!(1);
+    let refused = api
+        .patch(
+            "owned",
+            &PatchParams::apply("first"),
+            &Patch::Apply(&applied),
+        )
+        .await
+        .unwrap_err();
+    let kube::Error::Api(status) = refused else {
+        panic!("expected an API error, got {refused:?}")
+    };
+    assert_eq!((status.code, status.reason.as_str()), (409, "Conflict"));
+    assert_eq!(
+        status.message,
+        "Apply failed with 1 conflict: conflict with \"scaler\" using apps/v1: .spec.replicas"
+    );
+    let stored = api.get("owned").await.unwrap();
+    assert_eq!(
+        stored.spec.unwrap().replicas,
+        Some(3),
+        "a refused apply stores nothing"
+    );
+
+    // Forced, the apply wins and the field moves to it.
+    let forced = api
+        .patch(
+            "owned",
+            &PatchParams::apply("first").force(),
+            &Patch::Apply(&applied),
+        )
+        .await
+        .unwrap();
+    assert_eq!(forced.spec.as_ref().unwrap().replicas, Some(1));
+    let scaler_fields = forced
+        .metadata
+        .managed_fields
+        .unwrap()
+        .into_iter()
+        .find(|m| m.manager.as_deref() == Some("scaler"))
+        .map(|m| m.fields_v1.unwrap().0);
+    assert_eq!(
+        scaler_fields, None,
+        "the scaler owned nothing else and is gone"
+    );
+}

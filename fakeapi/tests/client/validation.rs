@@ -138,3 +138,34 @@ async fn unknown_field_in_strict_create_is_refused() {
         "strict decoding error: unknown field \"spec.replicass\""
     );
 }
+
+#[tokio::test]
+async fn unknown_field_in_strict_replace_is_refused_and_nothing_changes() {
+    let (_server, client) = start().await;
+    let api = dynamic(&client);
+    let created: DynamicObject = serde_json::from_value(statefulset(json!({}))).unwrap();
+    let created = api.create(&PostParams::default(), &created).await.unwrap();
+    let mut changed = serde_json::to_value(&created).unwrap();
+    changed["spec"]["replicass"] = json!(2);
+    let body = serde_json::to_vec(&changed).unwrap();
+    let request = axum::http::Request::put(
+        "/apis/apps/v1/namespaces/default/statefulsets/web?fieldValidation=Strict",
+    )
+    .header("content-type", "application/json")
+    .body(body)
+    .unwrap();
+    let status = match client.request::<DynamicObject>(request).await {
+        Err(kube::Error::Api(status)) => *status,
+        other => panic!("expected an API error, got {other:?}"),
+    };
+    assert_eq!(status.code, 400);
+    assert_eq!(
+        status.message,
+        "strict decoding error: unknown field \"spec.replicass\""
+    );
+    let stored = api.get("web").await.unwrap();
+    assert_eq!(
+        stored.metadata.resource_version,
+        created.metadata.resource_version
+    );
+}

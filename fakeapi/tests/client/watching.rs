@@ -273,3 +273,18 @@ async fn watches_end_at_their_timeout() {
     );
     assert!(started.elapsed() >= Duration::from_millis(900));
 }
+
+#[tokio::test]
+async fn the_server_ends_a_watch_without_timeout_seconds_after_its_request_timeout() {
+    let (server, client) = start().await;
+    server.set_watch_request_timeout(Duration::from_millis(200));
+    // kube always names a timeout (290 s by default); kubectl and other clients may not.
+    let request = axum::http::Request::get("/api/v1/namespaces/default/configmaps?watch=true")
+        .body(Vec::new())
+        .unwrap();
+    let body = within("the server to end the watch", client.request_text(request))
+        .await
+        .unwrap();
+    // The watch started at the current state: the namespace has no config maps yet.
+    assert_eq!(body, "");
+}

@@ -1,6 +1,7 @@
 //! Dynamic access to the Kubernetes API by [`Kind`](crate::scenario::model::Kind), with one retry
 //! policy for transient errors inside a deadline.
 
+pub(crate) mod claims;
 mod error;
 mod objects;
 mod render;

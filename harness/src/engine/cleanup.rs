@@ -3,7 +3,7 @@
 //! policy, PVs and StorageClasses it applied), and wait for them to go. A namespace that does not
 //! go is reported with the objects and finalizers holding it.
 
-use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
+use crate::api::{claims, dynamic_api, with_retry, with_retry_on_conflict};
 use crate::scenario::model::{Kind, Target};
 use crate::steps::manifest::OWNER_NAMESPACE_LABEL;
 use crate::wait::{Verdict, Watched, wait_for};
@@ -184,6 +184,28 @@ pub async fn delete_namespace(
     }
 }
 
+/// Why an object is still in a terminating namespace: a pod in its grace period, a claim that
+/// pvc-protection holds for the pods still using it, or its finalizers.
+fn why_left(kind: Kind, object: &DynamicObject, pods: &[&DynamicObject]) -> String {
+    let held = finalizers(object);
+    if kind == Kind::Pod && object.metadata.deletion_timestamp.is_some() {
+        let grace = object
+            .metadata
+            .deletion_grace_period_seconds
+            .map(|s| format!(", grace period {s}s"))
+            .unwrap_or_default();
+        return format!("terminating{grace}; {held}");
+    }
+    let name = object.metadata.name.as_deref().unwrap_or_default();
+    match claims::held_by_protection(kind, object)
+        .then(|| claims::protection_note(name, pods.iter().copied()))
+        .flatten()
+    {
+        Some(note) => format!("{held}; {note}"),
+        None => held,
+    }
+}
+
 fn finalizers(object: &DynamicObject) -> String {
     match object.metadata.finalizers.as_deref() {
         Some(list) if !list.is_empty() => format!("finalizers: {}", list.join(", ")),
@@ -191,11 +213,12 @@ fn finalizers(object: &DynamicObject) -> String {
     }
 }
 
-/// Which objects are left in a terminating namespace and which finalizers hold them, plus the
-/// namespace's own conditions (the API server explains itself there).
+/// Which objects are left in a terminating namespace and what holds them (finalizers, a pod's
+/// grace period, the pods using a protected claim), plus the namespace's own conditions (the
+/// API server explains itself there).
 pub(crate) async fn what_holds(client: &kube::Client, namespace: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
-    let mut held = Vec::new();
+    let mut left = Vec::new();
     // Events are removed with the namespace and never hold it; listing them only adds noise.
     for kind in Kind::all().filter(|k| k.namespaced() && *k != Kind::Event) {
         let api = dynamic_api(client, kind, namespace);
@@ -207,11 +230,20 @@ pub(crate) async fn what_holds(client: &kube::Client, namespace: &str) -> String
         else {
             continue;
         };
-        for object in list.items {
-            let name = object.metadata.name.clone().unwrap_or_default();
-            held.push(format!("{kind}/{name} ({})", finalizers(&object)));
-        }
+        left.extend(list.items.into_iter().map(|object| (kind, object)));
     }
+    let pods: Vec<&DynamicObject> = left
+        .iter()
+        .filter(|(kind, _)| *kind == Kind::Pod)
+        .map(|(_, pod)| pod)
+        .collect();
+    let held: Vec<String> = left
+        .iter()
+        .map(|(kind, object)| {
+            let name = object.metadata.name.clone().unwrap_or_default();
+            format!("{kind}/{name} ({})", why_left(*kind, object, &pods))
+        })
+        .collect();
     let mut text = if held.is_empty() {
         "no objects are left in it".to_owned()
     } else {

@@ -4,7 +4,7 @@
 use super::dispatch::Execute;
 use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
-use crate::api::{dynamic_api, list_target, object_ref, with_retry};
+use crate::api::{claims, dynamic_api, list_target, object_ref, with_retry};
 use crate::events::Failure;
 use crate::scenario::model::DeleteStep;
 use crate::wait::{Verdict, Watched, wait_for};
@@ -93,7 +93,8 @@ async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
         ))),
         Err(error) => {
             let observation = error.observation();
-            let finalizers = finalizers_of(&observation.objects, &uids);
+            let mut finalizers = finalizers_of(&observation.objects, &uids);
+            finalizers.push_str(&claim_users(ctx, target.kind, &observation.objects, &uids).await);
             Err(Failure::new(format!(
                 "deleted {} but they did not go: {error}{finalizers}",
                 names.join(", ")
@@ -103,6 +104,37 @@ async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
             .with_actual(observation.render()))
         }
     }
+}
+
+/// `; data is held by kubernetes.io/pvc-protection while pod/db-0 still uses it`, for deleted
+/// claims that pods keep. The step's deadline has passed: the pods are listed within a short one.
+async fn claim_users(
+    ctx: &StepContext,
+    kind: crate::scenario::model::Kind,
+    objects: &[kube::api::DynamicObject],
+    uids: &BTreeSet<String>,
+) -> String {
+    let held: Vec<&kube::api::DynamicObject> = objects
+        .iter()
+        .filter(|o| {
+            o.metadata
+                .uid
+                .as_ref()
+                .is_some_and(|uid| uids.contains(uid))
+        })
+        .filter(|o| claims::held_by_protection(kind, o))
+        .collect();
+    if held.is_empty() {
+        return String::new();
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let pods = claims::pods_of(&ctx.client, &ctx.namespace, deadline).await;
+    held.iter()
+        .filter_map(|claim| {
+            let name = claim.metadata.name.as_deref().unwrap_or("?");
+            claims::protection_note(name, &pods).map(|note| format!("; {name} is {note}"))
+        })
+        .collect()
 }
 
 /// `; finalizers: pod/web-0 [example.com/hold]`, naming what holds deleted objects back.

@@ -65,16 +65,23 @@ pub(crate) fn default_container(pod: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// Whether the pod's Ready condition is True.
+/// Whether the pod serves: its Ready condition is True and it is not terminating. A pod being
+/// deleted may still say Ready for its whole grace period, but the endpoints controller has
+/// already taken it out of service (its endpoint is no longer `ready`).
 pub(crate) fn is_ready(pod: &Value) -> bool {
-    pod.pointer("/status/conditions")
-        .and_then(Value::as_array)
-        .is_some_and(|conditions| {
-            conditions.iter().any(|c| {
-                c.get("type").and_then(Value::as_str) == Some("Ready")
-                    && c.get("status").and_then(Value::as_str) == Some("True")
+    let terminating = pod
+        .pointer("/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_null());
+    !terminating
+        && pod
+            .pointer("/status/conditions")
+            .and_then(Value::as_array)
+            .is_some_and(|conditions| {
+                conditions.iter().any(|c| {
+                    c.get("type").and_then(Value::as_str) == Some("Ready")
+                        && c.get("status").and_then(Value::as_str) == Some("True")
+                })
             })
-        })
 }
 
 /// `1 more pod`, `3 more pods`.
@@ -117,6 +124,12 @@ mod tests {
         assert!(is_ready(&ready));
         assert!(!is_ready(&unready));
         assert!(!is_ready(&json!({})));
+        let mut terminating = ready.clone();
+        terminating["metadata"] = json!({"deletionTimestamp": "2024-01-01T00:00:00Z"});
+        assert!(
+            !is_ready(&terminating),
+            "a terminating pod no longer serves"
+        );
     }
 
     #[test]
