@@ -96,6 +96,17 @@ pub fn pod(ns: &str, name: &str, labels: Value) -> Value {
     })
 }
 
+/// Returns once `condition` holds: a barrier on state the test can read (the fake's request
+/// counters, what a recorder holds), checked again every few milliseconds for up to 10 s.
+pub async fn until(condition: impl Fn() -> bool) {
+    within(10, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+}
+
 /// Bounds a test's await so a bug cannot hang the suite.
 pub async fn within<T>(seconds: u64, future: impl std::future::Future<Output = T>) -> T {
     tokio::time::timeout(Duration::from_secs(seconds), future)

@@ -1,7 +1,11 @@
 //! The wait primitive and the `wait` step against the fake API server: met by a watch event,
 //! surviving cut watches and 410 Gone, retrying 500s, and reporting the last state at the deadline.
+//!
+//! Changes are made once the fake has served the wait's watch (its request counters are the
+//! barrier), and the deadline tests run on paused time, so no result depends on how busy the
+//! machine is.
 
-use crate::exec_support::{Fake, pod, step, within};
+use crate::exec_support::{Fake, pod, step, until, within};
 use petset::scenario::model::{Kind, Target};
 use petset::steps::run_step;
 use petset::wait::{Verdict, WaitError, Watched, wait_for};
@@ -31,11 +35,11 @@ async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
     fake.create(pod("ns", "web-0", json!({"app": "web"})));
     let handle = fake.handle();
     let flip = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(300)).await;
+        // Once the wait is watching, so that only the watch can tell it.
+        until(|| handle.request_count(Verb::Watch, "pods") >= 1).await;
         handle
             .set_pod_ready("ns", "web-0", true, Some("10.0.0.1"))
             .expect("pod updated");
-        Instant::now()
     });
     let watched = Watched::new(&fake.client, "ns", &web0());
     let observation = within(
@@ -44,16 +48,13 @@ async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
     )
     .await
     .expect("the pod becomes ready");
-    let returned = Instant::now();
-    let flipped = flip.await.expect("flip task");
-    assert!(
-        observation.waited >= Duration::from_millis(250),
-        "{observation:?}"
-    );
-    // Watch-driven: the wait returns right after the event, not at a polling tick.
-    assert!(returned.duration_since(flipped) < Duration::from_millis(200));
+    within(10, flip).await.expect("flip task");
+    assert!(observation.reason.contains("web-0"), "{observation:?}");
     assert_eq!(observation.objects.len(), 1);
+    // Watch-driven: one list, then the watch event; never a relist or a poll.
     assert_eq!(observation.relists, 0);
+    assert_eq!(fake.handle().request_count(Verb::List, "pods"), 1);
+    assert_eq!(fake.handle().request_count(Verb::Get, "pods"), 0);
 }
 
 #[tokio::test]
@@ -63,9 +64,14 @@ async fn a_wait_survives_a_cut_watch_stream() {
     fake.create(pod("ns", "web-0", json!({})));
     let handle = fake.handle();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        handle.cut_watches();
-        // Changed while the client reconnects: it must resume and still see this.
+        // A watch counted may not have opened its stream yet, so cut until the client has had
+        // to reconnect.
+        until(|| {
+            handle.cut_watches();
+            handle.request_count(Verb::Watch, "pods") >= 2
+        })
+        .await;
+        // Changed after the cut: the client must resume and still see this.
         handle
             .set_pod_ready("ns", "web-0", true, None)
             .expect("pod updated");
@@ -86,12 +92,12 @@ async fn a_wait_relists_after_410_gone_and_still_completes() {
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({})));
     let handle = fake.handle();
+    // The wait's first watch is answered 410 Gone, as a resume point too old is: only a relist
+    // helps.
+    handle.expire_watches(Lasting::Requests(1));
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-        // The next watch (the reconnect after the cut) is answered 410 Gone: only a relist helps.
-        handle.expire_watches(Lasting::Requests(1));
-        handle.cut_watches();
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        // Changed once the watch after the relist has been asked for.
+        until(|| handle.request_count(Verb::Watch, "pods") >= 2).await;
         handle
             .set_pod_ready("ns", "web-0", true, None)
             .expect("pod updated");
@@ -121,9 +127,8 @@ async fn a_wait_retries_through_a_spell_of_500s() {
     fake.handle().fail_requests(
         RequestFilter::any().resource("pods"),
         500,
-        Lasting::For(Duration::from_millis(800)),
+        Lasting::Requests(3),
     );
-    let started = Instant::now();
     let watched = Watched::new(&fake.client, "ns", &web0());
     let observation = within(
         10,
@@ -131,7 +136,6 @@ async fn a_wait_retries_through_a_spell_of_500s() {
     )
     .await
     .expect("ready once the API recovers");
-    assert!(started.elapsed() >= Duration::from_millis(700));
     assert!(observation.errors >= 1, "{observation:?}");
     assert!(
         observation
@@ -140,10 +144,18 @@ async fn a_wait_retries_through_a_spell_of_500s() {
             .is_some_and(|e| e.contains("500")),
         "{observation:?}"
     );
+    // The three refused requests, then the list that found the pod ready.
     assert!(fake.handle().request_count(Verb::List, "pods") >= 2);
+    assert!(
+        fake.handle().request_count(Verb::List, "pods")
+            + fake.handle().request_count(Verb::Watch, "pods")
+            >= 4
+    );
 }
 
-#[tokio::test]
+// Paused time: the runtime moves the clock to the next timer whenever every task waits, so the
+// deadline passes exactly on time however loaded the machine is.
+#[tokio::test(start_paused = true)]
 async fn at_the_deadline_the_failure_shows_the_last_observed_state() {
     let fake = Fake::start().await;
     fake.namespace("ns");
@@ -156,8 +168,7 @@ async fn at_the_deadline_the_failure_shows_the_last_observed_state() {
     )
     .await
     .expect_err("never ready");
-    assert!(started.elapsed() >= Duration::from_millis(700));
-    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(started.elapsed(), Duration::from_millis(700));
     let WaitError::TimedOut(observation) = &error else {
         panic!("expected a timeout, got {error:?}");
     };
@@ -173,7 +184,7 @@ async fn at_the_deadline_the_failure_shows_the_last_observed_state() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn the_wait_step_passes_on_a_selector_and_fails_with_the_last_state() {
     let fake = Fake::start().await;
     let mut ctx = fake.ctx("ns");
@@ -181,11 +192,11 @@ async fn the_wait_step_passes_on_a_selector_and_fails_with_the_last_state() {
     fake.create(pod("ns", "web-1", json!({"app": "web"})));
     let handle = fake.handle();
     tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // One at a time, while the step watches.
+        until(|| handle.request_count(Verb::Watch, "pods") >= 1).await;
         handle
             .set_pod_ready("ns", "web-0", true, None)
             .expect("ready");
-        tokio::time::sleep(Duration::from_millis(100)).await;
         handle
             .set_pod_ready("ns", "web-1", true, None)
             .expect("ready");
@@ -233,7 +244,7 @@ async fn the_wait_step_passes_on_a_selector_and_fails_with_the_last_state() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_wait_never_runs_past_the_scenario_deadline() {
     let fake = Fake::start().await;
     let mut ctx = fake.ctx("ns");
@@ -243,7 +254,7 @@ async fn a_wait_never_runs_past_the_scenario_deadline() {
     let failure = within(10, run_step(&wait, &mut ctx))
         .await
         .expect_err("no pod");
-    assert!(started.elapsed() < Duration::from_secs(2));
+    assert_eq!(started.elapsed(), Duration::from_millis(400));
     assert!(
         failure.message.contains("timed out after 0.4s"),
         "{}",
