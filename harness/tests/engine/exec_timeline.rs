@@ -1,23 +1,45 @@
 //! The timeline recorder against the fake API server: what it records of each kind, the PVs of
 //! the namespace's claims only, and deletions it learns of by relisting after 410 Gone.
+//!
+//! What the recorder did not record is asserted once it has caught up with the API server (the
+//! same barrier a `timeline` step waits for), never after a pause.
 
-use crate::exec_support::{Fake, pod, within};
-use petset::timeline::{Change, Recorder, Timeline, TimelineEntry};
-use petset_fakeapi::Lasting;
+use crate::exec_support::{Fake, pod, until, within};
+use petset::scenario::model::Kind;
+use petset::timeline::{Change, Recorder, Timeline, TimelineEntry, recorder_caught_up};
+use petset_fakeapi::{Lasting, Verb};
 use serde_json::json;
 use std::time::Duration;
 
-/// Waits until an entry matching `wanted` is recorded.
+/// Waits until an entry matching `wanted` is recorded, woken by each new entry.
 async fn recorded(timeline: &Timeline, wanted: impl Fn(&TimelineEntry) -> bool) -> TimelineEntry {
+    let mut live = timeline.subscribe();
+    if let Some(entry) = timeline.snapshot().into_iter().find(|e| wanted(e)) {
+        return entry;
+    }
     within(10, async {
         loop {
-            if let Some(entry) = timeline.snapshot().into_iter().find(|e| wanted(e)) {
-                return entry;
+            match live.recv().await {
+                Ok(entry) if wanted(&entry) => return entry,
+                Ok(_) => {}
+                // Fell behind the broadcast: the snapshot has everything.
+                Err(_) => {
+                    if let Some(entry) = timeline.snapshot().into_iter().find(|e| wanted(e)) {
+                        return entry;
+                    }
+                    live = timeline.subscribe();
+                }
             }
-            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     })
     .await
+}
+
+/// Waits until the recorder's watch of `kind` has delivered everything the API server holds now.
+async fn caught_up(fake: &Fake, timeline: &Timeline, kind: Kind) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let result = recorder_caught_up(&fake.client, "ns", timeline, kind, deadline).await;
+    assert!(result.is_ok(), "{result:?}");
 }
 
 fn is(entry: &TimelineEntry, name: &str, change: &Change) -> bool {
@@ -91,7 +113,8 @@ async fn records_pods_claims_workloads_and_the_namespace_pvs() {
         .delete("v1", "Pod", Some("ns"), "web-0")
         .expect("deleted");
     recorded(&timeline, |e| is(e, "web-0", &Change::Deleted)).await;
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Caught up with the API as of now, the recorder has been delivered pv-8 as well.
+    caught_up(&fake, &timeline, Kind::PersistentVolume).await;
     assert!(
         timeline.snapshot().iter().all(|e| e.name != "pv-8"),
         "another namespace's PV is not recorded"
@@ -111,7 +134,7 @@ async fn records_pods_claims_workloads_and_the_namespace_pvs() {
             json!({"metadata": {"annotations": {"x": "y"}}}),
         )
         .expect("patched");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    caught_up(&fake, &timeline, Kind::StatefulSet).await;
     assert_eq!(
         timeline
             .snapshot()
@@ -132,15 +155,21 @@ async fn a_deletion_missed_during_a_410_is_recorded_after_the_relist() {
     fake.create(pod("ns", "web-1", json!({})));
     recorded(&timeline, |e| is(e, "web-1", &Change::Added)).await;
 
-    // Every watch is refused with 410 for a while, so the recorder cannot resume: the pod is
-    // deleted while it is relisting, and only the fresh list shows that it is gone.
-    handle.expire_watches(Lasting::For(Duration::from_millis(600)));
-    handle.cut_watches();
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Every watch is refused with 410, so the recorder cannot resume: the pod is deleted once
+    // its reconnect has been refused, and only a fresh list shows that it is gone.
+    let watches = handle.request_count(Verb::Watch, "pods");
+    handle.expire_watches(Lasting::Always);
+    // A watch counted may not have opened its stream yet: cut until the recorder reconnects.
+    until(|| {
+        handle.cut_watches();
+        handle.request_count(Verb::Watch, "pods") > watches
+    })
+    .await;
     handle
         .delete("v1", "Pod", Some("ns"), "web-1")
         .expect("deleted");
     let gone = recorded(&timeline, |e| is(e, "web-1", &Change::Deleted)).await;
-    assert_eq!(gone.kind, Some(petset::scenario::model::Kind::Pod));
+    assert_eq!(gone.kind, Some(Kind::Pod));
+    handle.clear_faults();
     recorder.stop();
 }
