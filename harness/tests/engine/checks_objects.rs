@@ -187,7 +187,7 @@ async fn assert_rejects_an_invalid_operator_before_reading_anything() -> TestRes
 async fn assert_eventually_returns_on_the_satisfying_event() -> TestResult {
     let mut world = three_pods().await?;
     world.pod("web-3", json!({"app": "web"}))?;
-    let fake = world.fake.handle();
+    let fake = world.fake.clone();
     let started = Instant::now();
     let flip = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
@@ -275,7 +275,7 @@ async fn observe_passes_when_nothing_changes() -> TestResult {
 #[tokio::test]
 async fn observe_fails_at_the_first_change() -> TestResult {
     let mut world = three_pods().await?;
-    let fake = world.fake.handle();
+    let fake = world.fake.clone();
     let add = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         fake.create(json!({
@@ -307,7 +307,7 @@ async fn observe_fails_at_the_first_change() -> TestResult {
     );
     assert_eq!(failure.expected, "count: 3\n");
 
-    let fake = world.fake.handle();
+    let fake = world.fake.clone();
     let unready = tokio::spawn(async move {
         tokio::time::sleep(Duration::from_millis(200)).await;
         fake.set_pod_ready(NS, "web-1", false, Some("10.244.0.11"))
@@ -334,7 +334,7 @@ async fn observe_fails_at_the_first_change() -> TestResult {
 #[tokio::test]
 async fn observe_catches_a_change_the_watch_delivers_after_the_window() -> TestResult {
     let mut world = three_pods().await?;
-    let fake = world.fake.handle();
+    let fake = world.fake.clone();
     // Pod watch events reach petset 2s late: a change made early in a 1s window arrives after it.
     fake.delay_watch_events(
         RequestFilter::any().resource("pods"),

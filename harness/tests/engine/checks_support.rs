@@ -1,35 +1,34 @@
-//! Shared set-up for the check-step tests: a fake API server with a namespace, the step context
-//! the runner would build for it, and helpers to play the controllers and run steps from YAML.
+//! Shared set-up for the check-step tests: the test cluster with a namespace, the step context
+//! the engine would build for it, and helpers to play the controllers and run steps from YAML.
 
 #![allow(dead_code)]
 
+use crate::support::test_cluster::TestCluster;
 use petset::events::Failure;
 use petset::scenario::model::Step;
 use petset::steps::{StepContext, StepReport, run_step};
-use petset_fakeapi::FakeApiServer;
+use petset_fakeapi::Handle;
 use serde_json::{Value, json};
 use std::time::Duration;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
-/// A fake cluster with one namespace and a step context for it. Dropping it stops the fake.
+/// The test cluster with one namespace and a step context for it. Dropping it stops the fake.
 pub struct World {
-    pub fake: FakeApiServer,
+    pub cluster: TestCluster,
+    /// The fake's handle, to play the controllers and inject faults.
+    pub fake: Handle,
     pub ctx: StepContext,
     pub ns: String,
 }
 
 impl World {
     pub async fn start(ns: &str) -> Result<World, Box<dyn std::error::Error>> {
-        let fake = FakeApiServer::start().await?;
-        fake.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}))?;
-        let client = petset::cluster::client_from_config(kube::Config::new(fake.url().parse()?))?;
-        let mut ctx = StepContext::new(client, ns, "fixtures".into());
-        ctx.default_timeout = Duration::from_secs(10);
-        ctx.labels
-            .insert("app.kubernetes.io/managed-by".into(), "petset".into());
+        let cluster = TestCluster::start().await;
+        let ctx = cluster.ctx(ns);
         Ok(World {
-            fake,
+            fake: cluster.handle(),
+            cluster,
             ctx,
             ns: ns.to_owned(),
         })

@@ -1,6 +1,6 @@
 //! The `patch`, `rollout` and `capture` steps against the fake API server.
 
-use crate::exec_support::{Fake, step, within};
+use crate::support::test_cluster::{TestCluster, step, within};
 use petset::steps::run_step;
 use serde_json::{Value, json};
 
@@ -33,7 +33,7 @@ fn replica_set(ns: &str, owner_uid: &str, revision: u32, image: &str, cause: &st
 
 #[tokio::test]
 async fn patch_sets_images_with_a_change_cause_and_applies_given_patches() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(deployment("ns", "nginx:1.26", "1"));
     let set_image = step(
@@ -80,7 +80,7 @@ async fn patch_sets_images_with_a_change_cause_and_applies_given_patches() {
 
 #[tokio::test]
 async fn patch_failures_name_the_target_and_the_reason() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let missing = step("patch: {target: deploy/nope, patch: {spec: {replicas: 1}}}");
     let failure = within(10, run_step(&missing, &mut ctx))
@@ -112,7 +112,7 @@ async fn patch_failures_name_the_target_and_the_reason() {
 
 #[tokio::test]
 async fn rollout_undo_restores_the_previous_or_named_revision_of_a_deployment() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let created = fake.create(deployment("ns", "nginx:1.27", "2"));
     let uid = created["metadata"]["uid"].as_str().expect("uid").to_owned();
@@ -168,7 +168,7 @@ async fn rollout_undo_restores_the_previous_or_named_revision_of_a_deployment() 
 
 #[tokio::test]
 async fn rollout_undo_of_a_statefulset_uses_its_controller_revisions() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let sts = fake.create(json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -211,7 +211,7 @@ async fn rollout_undo_of_a_statefulset_uses_its_controller_revisions() {
 
 #[tokio::test]
 async fn rollout_undo_failures_list_the_revisions_there_are() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let created = fake.create(deployment("ns", "nginx:1.27", "1"));
     let uid = created["metadata"]["uid"].as_str().expect("uid").to_owned();
@@ -239,7 +239,7 @@ async fn rollout_undo_failures_list_the_revisions_there_are() {
 
 #[tokio::test]
 async fn capture_stores_a_field_for_later_steps() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(json!({
         "apiVersion": "v1", "kind": "PersistentVolumeClaim",
@@ -269,7 +269,7 @@ async fn capture_stores_a_field_for_later_steps() {
 
 #[tokio::test]
 async fn capture_failures_say_where_the_path_stopped() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(json!({
         "apiVersion": "v1", "kind": "PersistentVolumeClaim",

@@ -2,7 +2,7 @@
 //! cleanup after a pass, a failure, the deadline and cancellation; a stuck namespace; kept
 //! namespaces; owned PVs and cordoned nodes; and the stale-namespace sweep.
 
-use crate::exec_support::{Fake, within};
+use crate::support::test_cluster::{TestCluster, within};
 use petset::engine::{EngineConfig, KeepPolicy, ScenarioRun, run_scenario, sweep_stale};
 use petset::events::{Event, EventSink, ScenarioId, ScenarioOutcome, StepOutcome};
 use petset::scenario::model::Scenario;
@@ -51,7 +51,7 @@ fn id(name: &str) -> ScenarioId {
     }
 }
 
-fn config(fake: &Fake) -> EngineConfig {
+fn config(fake: &TestCluster) -> EngineConfig {
     let mut config = EngineConfig::new(fake.client.clone(), fake.fixtures_dir(), "run-1");
     config.cleanup_timeout = Duration::from_secs(3);
     config.heartbeat_every = Duration::from_millis(100);
@@ -83,7 +83,7 @@ const POD: &str = "{apiVersion: v1, kind: Pod, metadata: {name: web-0, labels: {
 
 #[tokio::test]
 async fn a_passing_scenario_runs_in_its_own_labelled_namespace_and_cleans_up() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let seen = Arc::new(Mutex::new(None));
     let (h, s) = (handle.clone(), seen.clone());
@@ -187,7 +187,7 @@ steps:
 
 #[tokio::test]
 async fn the_namespace_is_labelled_and_its_heartbeat_kept_fresh() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let (h, s) = (handle.clone(), seen.clone());
@@ -242,7 +242,7 @@ async fn the_namespace_is_labelled_and_its_heartbeat_kept_fresh() {
 
 #[tokio::test]
 async fn a_failure_carries_the_timeline_and_diagnostics_and_still_cleans_up() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let h = handle.clone();
     let sink = Recorded::new(move |ns| {
@@ -316,7 +316,7 @@ steps:
 #[tokio::test]
 async fn a_failure_shows_its_subjects_lines_among_many_and_every_line_is_streamed() {
     const NOISE: usize = 150;
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let h = fake.handle();
     let sink = Recorded::new(move |ns| {
         let h = h.clone();
@@ -387,7 +387,7 @@ steps:
 
 #[tokio::test]
 async fn the_scenario_deadline_stops_a_step_and_cleanup_still_runs() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let sink = Recorded::new(|_| {});
     let scenario = scenario(
@@ -419,7 +419,7 @@ async fn the_scenario_deadline_stops_a_step_and_cleanup_still_runs() {
 
 #[tokio::test]
 async fn durations_too_long_for_the_clock_neither_panic_nor_leak_the_namespace() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let sink = Recorded::new(|_| {});
     // Parsing bounds every duration a file can write; an executor can still be handed more.
@@ -436,7 +436,7 @@ async fn durations_too_long_for_the_clock_neither_panic_nor_leak_the_namespace()
 
 #[tokio::test]
 async fn cancellation_stops_the_running_step_and_cleanup_still_runs() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let config = config(&fake);
     let cancel = config.cancel.clone();
@@ -468,7 +468,7 @@ async fn cancellation_stops_the_running_step_and_cleanup_still_runs() {
 
 #[tokio::test]
 async fn a_stuck_namespace_fails_the_scenario_naming_the_blocking_finalizer() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let sink = Recorded::new(|_| {});
     let scenario = scenario(
@@ -502,7 +502,7 @@ steps:
 
 #[tokio::test]
 async fn keep_on_failure_keeps_the_namespace_and_says_how_to_look_at_it() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let sink = Recorded::new(|_| {});
     let scenario = scenario(
@@ -547,7 +547,7 @@ fn scenario_pass() -> Scenario {
 
 #[tokio::test]
 async fn cleanup_uncordons_nodes_and_deletes_the_pvs_the_scenario_owns() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     handle
         .create(
@@ -619,7 +619,7 @@ steps:
 
 #[tokio::test]
 async fn the_sweep_removes_stale_namespaces_and_spares_live_ones() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let handle = fake.handle();
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -1,6 +1,6 @@
 //! The `cordon`, `uncordon` and `drain` steps against the fake API server.
 
-use crate::exec_support::{Fake, pod, step, within};
+use crate::support::test_cluster::{TestCluster, pod, step, within};
 use petset::steps::run_step;
 use petset_fakeapi::Verb;
 use serde_json::{Value, json};
@@ -18,13 +18,13 @@ fn pod_on(ns: &str, name: &str, node: &str, labels: Value) -> Value {
     pod
 }
 
-fn unschedulable(fake: &Fake, name: &str) -> Value {
+fn unschedulable(fake: &TestCluster, name: &str) -> Value {
     fake.get("v1", "Node", None, name).expect("node")["spec"]["unschedulable"].clone()
 }
 
 #[tokio::test]
 async fn cordon_and_uncordon_a_node_named_directly_or_through_a_pod() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(node("node-a"));
     fake.create(pod_on("ns", "web-0", "node-a", json!({"app": "web"})));
@@ -48,7 +48,7 @@ async fn cordon_and_uncordon_a_node_named_directly_or_through_a_pod() {
 
 #[tokio::test]
 async fn cordon_failures_say_why_the_node_is_unknown() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(pod("ns", "web-0", json!({})));
     let cordon = step("cordon: {nodeOf: pod/web-0}");
@@ -82,7 +82,7 @@ async fn cordon_failures_say_why_the_node_is_unknown() {
 
 #[tokio::test]
 async fn drain_evicts_the_scenario_pods_retrying_budget_refusals() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(node("node-a"));
     fake.create(node("node-b"));
@@ -158,7 +158,7 @@ async fn drain_evicts_the_scenario_pods_retrying_budget_refusals() {
 
 #[tokio::test]
 async fn drain_fails_when_a_budget_refuses_until_the_timeout() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(node("node-a"));
     fake.create(pod_on("ns", "web-0", "node-a", json!({"app": "web"})));

@@ -1,6 +1,6 @@
 //! The `apply`, `delete` and `scale` steps against the fake API server.
 
-use crate::exec_support::{Fake, pod, step, within};
+use crate::support::test_cluster::{TestCluster, pod, step, within};
 use petset::steps::run_step;
 use serde_json::json;
 use std::time::Duration;
@@ -35,7 +35,7 @@ spec:
 
 #[tokio::test]
 async fn apply_creates_objects_from_files_and_inline_manifests_in_the_scenario_namespace() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("petset-a");
     ctx.vars.set("replicas", "2");
     fake.fixture("web/web.yaml", WEB);
@@ -100,7 +100,7 @@ async fn apply_creates_objects_from_files_and_inline_manifests_in_the_scenario_n
 
 #[tokio::test]
 async fn apply_failures_name_the_file_and_the_problem() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let missing = step("apply: {files: [nowhere.yaml]}");
     let failure = within(10, run_step(&missing, &mut ctx))
@@ -148,7 +148,7 @@ async fn apply_failures_name_the_file_and_the_problem() {
 
 #[tokio::test]
 async fn delete_waits_until_the_very_objects_are_gone() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(pod("ns", "web-0", json!({"app": "web"})));
     fake.create(pod("ns", "web-1", json!({"app": "web"})));
@@ -179,7 +179,7 @@ async fn delete_waits_until_the_very_objects_are_gone() {
 
 #[tokio::test]
 async fn delete_failures_say_what_is_missing_or_what_holds_the_object() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let missing = step("delete: {target: pod/web-9}");
     let failure = within(10, run_step(&missing, &mut ctx))
@@ -221,7 +221,7 @@ async fn delete_failures_say_what_is_missing_or_what_holds_the_object() {
 
 #[tokio::test]
 async fn scale_goes_through_the_scale_subresource() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(json!({
         "apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -249,7 +249,7 @@ async fn scale_goes_through_the_scale_subresource() {
 
 #[tokio::test]
 async fn scale_failures_name_the_target() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let missing = step("scale: {target: sts/nope, replicas: 1}");
     let failure = within(15, run_step(&missing, &mut ctx))

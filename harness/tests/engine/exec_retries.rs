@@ -3,7 +3,7 @@
 //! connection. Each is retried and counted in the step's report; the server's real answers
 //! (400, 403, 404, 422) fail at once.
 
-use crate::exec_support::{Fake, step, within};
+use crate::support::test_cluster::{TestCluster, step, within};
 use k8s_openapi::api::core::v1::{ConfigMap, Secret};
 use kube::Api;
 use petset::steps::run_step;
@@ -21,7 +21,7 @@ fn patches_of_configmaps() -> RequestFilter {
 
 /// Runs the apply step with `transient` injected once; returns its report's detail.
 async fn apply_through(transient: Transient) -> (String, u64) {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.handle()
         .inject_transient(patches_of_configmaps(), transient, Lasting::Requests(1));
@@ -65,7 +65,7 @@ async fn a_dropped_connection_is_retried_and_counted() {
 
 #[tokio::test]
 async fn a_one_off_503_is_retried_and_counted() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.handle()
         .fail_requests(patches_of_configmaps(), 503, Lasting::Requests(1));
@@ -81,7 +81,7 @@ async fn a_one_off_503_is_retried_and_counted() {
 #[tokio::test]
 async fn the_servers_answers_fail_at_once() {
     for code in [400, 403, 404, 422] {
-        let fake = Fake::start().await;
+        let fake = TestCluster::start().await;
         let mut ctx = fake.ctx("ns");
         fake.handle()
             .fail_requests(patches_of_configmaps(), code, Lasting::Always);
@@ -103,7 +103,7 @@ async fn the_servers_answers_fail_at_once() {
 
 #[tokio::test]
 async fn a_retry_the_deadline_leaves_no_room_for_is_not_attempted() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     ctx.default_timeout = Duration::from_secs(5);
     fake.handle().inject_transient(
@@ -129,7 +129,7 @@ async fn a_retry_the_deadline_leaves_no_room_for_is_not_attempted() {
 
 #[tokio::test]
 async fn the_client_carries_retry_after_into_the_error() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.handle().inject_transient(
         RequestFilter::any().verb(Verb::Get),
@@ -161,7 +161,7 @@ async fn the_client_carries_retry_after_into_the_error() {
 
 #[tokio::test]
 async fn the_sql_password_is_read_through_a_transient_503() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(json!({
         "apiVersion": "v1", "kind": "Secret",

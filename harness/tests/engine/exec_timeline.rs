@@ -4,7 +4,7 @@
 //! What the recorder did not record is asserted once it has caught up with the API server (the
 //! same barrier a `timeline` step waits for), never after a pause.
 
-use crate::exec_support::{Fake, pod, until, within};
+use crate::support::test_cluster::{TestCluster, pod, until, within};
 use petset::scenario::model::Kind;
 use petset::timeline::{Change, Recorder, Timeline, TimelineEntry, recorder_caught_up};
 use petset_fakeapi::{Lasting, Verb};
@@ -36,7 +36,7 @@ async fn recorded(timeline: &Timeline, wanted: impl Fn(&TimelineEntry) -> bool) 
 }
 
 /// Waits until the recorder's watch of `kind` has delivered everything the API server holds now.
-async fn caught_up(fake: &Fake, timeline: &Timeline, kind: Kind) {
+async fn caught_up(fake: &TestCluster, timeline: &Timeline, kind: Kind) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let result = recorder_caught_up(&fake.client, "ns", timeline, kind, deadline).await;
     assert!(result.is_ok(), "{result:?}");
@@ -48,7 +48,7 @@ fn is(entry: &TimelineEntry, name: &str, change: &Change) -> bool {
 
 #[tokio::test]
 async fn records_pods_claims_workloads_and_the_namespace_pvs() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.namespace("other");
     let timeline = Timeline::new();
@@ -147,7 +147,7 @@ async fn records_pods_claims_workloads_and_the_namespace_pvs() {
 
 #[tokio::test]
 async fn a_deletion_missed_during_a_410_is_recorded_after_the_relist() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     let timeline = Timeline::new();
     let mut recorder = Recorder::start(&fake.client, "ns", &timeline);

@@ -5,7 +5,7 @@
 //! barrier), and the deadline tests run on paused time, so no result depends on how busy the
 //! machine is.
 
-use crate::exec_support::{Fake, pod, step, until, within};
+use crate::support::test_cluster::{TestCluster, pod, step, until, within};
 use petset::scenario::model::{Kind, Target};
 use petset::steps::run_step;
 use petset::wait::{Verdict, WaitError, Watched, wait_for};
@@ -30,7 +30,7 @@ fn ready(objects: &[kube::api::DynamicObject]) -> Verdict {
 
 #[tokio::test]
 async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({"app": "web"})));
     let handle = fake.handle();
@@ -59,7 +59,7 @@ async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
 
 #[tokio::test]
 async fn a_wait_survives_a_cut_watch_stream() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({})));
     let handle = fake.handle();
@@ -88,7 +88,7 @@ async fn a_wait_survives_a_cut_watch_stream() {
 
 #[tokio::test]
 async fn a_wait_relists_after_410_gone_and_still_completes() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({})));
     let handle = fake.handle();
@@ -118,7 +118,7 @@ async fn a_wait_relists_after_410_gone_and_still_completes() {
 
 #[tokio::test]
 async fn a_wait_retries_through_a_spell_of_500s() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({})));
     fake.handle()
@@ -157,7 +157,7 @@ async fn a_wait_retries_through_a_spell_of_500s() {
 // deadline passes exactly on time however loaded the machine is.
 #[tokio::test(start_paused = true)]
 async fn at_the_deadline_the_failure_shows_the_last_observed_state() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({"app": "web"})));
     let watched = Watched::new(&fake.client, "ns", &web0());
@@ -186,7 +186,7 @@ async fn at_the_deadline_the_failure_shows_the_last_observed_state() {
 
 #[tokio::test(start_paused = true)]
 async fn the_wait_step_passes_on_a_selector_and_fails_with_the_last_state() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(pod("ns", "web-0", json!({"app": "web"})));
     fake.create(pod("ns", "web-1", json!({"app": "web"})));
@@ -246,7 +246,7 @@ async fn the_wait_step_passes_on_a_selector_and_fails_with_the_last_state() {
 
 #[tokio::test(start_paused = true)]
 async fn a_wait_never_runs_past_the_scenario_deadline() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     ctx.deadline = Some(Instant::now() + Duration::from_millis(400));
     let wait = step("wait: {target: pod/web-0, for: ready, timeout: 1m}");

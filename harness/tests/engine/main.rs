@@ -1,9 +1,11 @@
 //! The engine side against the fake API server and stand-ins: step execution, checks, the
 //! timeline recorder, the runner and its reports, and cluster selection and providers.
 
+#[path = "../support/mod.rs"]
+mod support;
+
 mod checks_support;
 mod cluster_support;
-mod exec_support;
 mod runner_support;
 
 mod checks_commands;

@@ -11,9 +11,8 @@ use std::time::Duration;
 use crate::runner_support::{
     EngineCluster, args, check_with_junitparser, entry, input, settings, validate_with_xmllint,
 };
-use petset_fakeapi::{
-    Controller, FakeApiServer, Handle, Lasting, Origin, RequestFilter, Verb, WriteEvent,
-};
+use crate::support::test_cluster::TestCluster;
+use petset_fakeapi::{Controller, Handle, Lasting, Origin, RequestFilter, Verb, WriteEvent};
 use quick_junit::{NonSuccessKind, Report, TestCaseStatus};
 use serde_json::json;
 
@@ -75,13 +74,12 @@ fn engine_runs_through_the_runner_into_the_report() {
     let dir = tempfile::tempdir().unwrap();
     // The fake and the kubelet live on their own runtime; the runner makes its own.
     let cluster_runtime = tokio::runtime::Runtime::new().unwrap();
-    let (server, client) = cluster_runtime.block_on(async {
-        let server = FakeApiServer::start().await.expect("the fake starts");
-        server.handle().spawn_controller(Kubelet::default());
-        let config = kube::Config::new(server.url().parse().expect("the fake's URL"));
-        let client = petset::cluster::client_from_config(config).expect("a client");
-        (server, client)
+    let cluster = cluster_runtime.block_on(async {
+        let cluster = TestCluster::start().await;
+        cluster.handle().spawn_controller(Kubelet::default());
+        cluster
     });
+    let (server, client) = (&cluster.server, cluster.client.clone());
     let suite = vec![
         entry("pods", "ready", &pod_scenario("web-0", "STS-NAME-1", "10s")),
         entry(
@@ -194,19 +192,15 @@ fn engine_runs_through_the_runner_into_the_report() {
     );
 }
 
-/// The fake API server with the test's kubelet, on its own runtime, and a client built as
-/// production builds it (kube's own retry off).
-fn fake_cluster() -> (tokio::runtime::Runtime, FakeApiServer, kube::Client) {
+/// The test cluster with the test's kubelet, on its own runtime.
+fn fake_cluster() -> (tokio::runtime::Runtime, TestCluster) {
     let runtime = tokio::runtime::Runtime::new().expect("a runtime for the fake");
-    let (server, client) = runtime.block_on(async {
-        let server = FakeApiServer::start().await.expect("the fake starts");
-        server.handle().spawn_controller(Kubelet::default());
-        let mut config = kube::Config::new(server.url().parse().expect("the fake's URL"));
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).expect("a client");
-        (server, client)
+    let cluster = runtime.block_on(async {
+        let cluster = TestCluster::start().await;
+        cluster.handle().spawn_controller(Kubelet::default());
+        cluster
     });
-    (runtime, server, client)
+    (runtime, cluster)
 }
 
 /// Each testcase's element (`failure` or `error`), `type` and message, by name.
@@ -250,7 +244,8 @@ steps:
 #[test]
 fn api_errors_are_junit_errors_and_unmet_expectations_are_failures() {
     let dir = tempfile::tempdir().unwrap();
-    let (runtime, server, client) = fake_cluster();
+    let (runtime, cluster) = fake_cluster();
+    let (server, client) = (&cluster.server, cluster.client.clone());
     let handle = server.handle();
     // Reading config maps is forbidden; writing secrets keeps failing with 503 (a step with no
     // target, so the failure's diagnostics do not wait out the same fault).
@@ -358,7 +353,8 @@ steps:
 #[test]
 fn a_cleanup_that_fails_after_a_pass_is_a_cleanup_error() {
     let dir = tempfile::tempdir().unwrap();
-    let (runtime, server, client) = fake_cluster();
+    let (runtime, cluster) = fake_cluster();
+    let (server, client) = (&cluster.server, cluster.client.clone());
     server.handle().fail_requests(
         RequestFilter::any()
             .verb(Verb::Delete)

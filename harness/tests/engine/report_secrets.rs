@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::runner_support::{EngineCluster, entry, input, settings};
-use petset_fakeapi::{ExecOutput, FakeApiServer, Lasting, Origin, RequestFilter, Verb, WriteEvent};
+use crate::support::test_cluster::TestCluster;
+use petset_fakeapi::{ExecOutput, Lasting, Origin, RequestFilter, Verb, WriteEvent};
 
 /// Where the child writes its run; set by the parent.
 const RUN_DIR: &str = "PETSET_TEST_SECRETS_RUN_DIR";
@@ -109,14 +110,9 @@ fn no_password_reaches_the_terminal_or_any_report() {
 fn leaky_scenarios() {
     let dir = PathBuf::from(std::env::var_os(RUN_DIR).expect("run by the parent test"));
     let cluster_runtime = tokio::runtime::Runtime::new().unwrap();
-    let (server, client) = cluster_runtime.block_on(async {
-        let server = FakeApiServer::start().await.expect("the fake starts");
-        let mut config = kube::Config::new(server.url().parse().expect("the fake's URL"));
-        config.default_retry = false;
-        let client = kube::Client::try_from(config).expect("a client");
-        (server, client)
-    });
-    let handle = server.handle();
+    let cluster = cluster_runtime.block_on(TestCluster::start());
+    let client = cluster.client.clone();
+    let handle = cluster.handle();
     // A database client that fails and, as some do, prints the password it read from stdin.
     handle.on_write(|cluster, event: &WriteEvent| {
         if event.origin == Origin::Api && event.is("Pod") && !event.removed {

@@ -5,6 +5,7 @@
 //! returned within the step's deadline.
 
 use crate::support::mariadb::{self, Replicated};
+use crate::support::test_cluster::TestCluster;
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -13,7 +14,7 @@ use petset::events::Figure;
 use petset::scenario::model::SqlStep;
 use petset::sql::{SqlError, execute_sql_step, run_sql_step};
 use petset::steps::{StepContext, StepReport};
-use petset_fakeapi::{ExecOutput, ExecRequest, FakeApiServer};
+use petset_fakeapi::{ExecOutput, ExecRequest};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -27,10 +28,10 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 const NS: &str = "petset-sql";
 const APP_PASSWORD: &str = "Secr3t-app-pw";
 
-/// The fake API server with pods `mysql-0` (primary) and `mysql-1` (replica) forwarding to
-/// real servers, a `mysql-app` Secret, and the step context the runner would build.
+/// The test cluster with pods `mysql-0` (primary) and `mysql-1` (replica) forwarding to real
+/// servers, a `mysql-app` Secret, and the step context the engine would build.
 struct World {
-    fake: FakeApiServer,
+    cluster: TestCluster,
     pair: Replicated,
     ctx: StepContext,
 }
@@ -47,19 +48,23 @@ impl World {
             Ok(pair)
         })
         .await??;
-        let fake = FakeApiServer::start().await?;
-        fake.create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}}))?;
+        let cluster = TestCluster::start().await;
+        let mut ctx = cluster.ctx(NS);
+        ctx.default_timeout = Duration::from_secs(20);
         for pod in ["mysql-0", "mysql-1", "mysql-2", "mysql-client"] {
-            fake.create(json!({
+            cluster.create(json!({
                 "apiVersion": "v1", "kind": "Pod",
                 "metadata": {"name": pod, "namespace": NS, "labels": {"app": "mysql"}},
                 "spec": {"containers": [{"name": "mysql", "image": "mariadb:11.4"}]},
-            }))?;
+            }));
         }
-        fake.forward_port(NS, "mysql-0", 3306, pair.primary.addr());
-        fake.forward_port(NS, "mysql-1", 3306, pair.replicas[0].addr());
-        let client = petset::cluster::client_from_config(kube::Config::new(fake.url().parse()?))?;
-        let secrets: Api<Secret> = Api::namespaced(client.clone(), NS);
+        cluster
+            .server
+            .forward_port(NS, "mysql-0", 3306, pair.primary.addr());
+        cluster
+            .server
+            .forward_port(NS, "mysql-1", 3306, pair.replicas[0].addr());
+        let secrets: Api<Secret> = Api::namespaced(cluster.client.clone(), NS);
         let secret = Secret {
             metadata: ObjectMeta {
                 name: Some("mysql-app".into()),
@@ -75,9 +80,7 @@ impl World {
             ..Secret::default()
         };
         secrets.create(&PostParams::default(), &secret).await?;
-        let mut ctx = StepContext::new(client, NS, "fixtures".into());
-        ctx.default_timeout = Duration::from_secs(20);
-        Ok(World { fake, pair, ctx })
+        Ok(World { cluster, pair, ctx })
     }
 
     async fn run(&self, yaml: &str) -> Result<StepReport, SqlError> {
@@ -180,7 +183,10 @@ async fn a_replica_cloned_with_mariabackup_holds_the_data() -> TestResult {
         started.elapsed().as_millis()
     );
     assert_ne!(clone.addr(), primary_addr);
-    world.fake.forward_port(NS, "mysql-2", 3306, clone.addr());
+    world
+        .cluster
+        .server
+        .forward_port(NS, "mysql-2", 3306, clone.addr());
     // No `eventually`: the rows must be there the moment the clone is up.
     world
         .run(&format!(
@@ -236,7 +242,10 @@ async fn a_pod_that_does_not_exist_is_unreachable() -> TestResult {
 async fn a_pod_port_with_nothing_listening_is_refused() -> TestResult {
     let world = World::start().await?;
     let closed = TcpListener::bind("127.0.0.1:0").await?.local_addr()?;
-    world.fake.forward_port(NS, "mysql-2", 3306, closed);
+    world
+        .cluster
+        .server
+        .forward_port(NS, "mysql-2", 3306, closed);
     let started = Instant::now();
     let error = world
         .run(&format!(
@@ -414,7 +423,10 @@ async fn round_robin(backends: Vec<SocketAddr>) -> std::io::Result<SocketAddr> {
 #[tokio::test]
 async fn in_cluster_checks_run_the_client_in_a_pod() -> TestResult {
     let world = World::start().await?;
-    world.fake.on_exec(NS, "mysql-client", None, run_locally);
+    world
+        .cluster
+        .server
+        .on_exec(NS, "mysql-client", None, run_locally);
     let read_service = round_robin(vec![
         world.pair.primary.addr(),
         world.pair.replicas[0].addr(),
@@ -484,7 +496,8 @@ async fn the_password_stays_off_the_exec_command_line() -> TestResult {
     let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let record = seen.clone();
     world
-        .fake
+        .cluster
+        .server
         .on_exec(NS, "mysql-client", None, move |request: ExecRequest| {
             if let Ok(mut seen) = record.lock() {
                 seen.extend(request.command.iter().cloned());

@@ -2,10 +2,10 @@
 //! Kubernetes port-forward per connection, failures are recorded before the client sees the
 //! close, and dropping the listener closes it and every connection.
 
+use crate::support::test_cluster::TestCluster;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use petset::net::{ForwardFailureKind, PortForward};
-use petset_fakeapi::FakeApiServer;
 use serde_json::json;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -15,15 +15,15 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const NS: &str = "default";
 
-async fn fake_with_pod(pod: &str) -> Result<(FakeApiServer, Api<Pod>), Box<dyn std::error::Error>> {
-    let fake = FakeApiServer::start().await?;
+async fn fake_with_pod(pod: &str) -> Result<(TestCluster, Api<Pod>), Box<dyn std::error::Error>> {
+    let fake = TestCluster::start().await;
     fake.create(json!({
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": pod, "namespace": NS},
         "spec": {"containers": [{"name": "c", "image": "busybox:1.36"}]},
-    }))?;
-    let client = petset::cluster::client_from_config(kube::Config::new(fake.url().parse()?))?;
-    Ok((fake, Api::namespaced(client, NS)))
+    }));
+    let pods = Api::namespaced(fake.client.clone(), NS);
+    Ok((fake, pods))
 }
 
 /// Echoes every connection back, upper-cased so a reply cannot be mistaken for the request.
@@ -70,7 +70,8 @@ async fn ends(stream: &mut TcpStream) -> bool {
 #[tokio::test]
 async fn copies_bytes_both_ways_over_one_forward_per_connection() -> TestResult {
     let (fake, pods) = fake_with_pod("echo-0").await?;
-    fake.forward_port(NS, "echo-0", 7000, echo_server().await?);
+    fake.handle()
+        .forward_port(NS, "echo-0", 7000, echo_server().await?);
     let forward = PortForward::start(pods, "echo-0", 7000).await?;
     assert_eq!(forward.target(), "echo-0:7000");
     assert!(forward.local_addr().ip().is_loopback());
@@ -91,7 +92,8 @@ async fn copies_bytes_both_ways_over_one_forward_per_connection() -> TestResult 
 #[tokio::test]
 async fn dropping_the_listener_closes_it_and_its_connections() -> TestResult {
     let (fake, pods) = fake_with_pod("echo-0").await?;
-    fake.forward_port(NS, "echo-0", 7000, echo_server().await?);
+    fake.handle()
+        .forward_port(NS, "echo-0", 7000, echo_server().await?);
     let forward = PortForward::start(pods, "echo-0", 7000).await?;
     let addr = forward.local_addr();
     let mut open = TcpStream::connect(addr).await?;
@@ -116,7 +118,7 @@ async fn dropping_the_listener_closes_it_and_its_connections() -> TestResult {
 async fn failures_are_recorded_before_the_client_sees_the_close() -> TestResult {
     let (fake, pods) = fake_with_pod("echo-0").await?;
     let closed = TcpListener::bind("127.0.0.1:0").await?.local_addr()?;
-    fake.forward_port(NS, "echo-0", 7000, closed);
+    fake.handle().forward_port(NS, "echo-0", 7000, closed);
 
     let refused = PortForward::start(pods.clone(), "echo-0", 7000).await?;
     let diagnostics = refused.diagnostics();

@@ -1,5 +1,7 @@
-//! Shared setup for the executor's tests: a fake API server with a kube client, scenario
-//! namespaces, step contexts and small object builders.
+//! One test cluster for every test that talks to an API server: the fake API server, a client
+//! built exactly as a run builds its own (`cluster::client_from_config`), a scratch fixtures
+//! folder, and the step context the engine gives a scenario's namespace; with small object
+//! builders and the bounds and barriers tests wait with.
 
 #![allow(dead_code)]
 
@@ -11,13 +13,13 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// A running fake and a client for it. The fake stops when this is dropped.
-pub struct Fake {
+pub struct TestCluster {
     pub server: FakeApiServer,
     pub client: kube::Client,
     pub fixtures: tempfile::TempDir,
 }
 
-impl Fake {
+impl TestCluster {
     pub async fn start() -> Self {
         let server = FakeApiServer::start()
             .await
@@ -44,7 +46,8 @@ impl Fake {
             .expect("namespace created");
     }
 
-    /// A step context on a fresh namespace `name`, with petset's labels.
+    /// A step context on a fresh namespace `name`, with the labels the engine puts on a
+    /// scenario's objects.
     pub fn ctx(&self, name: &str) -> StepContext {
         self.namespace(name);
         let mut ctx = StepContext::new(self.client.clone(), name, self.fixtures_dir());
