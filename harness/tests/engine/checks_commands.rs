@@ -3,6 +3,7 @@
 //! the fake's port-forward to a small HTTP server each test starts on 127.0.0.1.
 
 use crate::checks_support::{TestResult, World};
+use crate::support::test_cluster::until;
 use petset::steps::dns_probe::PROBE_POD;
 use petset_fakeapi::{ExecOutput, ExecRequest, Lasting, RequestFilter, Verb};
 use serde_json::json;
@@ -10,10 +11,11 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 const NS: &str = "petset-cmd";
 
@@ -497,14 +499,20 @@ async fn dns_eventually_waits_for_the_record_and_from_uses_a_named_pod() -> Test
     let (mut world, resolver) = dns_world().await?;
     resolver.set_a("web-1.nginx", &["10.244.0.99"]);
     let fixer = resolver.clone();
+    let asked_before = resolver.asked.load(Ordering::SeqCst);
     let fix = tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        // Right only once the step has had the wrong answer.
+        until(|| fixer.asked.load(Ordering::SeqCst) > asked_before).await;
         fixer.set_a("web-1.nginx", &["10.244.0.11"]);
     });
     world
         .passes(r#"dns: {name: web-1.nginx, expect: {podIps: pod/web-1}, eventually: 20s}"#)
         .await;
     fix.await?;
+    assert!(
+        resolver.asked.load(Ordering::SeqCst) >= asked_before + 2,
+        "asked again after the wrong answer"
+    );
     // From a pod of the scenario, answering like `dig +short`.
     world
         .fake
@@ -577,7 +585,9 @@ async fn http_server() -> std::io::Result<HttpServer> {
     Ok(HttpServer { addr, task })
 }
 
-#[tokio::test]
+// Paused time: the retries' pauses take no wall-clock time, and the step's own clock shows it
+// ended at the third answer, long before its `eventually` window.
+#[tokio::test(start_paused = true)]
 async fn http_gets_through_the_port_forward() -> TestResult {
     let mut world = web().await?;
     let server = http_server().await?;
@@ -596,7 +606,11 @@ async fn http_gets_through_the_port_forward() -> TestResult {
     world
         .passes("http: {target: pod/web-0, port: 8080, path: /flaky, body: {equals: ok}, eventually: 20s}")
         .await;
-    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        started.elapsed()
+    );
     Ok(())
 }
 

@@ -5,7 +5,8 @@
 use crate::checks_support::{TestResult, World};
 use petset_fakeapi::{RequestFilter, Verb};
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+use tokio::time::Instant;
 
 const NS: &str = "petset-checks";
 
@@ -183,7 +184,9 @@ async fn assert_rejects_an_invalid_operator_before_reading_anything() -> TestRes
     Ok(())
 }
 
-#[tokio::test]
+// Paused time: the clock moves only when every task waits, so the durations below are the
+// step's own, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn assert_eventually_returns_on_the_satisfying_event() -> TestResult {
     let mut world = three_pods().await?;
     world.pod("web-3", json!({"app": "web"}))?;
@@ -208,22 +211,25 @@ async fn assert_eventually_returns_on_the_satisfying_event() -> TestResult {
         took >= Duration::from_millis(300),
         "passed before the change: {took:?}"
     );
+    // Watch-driven: done at the change, not at a later polling tick.
     assert!(
-        took < Duration::from_secs(3),
+        took < Duration::from_millis(400),
         "watch-driven, not polled: {took:?}"
     );
     assert!(report.detail.contains("after"), "{}", report.detail);
     Ok(())
 }
 
-#[tokio::test]
+// Paused time: the clock moves only when every task waits, so the durations below are the
+// step's own, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn assert_eventually_fails_with_the_last_state_seen() -> TestResult {
     let mut world = three_pods().await?;
     let started = Instant::now();
     let failure = world
         .fails("assert: {target: pod/db-0, matches: {status: {phase: Running}}, eventually: 1s}")
         .await;
-    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(started.elapsed(), Duration::from_secs(1));
     assert!(
         failure.message.starts_with(
             "assert pod/db-0: status.phase: expected \"Running\", got \"Pending\" (still so after"
@@ -240,7 +246,9 @@ async fn assert_eventually_fails_with_the_last_state_seen() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
+// Paused time: the clock moves only when every task waits, so the durations below are the
+// step's own, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn observe_passes_when_nothing_changes() -> TestResult {
     let mut world = three_pods().await?;
     let started = Instant::now();
@@ -272,7 +280,9 @@ async fn observe_passes_when_nothing_changes() -> TestResult {
     Ok(())
 }
 
-#[tokio::test]
+// Paused time: the clock moves only when every task waits, so the durations below are the
+// step's own, whatever the machine's load.
+#[tokio::test(start_paused = true)]
 async fn observe_fails_at_the_first_change() -> TestResult {
     let mut world = three_pods().await?;
     let fake = world.fake.clone();
@@ -290,8 +300,9 @@ async fn observe_fails_at_the_first_change() -> TestResult {
         .await;
     add.await??;
     assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "failed at the event, not at the end"
+        started.elapsed() < Duration::from_millis(400),
+        "failed at the event, not at the end: {:?}",
+        started.elapsed()
     );
     assert!(
         failure.message.starts_with(
