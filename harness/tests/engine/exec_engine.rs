@@ -7,6 +7,7 @@ use petset::engine::{EngineConfig, KeepPolicy, ScenarioRun, run_scenario, sweep_
 use petset::events::{Event, EventSink, ScenarioId, ScenarioOutcome, StepOutcome};
 use petset::scenario::model::Scenario;
 use petset_fakeapi::Handle;
+use petset_fakeapi::emulation::{Emulation, EmulationConfig};
 use serde_json::json;
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -85,23 +86,12 @@ const POD: &str = "{apiVersion: v1, kind: Pod, metadata: {name: web-0, labels: {
 async fn a_passing_scenario_runs_in_its_own_labelled_namespace_and_cleans_up() {
     let fake = TestCluster::start().await;
     let handle = fake.handle();
+    // The fake's kubelet emulation schedules, starts and readies the pod.
+    let _kubelet = Emulation::start(&handle, EmulationConfig::default(), None);
     let seen = Arc::new(Mutex::new(None));
-    let (h, s) = (handle.clone(), seen.clone());
+    let s = seen.clone();
     let sink = Recorded::new(move |ns| {
-        let h = h.clone();
-        let ns = ns.to_owned();
-        *s.lock().expect("seen") = Some(ns.clone());
-        // Plays the kubelet: the pod becomes ready shortly after it appears.
-        tokio::spawn(async move {
-            for _ in 0..200 {
-                if h.get("v1", "Pod", Some(&ns), "web-0").is_some() {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    let _ = h.set_pod_ready(&ns, "web-0", true, Some("10.0.0.5"));
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        });
+        *s.lock().expect("seen") = Some(ns.to_owned());
     });
     let scenario = scenario(&format!(
         "description: pass
