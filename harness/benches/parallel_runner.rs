@@ -5,7 +5,7 @@
 //! Prints N, the slowest single run, the parallel run and their ratio; exits non-zero when the
 //! ratio is above 1.25.
 
-#[path = "../tests/runner_support/mod.rs"]
+#[path = "../tests/engine/runner_support.rs"]
 mod runner_support;
 
 use std::process::ExitCode;

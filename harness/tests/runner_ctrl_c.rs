@@ -2,6 +2,7 @@
 //! cleaned up, the rest are not started, the reports are written and the exit code is 130.
 //! Alone in its test binary, since the signal goes to the whole process.
 
+#[path = "engine/runner_support.rs"]
 mod runner_support;
 
 use std::process::{Command, ExitCode};

@@ -1,6 +1,8 @@
 //! Fault injection, request counters, reactions and controllers.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use k8s_openapi::api::apps::v1::StatefulSet;
 use k8s_openapi::api::core::v1::{ConfigMap, Pod};
@@ -10,7 +12,8 @@ use serde_json::json;
 
 use crate::{start, within};
 
-#[tokio::test]
+// Paused time: the fault's period and the delay pass on the test's clock, not the machine's.
+#[tokio::test(start_paused = true)]
 async fn failures_then_recovery() {
     let (server, client) = start().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
@@ -118,7 +121,8 @@ async fn transient_answers_look_as_a_loaded_server_gives_them() {
     assert_eq!(server.request_count(Verb::Patch, "configmaps"), 4);
 }
 
-#[tokio::test]
+// Paused time: the fault's period and the delay pass on the test's clock, not the machine's.
+#[tokio::test(start_paused = true)]
 async fn delays_slow_down_matching_requests() {
     let (server, client) = start().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");
@@ -129,10 +133,14 @@ async fn delays_slow_down_matching_requests() {
     );
     let t = Instant::now();
     api.list(&ListParams::default()).await.unwrap();
-    assert!(t.elapsed() >= Duration::from_millis(300));
+    assert_eq!(t.elapsed(), Duration::from_millis(300));
     let t = Instant::now();
     api.list(&ListParams::default()).await.unwrap();
-    assert!(t.elapsed() < Duration::from_millis(300));
+    assert_eq!(
+        t.elapsed(),
+        Duration::ZERO,
+        "only the next request was delayed"
+    );
     server.delay_requests(
         RequestFilter::any(),
         Duration::from_secs(5),

@@ -2,3 +2,4 @@
 
 pub mod manifests;
 pub mod mariadb;
+pub mod test_cluster;

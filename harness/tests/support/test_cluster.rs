@@ -1,0 +1,118 @@
+//! One test cluster for every test that talks to an API server: the fake API server, a client
+//! built exactly as a run builds its own (`cluster::client_from_config`), a scratch fixtures
+//! folder, and the step context the engine gives a scenario's namespace; with small object
+//! builders and the bounds and barriers tests wait with.
+
+#![allow(dead_code)]
+
+use petset::scenario::model::Step;
+use petset::steps::StepContext;
+use petset_fakeapi::{FakeApiServer, Handle};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A running fake and a client for it. The fake stops when this is dropped.
+pub struct TestCluster {
+    pub server: FakeApiServer,
+    pub client: kube::Client,
+    pub fixtures: tempfile::TempDir,
+}
+
+impl TestCluster {
+    pub async fn start() -> Self {
+        let server = FakeApiServer::start()
+            .await
+            .expect("fake API server starts");
+        let config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
+        // Built as every run builds its client.
+        let client = petset::cluster::client_from_config(config).expect("a client for the fake");
+        let fixtures = tempfile::tempdir().expect("a temporary fixtures folder");
+        Self {
+            server,
+            client,
+            fixtures,
+        }
+    }
+
+    pub fn handle(&self) -> Handle {
+        self.server.handle()
+    }
+
+    /// Creates a namespace directly in the store.
+    pub fn namespace(&self, name: &str) {
+        self.handle()
+            .create(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+            .expect("namespace created");
+    }
+
+    /// A step context on a fresh namespace `name`, with the labels the engine puts on a
+    /// scenario's objects.
+    pub fn ctx(&self, name: &str) -> StepContext {
+        self.namespace(name);
+        let mut ctx = StepContext::new(self.client.clone(), name, self.fixtures_dir());
+        ctx.labels = petset::engine::scenario_labels("test-run");
+        ctx.default_timeout = Duration::from_secs(10);
+        ctx
+    }
+
+    pub fn fixtures_dir(&self) -> PathBuf {
+        self.fixtures.path().to_path_buf()
+    }
+
+    /// Writes a fixture file under the fixtures folder.
+    pub fn fixture(&self, relative: &str, text: &str) {
+        let path = self.fixtures.path().join(relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("fixture folder");
+        }
+        std::fs::write(path, text).expect("fixture written");
+    }
+
+    pub fn create(&self, object: Value) -> Value {
+        self.handle().create(object).expect("object created")
+    }
+
+    pub fn get(
+        &self,
+        api_version: &str,
+        kind: &str,
+        ns: Option<&str>,
+        name: &str,
+    ) -> Option<Value> {
+        self.handle().get(api_version, kind, ns, name)
+    }
+}
+
+/// Parses one step as written in a scenario file.
+pub fn step(yaml: &str) -> Step {
+    serde_saphyr::from_str(yaml).unwrap_or_else(|error| panic!("step parses: {error}\n{yaml}"))
+}
+
+/// A pending pod with labels.
+pub fn pod(ns: &str, name: &str, labels: Value) -> Value {
+    json!({
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "labels": labels},
+        "spec": {"containers": [{"name": "nginx", "image": "nginx:1.27"}]},
+        "status": {"phase": "Pending"}
+    })
+}
+
+/// Returns once `condition` holds: a barrier on state the test can read (the fake's request
+/// counters, what a recorder holds), checked again every few milliseconds for up to 10 s.
+pub async fn until(condition: impl Fn() -> bool) {
+    within(10, async {
+        while !condition() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+    })
+    .await;
+}
+
+/// Bounds a test's await so a bug cannot hang the suite.
+pub async fn within<T>(seconds: u64, future: impl std::future::Future<Output = T>) -> T {
+    tokio::time::timeout(Duration::from_secs(seconds), future)
+        .await
+        .expect("finished in time")
+}
