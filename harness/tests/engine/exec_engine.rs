@@ -385,6 +385,9 @@ steps:
 async fn the_scenario_deadline_stops_a_step_and_cleanup_still_runs() {
     let fake = TestCluster::start().await;
     let handle = fake.handle();
+    // The clock here measures the steps and cleanup's requests: the namespace's own
+    // Terminating phase (tested in the fake's deletion tests) ends at once.
+    handle.set_namespace_cleanup_delay(Duration::ZERO);
     let sink = Recorded::new(|_| {});
     let scenario = scenario(
         "description: deadline\ncovers: []\ntimeout: 800ms\nsteps:\n- wait: {target: pod/web-0, for: ready, timeout: 1m}\n",
@@ -440,6 +443,9 @@ async fn durations_too_long_for_the_clock_neither_panic_nor_leak_the_namespace()
 async fn cancellation_stops_the_running_step_and_cleanup_still_runs() {
     let fake = TestCluster::start().await;
     let handle = fake.handle();
+    // The clock here measures the steps and cleanup's requests: the namespace's own
+    // Terminating phase (tested in the fake's deletion tests) ends at once.
+    handle.set_namespace_cleanup_delay(Duration::ZERO);
     let config = config(&fake);
     let cancel = config.cancel.clone();
     let sink = Recorded::new(move |_| {
@@ -506,7 +512,7 @@ steps:
 
 #[tokio::test]
 async fn a_claim_held_by_pvc_protection_is_reported_with_the_pod_using_it() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let sink = Recorded::new(|_| {});
     // The pod's grace period (an hour) outlasts cleanup's budget, so its claim stays in use.
     let scenario = scenario(
