@@ -22,20 +22,7 @@ mod support;
 use detection_support::mariadb_backend::MariaDbBackend;
 
 /// Scenarios the emulation cannot run, with the reason.
-const UNSUPPORTED: &[(&str, &str)] = &[
-    (
-        "mysql/readiness",
-        "the MariaDB backend does not tie the pods' readiness probe to the client binary the scenario moves away",
-    ),
-    (
-        "mysql/recovery",
-        "the MariaDB backend does not keep a pod's server and data across a pod deletion on the same claim",
-    ),
-    (
-        "mysql/scale-and-clone",
-        "the MariaDB backend does not clone a new ordinal from its predecessor with mariabackup",
-    ),
-];
+const UNSUPPORTED: &[(&str, &str)] = &[];
 
 /// Per switch: the scenarios that exercise the broken behaviour, and words the failure message
 /// of at least one of them must all mention, specific enough that an unrelated failure (a
@@ -105,8 +92,10 @@ async fn run_one(
         .await
         .expect("fake API server starts");
     // Real MariaDB servers behind the mysql pods; dropped (and stopped) when the run ends.
-    let backend: Option<Arc<dyn Backend>> = (loaded.id.area == "mysql")
-        .then(|| Arc::new(MariaDbBackend::new(server.handle(), fault)) as Arc<dyn Backend>);
+    let backend: Option<Arc<dyn Backend>> = (loaded.id.area == "mysql").then(|| {
+        let backend = MariaDbBackend::new(server.handle(), fault).expect("the MariaDB backend");
+        Arc::new(backend) as Arc<dyn Backend>
+    });
     let emulation = Emulation::start(&server.handle(), config, backend);
     let kube_config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
     let client = petset::cluster::client_from_config(kube_config).expect("a client for the fake");
