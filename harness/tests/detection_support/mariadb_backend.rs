@@ -59,7 +59,7 @@ struct Inner {
     stopped: Mutex<HashSet<String>>,
     next_read: AtomicUsize,
     /// Dropped last: closing it removes `dir` (the claims' data) once the servers are gone.
-    _keeper: Mutex<std::process::ChildStdin>,
+    _keeper: std::process::ChildStdin,
 }
 
 pub struct MariaDbBackend {
@@ -71,8 +71,7 @@ impl MariaDbBackend {
         let dir = ServerDir::create().map_err(|e| e.to_string())?;
         let path = dir.path().to_owned();
         let keeper = mariadb::remove_when_closed(&path).map_err(|e| e.to_string())?;
-        // The keeper owns the directory's removal from here.
-        std::mem::forget(dir);
+        dir.disarm();
         let network = PodNetwork::new(&path.join("network")).map_err(|e| e.to_string())?;
         Ok(Self {
             inner: Arc::new(Inner {
@@ -84,7 +83,7 @@ impl MariaDbBackend {
                 claims: Mutex::default(),
                 stopped: Mutex::default(),
                 next_read: AtomicUsize::new(0),
-                _keeper: Mutex::new(keeper),
+                _keeper: keeper,
             }),
         })
     }
@@ -403,10 +402,10 @@ fn fail(message: String) -> ExecOutput {
 /// Runs the real `mariadb` client against `server` with `args` (host and port replaced).
 async fn client(server: &MariaDb, args: &[String], password: &str, stdin: &str) -> ExecOutput {
     let mut args = args.to_vec();
-    if let Some(h) = args.iter().position(|a| a == "-h") {
-        if let Some(host) = args.get_mut(h + 1) {
-            *host = Ipv4Addr::LOCALHOST.to_string();
-        }
+    if let Some(h) = args.iter().position(|a| a == "-h")
+        && let Some(host) = args.get_mut(h + 1)
+    {
+        *host = Ipv4Addr::LOCALHOST.to_string();
     }
     args.retain(|a| !a.starts_with("--port="));
     if let Some(p) = args.iter().position(|a| a == "-P") {

@@ -169,6 +169,8 @@ async fn forward(listener: TcpListener, target: Target) {
     let mut connections = JoinSet::new();
     loop {
         let Ok((mut inbound, _)) = listener.accept().await else {
+            // Out of descriptors, say: give the connections being served a moment to end.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
             continue;
         };
         while connections.try_join_next().is_some() {}

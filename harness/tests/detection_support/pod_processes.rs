@@ -63,7 +63,7 @@ pub async fn run_to_end(
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| format!("failed to run `{}`: {e}", command.join(" ")))?;
-    let mut guard = GroupGuard(child.id());
+    let guard = GroupGuard(child.id());
     match tokio::time::timeout(deadline, child.wait_with_output()).await {
         Ok(Ok(out)) => {
             // The group's leader is gone; anything it left running in the group goes too.
@@ -76,7 +76,7 @@ pub async fn run_to_end(
         }
         Ok(Err(e)) => Err(format!("failed to wait for `{}`: {e}", command.join(" "))),
         Err(_) => {
-            guard.0.take().map(kill_group);
+            drop(guard);
             Err(format!(
                 "`{}` did not finish within {deadline:?}",
                 command.join(" ")
