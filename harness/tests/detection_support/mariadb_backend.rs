@@ -42,6 +42,8 @@ const SHUTDOWN_DEADLINE: Duration = Duration::from_secs(30);
 struct PodRun {
     uid: String,
     claim: String,
+    /// Its names on the pod network (`<pod>.<service>:<port>`).
+    names: Vec<String>,
     server: Arc<MariaDb>,
     sidecar: Mutex<Option<Sidecar>>,
 }
@@ -233,6 +235,7 @@ impl Inner {
             Arc::new(PodRun {
                 uid: pod.uid.clone(),
                 claim,
+                names: vec![own(MYSQL_PORT), own(BACKUP_PORT)],
                 server,
                 sidecar: Mutex::new(Some(sidecar)),
             }),
@@ -262,15 +265,9 @@ impl Inner {
         let Some(run) = run else {
             return;
         };
-        // The pod's address goes first, then its containers.
-        let service = self
-            .handle
-            .get("v1", "Pod", Some(&pod.namespace), &pod.name)
-            .and_then(|o| o["spec"]["subdomain"].as_str().map(str::to_owned))
-            .unwrap_or_default();
-        for port in [MYSQL_PORT, BACKUP_PORT] {
-            let name = format!("{}.{service}:{port}", pod.name);
-            let _ = self.network.serve(&pod.namespace, &name, None).await;
+        // The pod's addresses go first, then its containers.
+        for name in &run.names {
+            let _ = self.network.serve(&pod.namespace, name, None).await;
         }
         drop(guard(&run.sidecar).take());
         let server = run.server.clone();
