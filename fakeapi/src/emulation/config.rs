@@ -116,6 +116,8 @@ impl EmulationConfig {
 pub struct PodInfo {
     pub namespace: String,
     pub name: String,
+    /// The pod's UID: a pod recreated under the same name has a new one.
+    pub uid: String,
     /// The StatefulSet ordinal, for StatefulSet pods.
     pub ordinal: Option<u32>,
     /// The UIDs of the claims the pod mounts (a new UID means a new, empty volume).
@@ -138,4 +140,9 @@ pub trait Backend: Send + Sync + 'static {
     fn pod_started(&self, pod: PodInfo) -> Option<BoxFuture<StartResult>>;
     /// Answers an exec the emulation's own shell does not understand.
     fn exec(&self, pod: PodInfo, request: ExecRequest) -> Option<BoxFuture<ExecOutput>>;
+    /// Called once when a pod starts terminating (its containers get their stop signal): what
+    /// `pod_started` set going for it should stop. The pod may still be starting.
+    fn pod_stopped(&self, _pod: PodInfo) -> Option<BoxFuture<()>> {
+        None
+    }
 }

@@ -1,7 +1,8 @@
 //! Exec in emulated pods: a tiny shell that runs exactly the commands the shipped scenarios and
 //! probes use (`cat`, `echo`/`hostname` with `>`/`>>`, `touch`, `rm`, `mv`, `test -e`,
 //! `grep -qxF`, `hostname`), against the pod's file stores; the DNS step's resolver script; and,
-//! for anything else, the test's backend. Unknown commands fail with exit code 127.
+//! for anything else (the `mariadb` client only while its binary is in place), the test's
+//! backend. Unknown commands fail with exit code 127.
 
 use std::sync::Arc;
 
@@ -35,6 +36,18 @@ pub(crate) async fn run(shared: Arc<Shared>, request: ExecRequest) -> ExecOutput
         let (key, path) = locate(&shared.handle, &pod, CLIENT_BINARY);
         if !lock(&shared.files).exists(&key, &path) {
             return fail(127, "no mariadb or mysql client in this container".into());
+        }
+        return backend(&shared, &pod, request).await;
+    }
+    // The client run by name (a probe's `mariadb ... -e "SELECT 1"`) is found on the PATH only
+    // while its binary is there.
+    if cmd.first().map(String::as_str) == Some("mariadb") {
+        let (key, path) = locate(&shared.handle, &pod, CLIENT_BINARY);
+        if !lock(&shared.files).exists(&key, &path) {
+            return fail(
+                127,
+                "exec: \"mariadb\": executable file not found in $PATH".into(),
+            );
         }
         return backend(&shared, &pod, request).await;
     }

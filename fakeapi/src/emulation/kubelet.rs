@@ -37,6 +37,7 @@ pub(crate) fn pod_info(shared: &Shared, pod: &Value) -> PodInfo {
     PodInfo {
         namespace,
         name: name(pod).to_string(),
+        uid: uid(pod).to_string(),
         ordinal: label(pod, POD_INDEX).and_then(|i| i.parse().ok()),
         claim_uids,
         images: arr(pod, "/spec/containers")
@@ -83,13 +84,22 @@ fn terminate(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
     } else {
         shared.config.termination
     };
-    let since = {
+    let (since, first) = {
         let mut pods = lock(&shared.pods);
         let rt = pods
             .entry(uid(pod).to_string())
             .or_insert_with(|| fresh(shared));
-        *rt.terminating.get_or_insert_with(Instant::now)
+        let first = rt.terminating.is_none();
+        (*rt.terminating.get_or_insert_with(Instant::now), first)
     };
+    if first
+        && let Some(stop) = shared
+            .backend
+            .as_ref()
+            .and_then(|b| b.pod_stopped(pod_info(shared, pod)))
+    {
+        tokio::spawn(stop);
+    }
     if since.elapsed() >= grace {
         let finalizers: Vec<Value> = arr(pod, "/metadata/finalizers")
             .iter()
@@ -120,6 +130,7 @@ fn fresh(shared: &Shared) -> Runtime {
         ip: shared.pod_ip(),
         terminating: None,
         http: None,
+        readiness_exec: Default::default(),
     }
 }
 
@@ -241,7 +252,7 @@ fn seed(shared: &Shared, pod: &Value) {
     }
 }
 
-fn probe_passes(shared: &Shared, pod: &Value, probe: &Value) -> bool {
+fn probe_passes(shared: &Arc<Shared>, pod: &Value, probe: &Value) -> bool {
     let command: Vec<&str> = arr(probe, "/exec/command")
         .iter()
         .filter_map(Value::as_str)
@@ -249,10 +260,7 @@ fn probe_passes(shared: &Shared, pod: &Value, probe: &Value) -> bool {
     match command.as_slice() {
         [] => true,
         ["sh", "-c", line] => script(shared, pod, line).is_none_or(|o| o.exit_code == 0),
-        ["mariadb", ..] => {
-            let (key, path) = locate(&shared.handle, pod, CLIENT_BINARY);
-            lock(&shared.files).exists(&key, &path)
-        }
+        ["mariadb", ..] => super::exec_probe::passes(shared, pod, probe),
         _ => true,
     }
 }
@@ -263,7 +271,7 @@ fn seconds(shared: &Shared, probe: &Value, field: &str, default: i64) -> Duratio
 }
 
 /// Readiness and liveness, one evaluation per tick.
-fn probe(shared: &Shared, pod: &Value) {
+fn probe(shared: &Arc<Shared>, pod: &Value) {
     let container = arr(pod, "/spec/containers")
         .first()
         .cloned()

@@ -10,6 +10,7 @@ mod config;
 mod deployment;
 mod dns;
 mod exec;
+mod exec_probe;
 mod files;
 mod http;
 mod kubelet;

@@ -31,6 +31,8 @@ pub(crate) struct Runtime {
     /// When termination started (deletionTimestamp seen).
     pub(crate) terminating: Option<Instant>,
     pub(crate) http: Option<AbortHandle>,
+    /// The readiness probe's command when it runs as a process (see `exec_probe`).
+    pub(crate) readiness_exec: super::exec_probe::ExecProbe,
 }
 
 pub(crate) struct Shared {

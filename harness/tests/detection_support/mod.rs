@@ -1,3 +1,8 @@
 //! Test support for the detection run: what sits behind the emulated pods.
 
+mod backend_checks;
 pub mod mariadb_backend;
+mod pod_env;
+mod pod_network;
+mod pod_processes;
+mod pod_scripts;

@@ -444,26 +444,32 @@ fn template() -> io::Result<&'static Path> {
     }
 }
 
-fn make_template() -> io::Result<Template> {
-    let dir = ServerDir::create()?;
-    // Statics are never dropped, so the directory's removal is left to a process that outlives
-    // us just long enough: it waits for our end of the pipe to close (at our exit).
+/// Leaves `dir`'s removal to a process that outlives us just long enough: it waits for the
+/// returned pipe to close (when it is dropped, or at our exit however it happens), then removes
+/// the directory.
+pub fn remove_when_closed(dir: &Path) -> io::Result<ChildStdin> {
     let mut keeper = Command::new("sh")
         .args([
             "-c",
             "cat >/dev/null; rm -rf \"$1\"",
-            "petset-mariadb-template",
+            "petset-mariadb-keeper",
         ])
-        .arg(dir.path())
+        .arg(dir)
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .process_group(0)
         .spawn()?;
-    let stdin = keeper
+    keeper
         .stdin
         .take()
-        .ok_or_else(|| io::Error::other("the template keeper has no stdin"))?;
+        .ok_or_else(|| io::Error::other("the directory keeper has no stdin"))
+}
+
+fn make_template() -> io::Result<Template> {
+    let dir = ServerDir::create()?;
+    // Statics are never dropped: the template goes when the process exits.
+    let stdin = remove_when_closed(dir.path())?;
     let data = dir.data();
     let mut cmd = Command::new("mariadb-install-db");
     cmd.arg("--no-defaults")
@@ -600,11 +606,12 @@ fn launch(dir: ServerDir, settings: Settings<'_>) -> Result<MariaDb, LaunchError
     }
     match wait_ready(&mut server) {
         Ok(()) if server.server_id == 0 => {
-            // Set by the option file: ask the server, so messages name it.
-            let id = server
-                .value("SELECT @@server_id")
-                .map_err(LaunchError::Other)?;
-            server.server_id = id.parse().unwrap_or(0);
+            // Set by the option file: ask the server, so messages name it. A server started on
+            // data whose root has a password (a pod restarted on its claim) cannot be asked
+            // without it and keeps 0; nothing but messages uses the id.
+            if let Ok(id) = server.value("SELECT @@server_id") {
+                server.server_id = id.parse().unwrap_or(0);
+            }
             Ok(server)
         }
         Ok(()) => Ok(server),
@@ -714,7 +721,8 @@ impl ServerDir {
         self.path.join("data")
     }
 
-    fn disarm(mut self) {
+    /// Leaves the directory's removal to someone else (a server's wrapper, a keeper).
+    pub fn disarm(mut self) {
         self.armed = false;
     }
 }
