@@ -28,6 +28,8 @@ impl std::fmt::Display for ScenarioId {
 pub struct ClusterInfo {
     pub context: String,
     pub server_version: String,
+    /// The run used petset's in-process emulation (`PETSET_CLUSTER=emulated`), not a cluster.
+    pub emulated: bool,
 }
 
 /// A measured figure, e.g. replication lag, reported as a JUnit property and in the terminal.
