@@ -1,4 +1,4 @@
-//! The `petset` command line: authoring tools for scenarios.
+//! The `petset` command line: run a suite, start one, and the authoring tools for scenarios.
 
 use std::process::ExitCode;
 
@@ -14,6 +14,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the suite in DIR (default: here) against a cluster, as `cargo test` runs petset's.
+    Test(petset::cli::test::Args),
+    /// Write a starter suite (one scenario, one fixture, a catalogue) into DIR.
+    Init(petset::cli::init::Args),
     /// Check scenario files: YAML, shape and meaning, with file:line:column and hints.
     Lint(petset::cli::lint::Args),
     /// Print the JSON Schema of the scenario format (for yaml-language-server and editors).
@@ -26,6 +30,8 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Test(args) => petset::cli::test::run(args),
+        Command::Init(args) => petset::cli::init::run(args),
         Command::Lint(args) => petset::cli::lint::run(args),
         Command::Schema(args) => petset::cli::schema::run(args),
         Command::Coverage(args) => petset::cli::coverage::run(args),

@@ -79,12 +79,7 @@ fn repository_copy(dir: &Path) {
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     copy_tree(&real.join("scenarios"), &dir.join("scenarios"));
     copy_tree(&real.join("fixtures"), &dir.join("fixtures"));
-    std::fs::create_dir_all(dir.join("harness")).unwrap();
-    std::fs::copy(
-        real.join("harness/catalogue.yaml"),
-        dir.join("harness/catalogue.yaml"),
-    )
-    .unwrap();
+    std::fs::copy(real.join("catalogue.yaml"), dir.join("catalogue.yaml")).unwrap();
     std::fs::write(dir.join("Cargo.toml"), "").unwrap();
     std::fs::create_dir_all(dir.join("scenarios/demo")).unwrap();
     std::fs::write(dir.join("scenarios/demo/broken.yaml"), BROKEN).unwrap();

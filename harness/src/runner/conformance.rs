@@ -30,8 +30,8 @@ const NEXTEST_NO_CLUSTER: &str = "no Kubernetes cluster (under cargo-nextest pet
      connects to an existing one: create it first, e.g. kind create cluster --name petset \
      --config fixtures/clusters/kind.yaml, and set PETSET_CLUSTER=kind:petset; or run cargo test)";
 
-/// `cargo test --test conformance`: petset's own suite (the repository root, or the directory
-/// `PETSET_SUITE` names) against the cluster `PETSET_CLUSTER` and the kubeconfig select.
+/// `cargo test --test conformance`: petset's own suite (the repository root) against the
+/// cluster `PETSET_CLUSTER` and the kubeconfig select.
 pub fn conformance_main(args: &Arguments) -> ExitCode {
     suite_main(&repository_root(), args)
 }

@@ -25,5 +25,5 @@ pub use interrupt::Interrupt;
 pub use labels::LabelFilter;
 pub use nextest::Nextest;
 pub use run::{RunInput, RunOutcome, run, run_with};
-pub use settings::{RunSettings, SettingsError};
+pub use settings::{RunSettings, SettingsError, parse_repeat};
 pub use suite::{Content, SuiteEntry};

@@ -16,7 +16,7 @@ use crate::steps::DEFAULT_CLUSTER_DOMAIN;
 #[derive(Debug, Clone)]
 pub struct RunSettings {
     /// The suite: a directory holding `scenarios/`, `fixtures/` and an optional
-    /// `catalogue.yaml` (`PETSET_SUITE`, `petset test DIR`).
+    /// `catalogue.yaml` (`petset test DIR`, the library's `suite_main`).
     pub suite_dir: PathBuf,
     /// Reruns of a failed scenario (`PETSET_RETRIES`, default 0).
     pub retries: u32,
@@ -112,7 +112,7 @@ impl RunSettings {
         }
     }
 
-    /// Reads the process environment, for the suite at `suite_dir` (`PETSET_SUITE` moves it).
+    /// Reads the process environment, for the suite at `suite_dir`.
     pub fn from_env(suite_dir: &Path) -> Result<Self, SettingsError> {
         let mut settings = Self::from_lookup(suite_dir, |name| std::env::var(name).ok())?;
         settings.cluster.kubeconfig = std::env::var_os("KUBECONFIG");
@@ -129,14 +129,10 @@ impl RunSettings {
         get: impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SettingsError> {
         let set = |name: &str| get(name).filter(|v| !v.trim().is_empty());
-        let suite_dir = match set("PETSET_SUITE") {
-            Some(dir) => suite_dir.join(dir.trim()),
-            None => suite_dir.to_path_buf(),
-        };
-        let mut settings = Self::defaults(&suite_dir);
+        let mut settings = Self::defaults(suite_dir);
         settings.nextest = Nextest::from_lookup(&get);
         settings.cluster = cluster::Settings::from_lookup(&get)?;
-        settings.cluster.repo_root = Some(suite_dir.clone());
+        settings.cluster.repo_root = Some(suite_dir.to_path_buf());
         if let Some(value) = set("PETSET_RETRIES") {
             settings.retries = whole_number(
                 "PETSET_RETRIES",
@@ -153,7 +149,7 @@ impl RunSettings {
         settings.verbose = cluster::flag("PETSET_VERBOSE", get("PETSET_VERBOSE"))?;
         settings.fail_fast = cluster::flag("PETSET_FAIL_FAST", get("PETSET_FAIL_FAST"))?;
         if let Some(value) = set("PETSET_REPEAT") {
-            settings.repeat = repeat(&value)?;
+            settings.repeat = parse_repeat(&value)?;
         }
         if let Some(value) = set("PETSET_LABELS") {
             settings.labels = LabelFilter::parse(&value).map_err(|expected| SettingsError {
@@ -188,7 +184,7 @@ impl RunSettings {
 }
 
 /// Parses a `--repeat`/`PETSET_REPEAT` count: a whole number of at least 1.
-pub(crate) fn repeat(value: &str) -> Result<u32, SettingsError> {
+pub fn parse_repeat(value: &str) -> Result<u32, SettingsError> {
     const EXPECTED: &str = "expected a whole number of runs, at least 1, e.g. 20";
     match whole_number("PETSET_REPEAT", value, EXPECTED)? {
         0 => Err(SettingsError {
@@ -268,14 +264,16 @@ mod tests {
     }
 
     #[test]
-    fn the_suite_directory_moves_every_default_path() {
-        let settings = read(&[("PETSET_SUITE", "tests/suite")]).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(settings.suite_dir, Path::new("/suite/tests/suite"));
-        assert_eq!(settings.fixtures_dir(), Path::new("/suite/tests/suite/fixtures"));
+    fn the_suite_directory_places_every_default_path() {
+        let settings = RunSettings::from_lookup(Path::new("/work/tests/suite"), |_| None)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(settings.fixtures_dir(), Path::new("/work/tests/suite/fixtures"));
         assert_eq!(
             settings.junit,
-            Path::new("/suite/tests/suite/reports/junit.xml")
+            Path::new("/work/tests/suite/reports/junit.xml")
         );
+        assert_eq!(settings.repeat, 1);
+        assert!(settings.labels.is_empty() && !settings.fail_fast);
     }
 
     #[test]

@@ -314,7 +314,7 @@ pub fn settings(dir: &std::path::Path, retries: u32) -> RunSettings {
 pub fn input(suite: Vec<SuiteEntry>, settings: RunSettings) -> RunInput {
     RunInput {
         suite,
-        catalogue: catalogue(),
+        catalogue: Some(catalogue()),
         settings: Ok(settings),
     }
 }
