@@ -142,8 +142,15 @@ fn repeat_runs_every_scenario_n_times_and_counts_the_passes() {
     assert_eq!(
         started,
         [
-            "a::first", "a::first", "a::first", "a::second", "a::second", "a::second",
-            "a::third", "a::third", "a::third"
+            "a::first",
+            "a::first",
+            "a::first",
+            "a::second",
+            "a::second",
+            "a::second",
+            "a::third",
+            "a::third",
+            "a::third"
         ]
     );
     let report = report(dir.path());

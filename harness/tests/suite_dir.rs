@@ -198,7 +198,12 @@ fn a_suite_in_any_directory_is_linted_covered_and_run_on_the_emulated_cluster() 
         .as_array()
         .unwrap()
         .iter()
-        .map(|b| (b["id"].as_str().unwrap().into(), b["status"].as_str().unwrap().into()))
+        .map(|b| {
+            (
+                b["id"].as_str().unwrap().into(),
+                b["status"].as_str().unwrap().into(),
+            )
+        })
         .collect();
     assert_eq!(
         statuses,
@@ -207,7 +212,10 @@ fn a_suite_in_any_directory_is_linted_covered_and_run_on_the_emulated_cluster() 
             ("SHOP-DEP-1".to_string(), "passed".to_string())
         ]
     );
-    assert!(!dir.path().join("reports").exists(), "reports went to the working directory");
+    assert!(
+        !dir.path().join("reports").exists(),
+        "reports went to the working directory"
+    );
 }
 
 #[test]
@@ -240,14 +248,21 @@ fn labels_repeat_and_the_reports_path_come_from_the_command_line() {
     let junit = read(&reports.join("junit.xml"));
     assert!(!junit.contains("name=\"front\""), "{junit}");
     let case = testcase(&junit, "cart");
-    assert!(case.contains(r#"<property name="runs" value="2"/>"#), "{case}");
+    assert!(
+        case.contains(r#"<property name="runs" value="2"/>"#),
+        "{case}"
+    );
     assert!(
         case.contains(r#"<property name="runs.passed" value="2"/>"#),
         "{case}"
     );
     assert!(!suite.join("reports").exists());
 
-    let bad = petset(dir.path(), &["test", "suite", "--repeat", "0"], Some("emulated"));
+    let bad = petset(
+        dir.path(),
+        &["test", "suite", "--repeat", "0"],
+        Some("emulated"),
+    );
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
     assert!(
         String::from_utf8_lossy(&bad.stderr).contains("failed to read --repeat=\"0\""),
@@ -312,7 +327,10 @@ fn petset_init_writes_a_suite_that_lints_and_passes_on_the_emulated_cluster() {
         text(&run)
     );
     let junit = read(&suite.join("reports/junit.xml"));
-    assert!(junit.contains(r#"tests="1""#) && junit.contains(r#"failures="0""#), "{junit}");
+    assert!(
+        junit.contains(r#"tests="1""#) && junit.contains(r#"failures="0""#),
+        "{junit}"
+    );
 }
 
 #[test]
@@ -367,7 +385,15 @@ fn a_rust_repository_gates_its_own_suite_through_the_library_entry_point() {
 
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cargo
-        .args(["test", "--offline", "--test", "conformance", "--", "--test-threads", "2"])
+        .args([
+            "test",
+            "--offline",
+            "--test",
+            "conformance",
+            "--",
+            "--test-threads",
+            "2",
+        ])
         .current_dir(&krate)
         .env("CARGO_TARGET_DIR", workspace().join("target"))
         .env("PETSET_CLUSTER", "emulated")
@@ -382,5 +408,8 @@ fn a_rust_repository_gates_its_own_suite_through_the_library_entry_point() {
         assert!(passed(&stdout, trial), "{trial} did not pass:\n{stdout}");
     }
     let junit = read(&krate.join("tests/suite/reports/junit.xml"));
-    assert!(junit.contains(r#"failures="0""#) && junit.contains(r#"tests="2""#), "{junit}");
+    assert!(
+        junit.contains(r#"failures="0""#) && junit.contains(r#"tests="2""#),
+        "{junit}"
+    );
 }

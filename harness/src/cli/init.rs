@@ -17,7 +17,10 @@ pub struct Args {
 const FILES: [(&str, &str); 4] = [
     ("catalogue.yaml", include_str!("starter/catalogue.yaml")),
     ("fixtures/web.yaml", include_str!("starter/web.yaml")),
-    ("scenarios/web/scale.yaml", include_str!("starter/scale.yaml")),
+    (
+        "scenarios/web/scale.yaml",
+        include_str!("starter/scale.yaml"),
+    ),
     ("reports/.gitignore", "*\n!.gitignore\n"),
 ];
 
@@ -68,7 +71,8 @@ pub fn init(dir: &Path) -> Result<Vec<PathBuf>, String> {
             std::fs::create_dir_all(parent)
                 .map_err(|e| format!("failed to create {}: {e}", parent.display()))?;
         }
-        std::fs::write(path, text).map_err(|e| format!("failed to write {}: {e}", path.display()))?;
+        std::fs::write(path, text)
+            .map_err(|e| format!("failed to write {}: {e}", path.display()))?;
     }
     Ok(files.into_iter().map(|(path, _)| path).collect())
 }

@@ -151,7 +151,8 @@ impl CoverageReporter {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let declared_ids = || {
-            let ids: std::collections::BTreeSet<&String> = self.declared.values().flatten().collect();
+            let ids: std::collections::BTreeSet<&String> =
+                self.declared.values().flatten().collect();
             ids.into_iter()
                 .map(|id| Behaviour {
                     id: id.clone(),

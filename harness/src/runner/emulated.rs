@@ -128,9 +128,15 @@ fn announce_services(handle: &petset_fakeapi::Handle) -> Result<(), String> {
     ];
     for object in objects {
         let kind = object["kind"].as_str().unwrap_or_default().to_string();
-        let name = object["metadata"]["name"].as_str().unwrap_or_default().to_string();
+        let name = object["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         let namespace = object["metadata"]["namespace"].as_str().map(str::to_string);
-        let api_version = object["apiVersion"].as_str().unwrap_or_default().to_string();
+        let api_version = object["apiVersion"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
         if handle
             .get(&api_version, &kind, namespace.as_deref(), &name)
             .is_some()
@@ -203,10 +209,17 @@ mod tests {
 
     #[test]
     fn database_images_are_told_by_their_name() {
-        for image in ["mariadb:11.4", "docker.io/library/mysql:8", "mysql@sha256:00"] {
+        for image in [
+            "mariadb:11.4",
+            "docker.io/library/mysql:8",
+            "mysql@sha256:00",
+        ] {
             assert!(is_database(image), "{image}");
         }
-        for image in ["busybox:1.36.1", "registry.k8s.io/e2e-test-images/agnhost:2.53"] {
+        for image in [
+            "busybox:1.36.1",
+            "registry.k8s.io/e2e-test-images/agnhost:2.53",
+        ] {
             assert!(!is_database(image), "{image}");
         }
     }

@@ -22,8 +22,10 @@ impl LabelFilter {
                 None => (&mut filter.required, term),
             };
             if label.is_empty() || !label.chars().all(is_label_char) {
-                return Err("expected comma-separated labels, each optionally negated with `!`, \
-                            e.g. statefulset,!slow");
+                return Err(
+                    "expected comma-separated labels, each optionally negated with `!`, \
+                            e.g. statefulset,!slow",
+                );
             }
             list.push(label.to_string());
         }

@@ -256,7 +256,11 @@ mod tests {
         assert_eq!(settings.keep, KeepPolicy::OnFailure);
         assert_eq!(settings.cluster_domain, "corp.example");
         assert!(settings.labels.selects(&["statefulset".to_string()]));
-        assert!(!settings.labels.selects(&["statefulset".into(), "slow".into()]));
+        assert!(
+            !settings
+                .labels
+                .selects(&["statefulset".into(), "slow".into()])
+        );
         assert!(settings.fail_fast && settings.verbose);
         assert_eq!(settings.repeat, 5);
         assert_eq!(settings.reports_dir, Path::new("/suite/out"));
@@ -267,7 +271,10 @@ mod tests {
     fn the_suite_directory_places_every_default_path() {
         let settings = RunSettings::from_lookup(Path::new("/work/tests/suite"), |_| None)
             .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(settings.fixtures_dir(), Path::new("/work/tests/suite/fixtures"));
+        assert_eq!(
+            settings.fixtures_dir(),
+            Path::new("/work/tests/suite/fixtures")
+        );
         assert_eq!(
             settings.junit,
             Path::new("/work/tests/suite/reports/junit.xml")

@@ -15,8 +15,8 @@ use super::interrupt::Interrupt;
 use super::settings::RunSettings;
 use super::suite::{Content, SuiteEntry};
 use crate::events::{Event, EventSink, Failure, FailureKind, ScenarioId, ScenarioOutcome};
-use crate::scenario::model::Scenario;
 use crate::report::RunRecord;
+use crate::scenario::model::Scenario;
 
 /// What every trial of a run shares.
 pub(crate) struct RunContext {

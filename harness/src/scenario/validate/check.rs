@@ -224,12 +224,18 @@ impl Checker {
             let span = located(file, &id.referenced, &id.value);
             if !catalogue.contains(&id.value) {
                 out.push(
-                    file.error("covers::unknown", span.clone(), format!("`{}` is not in the behaviour catalogue", id.value))
-                        .label("unknown behaviour id")
-                        .help(
-                            similar::did_you_mean(&id.value, catalogue.ids())
-                                .unwrap_or_else(|| "`petset coverage` lists every id; new ones go in catalogue.yaml".to_owned()),
-                        ),
+                    file.error(
+                        "covers::unknown",
+                        span.clone(),
+                        format!("`{}` is not in the behaviour catalogue", id.value),
+                    )
+                    .label("unknown behaviour id")
+                    .help(
+                        similar::did_you_mean(&id.value, catalogue.ids()).unwrap_or_else(|| {
+                            "`petset coverage` lists every id; new ones go in catalogue.yaml"
+                                .to_owned()
+                        }),
+                    ),
                 );
             }
             if seen.insert(id.value.as_str(), ()).is_some() {
