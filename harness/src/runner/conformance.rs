@@ -256,3 +256,29 @@ async fn release(cluster: Cluster) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::KeepPolicy;
+
+    #[tokio::test]
+    async fn the_engine_gets_the_run_settings_not_the_environment() {
+        let settings = RunSettings::from_lookup(Path::new("/suite"), |name| match name {
+            "PETSET_CLUSTER_DOMAIN" => Some("corp.example".to_string()),
+            "PETSET_KEEP" => Some("on-failure".to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let url = "http://127.0.0.1:9"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let client =
+            cluster::client_from_config(kube::Config::new(url)).unwrap_or_else(|e| panic!("{e}"));
+        let config = engine_config(client, &settings);
+        assert_eq!(config.cluster_domain, "corp.example");
+        assert_eq!(config.keep, KeepPolicy::OnFailure);
+        assert_eq!(config.fixtures_dir, Path::new("/suite/fixtures"));
+        assert_eq!(config.run_id, settings.run_id);
+    }
+}

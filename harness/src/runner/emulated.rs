@@ -145,7 +145,7 @@ fn announce_services(handle: &petset_fakeapi::Handle) -> Result<(), String> {
         }
         handle
             .create(object)
-            .map_err(|e| format!("failed to set up the emulated cluster's {kind} {name}: {e:?}"))?;
+            .map_err(|e| format!("failed to set up the emulated cluster's {kind} {name}: {e}"))?;
     }
     Ok(())
 }
@@ -205,7 +205,28 @@ fn is_database(image: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::is_database;
+    use super::{is_database, unsupported};
+    use crate::scenario::model::Scenario;
+
+    fn scenario(image: &str) -> Scenario {
+        let yaml = format!(
+            "description: d\ncovers: []\nsteps:\n  - apply:\n      manifests:\n        - \
+             {{apiVersion: v1, kind: Pod, metadata: {{name: p}}, spec: {{containers: \
+             [{{name: c, image: \"{image}\"}}]}}}}\n"
+        );
+        serde_saphyr::from_str(&yaml).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn scenarios_running_a_database_are_refused_with_the_reason() {
+        let dir = std::path::Path::new("/nonexistent");
+        let why = unsupported(&scenario("mariadb:11.4"), dir).unwrap_or_default();
+        assert!(
+            why.starts_with("needs a database: it runs the image mariadb:11.4;"),
+            "{why}"
+        );
+        assert_eq!(unsupported(&scenario("busybox:1.36.1"), dir), None);
+    }
 
     #[test]
     fn database_images_are_told_by_their_name() {
