@@ -205,10 +205,9 @@ impl Checker {
         covers: &[Spanned<String>],
         out: &mut Vec<Diagnostic>,
     ) {
-        let Some(catalogue) = &self.catalogue else {
-            return;
-        };
-        if covers.is_empty() {
+        // Without a catalogue `covers` is optional and its ids are the suite's own.
+        let catalogue = self.catalogue.as_ref();
+        if covers.is_empty() && catalogue.is_some() {
             let span = root
                 .and_then(|root| root.entry("covers").map(|(k, _)| k.label_range(&file.text)))
                 .unwrap_or(0..0);
@@ -222,7 +221,9 @@ impl Checker {
         let mut seen = BTreeMap::new();
         for id in covers {
             let span = located(file, &id.referenced, &id.value);
-            if !catalogue.contains(&id.value) {
+            if let Some(catalogue) = catalogue
+                && !catalogue.contains(&id.value)
+            {
                 out.push(
                     file.error(
                         "covers::unknown",
