@@ -16,6 +16,8 @@ pub use petset_scenario::ScenarioId;
 pub struct ClusterInfo {
     pub context: String,
     pub server_version: String,
+    /// The run used petset's in-process emulation (`PETSET_CLUSTER=emulated`), not a cluster.
+    pub emulated: bool,
 }
 
 /// A measured figure, e.g. replication lag, reported as a JUnit property and in the terminal.

@@ -1,4 +1,4 @@
-//! The `petset` command line: authoring tools for scenarios.
+//! The `petset` command line: run a suite, start one, and the authoring tools for scenarios.
 
 mod cli;
 
@@ -16,6 +16,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the suite in DIR (default: here) against a cluster, as `cargo test` runs petset's.
+    Test(cli::test::Args),
+    /// Write a starter suite (one scenario, one fixture, a catalogue) into DIR.
+    Init(cli::init::Args),
     /// Check scenario files: YAML, shape and meaning, with file:line:column and hints.
     Lint(cli::lint::Args),
     /// Print the JSON Schema of the scenario format (for yaml-language-server and editors).
@@ -28,6 +32,8 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Command::Test(args) => cli::test::run(args),
+        Command::Init(args) => cli::init::run(args),
         Command::Lint(args) => cli::lint::run(args),
         Command::Schema(args) => cli::schema::run(args),
         Command::Coverage(args) => cli::coverage::run(args),

@@ -1,4 +1,4 @@
-//! The behaviour catalogue: the ids scenarios may cover, read from `harness/catalogue.yaml`.
+//! The behaviour catalogue: the ids scenarios may cover, read from a suite's `catalogue.yaml`.
 
 use crate::diagnostic::{Diagnostic, SourceFile};
 use crate::shape::shape_diagnostic;
@@ -6,8 +6,8 @@ use crate::yaml;
 use serde::Deserialize;
 use std::path::Path;
 
-/// Where the catalogue lives, relative to the repository root.
-pub const CATALOGUE_PATH: &str = "harness/catalogue.yaml";
+/// Where a suite's catalogue lives, relative to the suite directory (optional).
+pub const CATALOGUE_PATH: &str = "catalogue.yaml";
 
 /// Every behaviour petset checks, in groups.
 #[derive(Debug, Clone, Deserialize)]
@@ -48,22 +48,14 @@ pub enum CatalogueError {
 }
 
 impl Catalogue {
-    /// Reads `harness/catalogue.yaml` under the repository root.
-    pub fn load(repo_root: &Path) -> Result<Self, CatalogueError> {
-        let path = repo_root.join(CATALOGUE_PATH);
+    /// Reads `catalogue.yaml` in the suite directory.
+    pub fn load(suite_dir: &Path) -> Result<Self, CatalogueError> {
+        let path = suite_dir.join(CATALOGUE_PATH);
         let text = std::fs::read_to_string(&path).map_err(|source| CatalogueError::Read {
             path: path.display().to_string(),
             source,
         })?;
         Self::parse(&SourceFile::new(CATALOGUE_PATH, text))
-    }
-
-    /// The catalogue compiled into petset, for tools that run outside a checkout.
-    pub fn embedded() -> Result<Self, CatalogueError> {
-        Self::parse(&SourceFile::new(
-            CATALOGUE_PATH,
-            include_str!("../../harness/catalogue.yaml"),
-        ))
     }
 
     pub fn parse(file: &SourceFile) -> Result<Self, CatalogueError> {
@@ -103,7 +95,8 @@ mod tests {
 
     #[test]
     fn the_shipped_catalogue_has_every_mission_behaviour() {
-        let catalogue = Catalogue::embedded().expect("catalogue parses");
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let catalogue = Catalogue::load(&root).expect("catalogue parses");
         assert_eq!(catalogue.ids().count(), 36);
         assert_eq!(catalogue.groups.len(), 6);
         assert!(catalogue.contains("STS-ORDER-1"));

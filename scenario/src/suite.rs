@@ -37,7 +37,8 @@ pub struct FileProblems {
 #[derive(Debug)]
 pub struct Suite {
     pub root: PathBuf,
-    pub catalogue: Catalogue,
+    /// `None` when the suite has no `catalogue.yaml` (then `covers` is optional).
+    pub catalogue: Option<Catalogue>,
     pub scenarios: Vec<LoadedScenario>,
     pub problems: Vec<FileProblems>,
 }
@@ -78,13 +79,12 @@ impl Suite {
     }
 }
 
-/// The catalogue of a repository: `harness/catalogue.yaml`, or the one built into petset when
-/// the directory has none.
-pub fn load_catalogue(root: &Path) -> Result<Catalogue, CatalogueError> {
-    if root.join(CATALOGUE_PATH).is_file() {
-        Catalogue::load(root)
+/// The catalogue of the suite at `root`: its `catalogue.yaml`, or `None` when it has none.
+pub fn load_catalogue(root: &Path) -> Result<Option<Catalogue>, CatalogueError> {
+    if root.join(CATALOGUE_PATH).exists() {
+        Catalogue::load(root).map(Some)
     } else {
-        Catalogue::embedded()
+        Ok(None)
     }
 }
 
@@ -184,7 +184,7 @@ pub fn load_suite(root: &Path) -> Result<Suite, SuiteError> {
             diagnostics,
         });
     }
-    let catalogue = checker.catalogue().clone();
+    let catalogue = checker.catalogue().cloned();
     Ok(Suite {
         root: root.to_path_buf(),
         catalogue,

@@ -1,6 +1,8 @@
-//! `petset coverage`: which scenarios cover each behaviour of the catalogue, and which
-//! behaviours nothing covers.
+//! `petset coverage [DIR]`: which scenarios of the suite at DIR cover each behaviour of its
+//! catalogue, and which behaviours nothing covers. A suite without a catalogue gets one row
+//! per id its scenarios name.
 
+use petset::scenario::catalogue::CATALOGUE_PATH;
 use petset::scenario::discover::repo_root;
 use petset::scenario::suite::{Suite, load_suite};
 use serde_json::json;
@@ -10,8 +12,12 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The repository root (default: found from the working directory).
-    #[arg(long, value_name = "DIR")]
+    /// The suite directory, holding scenarios/, fixtures/ and an optional catalogue.yaml
+    /// (default: found from the working directory).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The same as DIR (kept for scripts that pass it by name).
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
     pub root: Option<PathBuf>,
     /// Print JSON: `{"behaviours": [{"id", "group", "summary", "scenarios"}], "uncovered": [...]}`.
     #[arg(long)]
@@ -29,8 +35,14 @@ pub fn coverage(suite: &Suite) -> Vec<(String, String, String, Vec<String>)> {
                 .push(loaded.id.to_string());
         }
     }
-    suite
-        .catalogue
+    let Some(catalogue) = &suite.catalogue else {
+        // No catalogue: every declared id is a row of its own, in id order.
+        return by_id
+            .into_iter()
+            .map(|(id, scenarios)| (id.to_string(), String::new(), String::new(), scenarios))
+            .collect();
+    };
+    catalogue
         .groups
         .iter()
         .flat_map(|group| group.behaviours.iter().map(move |b| (group, b)))
@@ -48,9 +60,9 @@ pub fn coverage(suite: &Suite) -> Vec<(String, String, String, Vec<String>)> {
 
 /// Runs `petset coverage`.
 pub fn run(args: Args) -> ExitCode {
-    let Some(root) = args.root.or_else(repo_root) else {
+    let Some(root) = args.dir.or(args.root).or_else(repo_root) else {
         eprintln!(
-            "error: failed to find the repository root (a directory holding scenarios/ and fixtures/); pass --root"
+            "error: failed to find the suite (a directory holding scenarios/ and fixtures/); pass it: petset coverage DIR"
         );
         return ExitCode::from(2);
     };
@@ -74,12 +86,22 @@ pub fn run(args: Args) -> ExitCode {
                 json!({"id": id, "group": group, "summary": summary, "scenarios": scenarios})
             })
             .collect();
-        let report = json!({"behaviours": behaviours, "uncovered": uncovered});
+        let mut report = json!({"behaviours": behaviours, "uncovered": uncovered});
+        if suite.catalogue.is_none() {
+            report["noCatalogue"] = json!(true);
+        }
         println!(
             "{}",
             serde_json::to_string_pretty(&report).unwrap_or_default()
         );
     } else {
+        if suite.catalogue.is_none() {
+            println!(
+                "This suite has no catalogue ({}): the rows are the ids its scenarios name in \
+                 `covers`.",
+                root.join(CATALOGUE_PATH).display()
+            );
+        }
         let width = rows.iter().map(|row| row.0.len()).max().unwrap_or(0);
         let mut group = "";
         for (id, group_name, _, scenarios) in &rows {

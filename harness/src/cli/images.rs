@@ -11,8 +11,11 @@ use petset::cluster::{
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The repository root holding `fixtures/` (default: found from the working directory).
-    #[arg(long, value_name = "DIR")]
+    /// The suite directory holding `fixtures/` (default: found from the working directory).
+    #[arg(value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+    /// The same as DIR (kept for scripts that pass it by name).
+    #[arg(long, value_name = "DIR", conflicts_with = "dir")]
     pub root: Option<PathBuf>,
     /// Also show which fixture files use each image.
     #[arg(long)]
@@ -32,7 +35,7 @@ pub fn run(args: Args) -> ExitCode {
 
 fn images(args: Args) -> Result<(), String> {
     let settings = Settings::from_env().map_err(|e| e.to_string())?;
-    let root = match args.root {
+    let root = match args.dir.or(args.root) {
         Some(root) => root,
         None => settings.repo_root.clone().ok_or(
             "failed to find the repository root (a directory holding fixtures/ and Cargo.toml); \

@@ -1,7 +1,9 @@
 //! `petset lint [PATHS]`: checks scenario files before anything touches a cluster.
 //!
 //! Prints every diagnostic (file:line:column, the snippet, a hint) and exits non-zero when any
-//! file has an error. Paths may be files or folders; the default is `scenarios/`. With
+//! file has an error. Paths may be files, folders of scenarios, or a suite directory (one
+//! holding `scenarios/`: its scenarios are checked, with it as the root); the default is
+//! `scenarios/`. With
 //! `--server`, the cluster judges the manifests too (see [`super::lint_server`]).
 
 use super::lint_server::{ScenarioToJudge, lint_on_server, merge};
@@ -15,7 +17,7 @@ use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Scenario files or folders to check (default: `scenarios/`).
+    /// Scenario files or folders, or a suite directory, to check (default: `scenarios/`).
     pub paths: Vec<PathBuf>,
     /// The repository root holding `scenarios/` and `fixtures/` (default: found from the paths).
     #[arg(long, value_name = "DIR")]
@@ -49,7 +51,20 @@ fn lint(args: &Args) -> Result<bool, String> {
     } else {
         args.paths.clone()
     };
-    let root = match &args.root {
+    // A suite directory stands for its scenarios, and is the root they are checked against.
+    let mut suite_dir = None;
+    let paths: Vec<PathBuf> = paths
+        .into_iter()
+        .map(|path| {
+            if path.join("scenarios").is_dir() {
+                suite_dir.get_or_insert_with(|| path.clone());
+                path.join("scenarios")
+            } else {
+                path
+            }
+        })
+        .collect();
+    let root = match args.root.as_ref().or(suite_dir.as_ref()) {
         Some(root) => root.clone(),
         None => {
             let start = cwd.join(&paths[0]);

@@ -3,6 +3,8 @@
 
 pub mod coverage;
 pub mod images;
+pub mod init;
 pub mod lint;
 mod lint_server;
 pub mod schema;
+pub mod test;

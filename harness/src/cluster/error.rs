@@ -70,6 +70,12 @@ pub enum ClusterError {
          per scenario); {hint}"
     )]
     WillNotCreate { what: String, hint: String },
+    #[error(
+        "failed to use PETSET_CLUSTER=emulated here: the emulated cluster exists only inside a \
+         run of the scenarios (petset test, cargo test --test conformance); choose a real \
+         cluster for this command"
+    )]
+    EmulatedOutsideRun,
     #[error("failed to load fixture images into the cluster")]
     Preload(#[source] Box<super::images::ImagesError>),
 }

@@ -36,4 +36,5 @@ pub use repo::{find_root_from, repo_root};
 pub use requires::{Unmet, evaluate};
 pub use runner::{CommandOutput, RunError, Runner};
 pub use select::{Selection, Unavailable, connect, require_engine, select};
+pub(crate) use settings::flag;
 pub use settings::{ClusterChoice, DEFAULT_CLUSTER_NAME, Settings, SettingsError};

@@ -104,6 +104,7 @@ pub async fn connect(settings: &Settings, runner: &Runner) -> Result<Selection, 
                    fixtures/clusters/kind.yaml) and set PETSET_CLUSTER=kind:petset"
                 .into(),
         }),
+        ClusterChoice::Emulated => Err(ClusterError::EmulatedOutsideRun),
         ClusterChoice::K3s => {
             let mut commands = Vec::new();
             require_docker("the embedded k3s", settings, runner, &mut commands).await?;

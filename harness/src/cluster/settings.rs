@@ -21,6 +21,9 @@ pub enum ClusterChoice {
     K3d { name: String },
     /// `k3s`: a k3s container started for this run.
     K3s,
+    /// `emulated`: the fake API server with its controller emulation, started in-process. Not
+    /// a Kubernetes cluster; never chosen automatically.
+    Emulated,
 }
 
 impl fmt::Display for ClusterChoice {
@@ -31,6 +34,7 @@ impl fmt::Display for ClusterChoice {
             ClusterChoice::Kind { name } => write!(f, "kind:{name}"),
             ClusterChoice::K3d { name } => write!(f, "k3d:{name}"),
             ClusterChoice::K3s => f.write_str("k3s"),
+            ClusterChoice::Emulated => f.write_str("emulated"),
         }
     }
 }
@@ -71,7 +75,7 @@ pub struct Settings {
 pub enum SettingsError {
     #[error(
         "failed to read PETSET_CLUSTER={value:?}: expected one of current, kind, kind:<name>, \
-         k3d, k3d:<name>, k3s (or leave it unset to pick automatically)"
+         k3d, k3d:<name>, k3s, emulated (or leave it unset to pick automatically)"
     )]
     UnknownCluster { value: String },
     #[error("failed to read {var}={value:?}: expected 1 or 0 (true/false, yes/no)")]
@@ -99,6 +103,7 @@ impl ClusterChoice {
             ("", None) => Ok(ClusterChoice::Auto),
             ("current", None) => Ok(ClusterChoice::Current),
             ("k3s", None) => Ok(ClusterChoice::K3s),
+            ("emulated", None) => Ok(ClusterChoice::Emulated),
             ("kind", rest) => Ok(ClusterChoice::Kind { name: named(rest)? }),
             ("k3d", rest) => Ok(ClusterChoice::K3d { name: named(rest)? }),
             _ => Err(SettingsError::UnknownCluster {
@@ -119,7 +124,9 @@ fn valid_cluster_name(name: &str) -> bool {
         && !name.ends_with('-')
 }
 
-fn flag(var: &'static str, value: Option<String>) -> Result<bool, SettingsError> {
+/// A yes/no setting: unset, empty, `0`, `false`, `no` are off; `1`, `true`, `yes` are on (any
+/// case). Every `PETSET_*` switch reads through this one grammar.
+pub(crate) fn flag(var: &'static str, value: Option<String>) -> Result<bool, SettingsError> {
     match value.as_deref().map(str::trim) {
         None | Some("") | Some("0") => Ok(false),
         Some("1") => Ok(true),
@@ -154,6 +161,18 @@ impl Settings {
             keep: flag("PETSET_KEEP_CLUSTER", get("PETSET_KEEP_CLUSTER"))?,
             allow_context: non_empty(super::guard::ALLOW_CONTEXT_VAR),
             preload: flag("PETSET_PRELOAD", get("PETSET_PRELOAD"))?,
+            ..Self::unset()
+        })
+    }
+
+    /// The settings with no variable set: pick a cluster automatically, default deadlines.
+    pub fn unset() -> Self {
+        Settings {
+            choice: ClusterChoice::Auto,
+            context: None,
+            keep: false,
+            allow_context: None,
+            preload: false,
             kubeconfig: None,
             home: None,
             repo_root: None,
@@ -161,7 +180,7 @@ impl Settings {
             create_deadline: Duration::from_secs(300),
             command_deadline: Duration::from_secs(20),
             may_create: true,
-        })
+        }
     }
 }
 
@@ -188,7 +207,18 @@ mod tests {
             Ok(ClusterChoice::K3d { name: "dev".into() })
         );
         assert_eq!(ClusterChoice::parse(Some("k3s")), Ok(ClusterChoice::K3s));
-        for bad in ["kind:", "kind:Bad_Name", "minikube", "k3s:x", "current:x"] {
+        assert_eq!(
+            ClusterChoice::parse(Some("emulated")),
+            Ok(ClusterChoice::Emulated)
+        );
+        for bad in [
+            "kind:",
+            "kind:Bad_Name",
+            "minikube",
+            "k3s:x",
+            "current:x",
+            "emulated:x",
+        ] {
             assert!(
                 ClusterChoice::parse(Some(bad)).is_err(),
                 "{bad} should be refused"

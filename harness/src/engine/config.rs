@@ -22,14 +22,7 @@ pub enum KeepPolicy {
 pub const KEEP_ENV: &str = "PETSET_KEEP";
 
 impl KeepPolicy {
-    /// Reads `PETSET_KEEP`: unset, empty or `never` -> `Never`; `on-failure` -> `OnFailure`.
-    pub fn from_env() -> Result<Self, String> {
-        match std::env::var(KEEP_ENV) {
-            Ok(value) => Self::parse(&value),
-            Err(_) => Ok(Self::Never),
-        }
-    }
-
+    /// Reads a `PETSET_KEEP` value: empty or `never` -> `Never`; `on-failure` -> `OnFailure`.
     pub fn parse(value: &str) -> Result<Self, String> {
         match value.trim() {
             "" | "never" => Ok(Self::Never),
@@ -58,7 +51,7 @@ pub struct EngineConfig {
     pub cleanup_timeout: Duration,
     /// How often the namespace heartbeat is refreshed (default 10 s).
     pub heartbeat_every: Duration,
-    /// The cluster DNS domain (`PETSET_CLUSTER_DOMAIN`, default `cluster.local`).
+    /// The cluster DNS domain (default `cluster.local`; the runner sets `PETSET_CLUSTER_DOMAIN`).
     pub cluster_domain: String,
 }
 
@@ -74,8 +67,7 @@ impl EngineConfig {
             default_timeout: Duration::from_secs(120),
             cleanup_timeout: Duration::from_secs(120),
             heartbeat_every: Duration::from_secs(10),
-            cluster_domain: std::env::var("PETSET_CLUSTER_DOMAIN")
-                .unwrap_or_else(|_| DEFAULT_CLUSTER_DOMAIN.to_owned()),
+            cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_owned(),
         }
     }
 }

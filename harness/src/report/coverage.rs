@@ -97,13 +97,20 @@ pub struct Coverage {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub setup_failed: Option<String>,
     pub invalid_scenarios: Vec<InvalidScenario>,
+    /// The suite has no catalogue: the rows are the ids its scenarios declare.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub no_catalogue: bool,
+    /// The run used petset's in-process emulation, not a Kubernetes cluster.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub emulated: bool,
 }
 
 /// Renders the coverage table of a run record against the catalogue and what the scenario
 /// files declare.
 #[derive(Debug)]
 pub struct CoverageReporter {
-    catalogue: Vec<Behaviour>,
+    /// `None` when the suite has no catalogue.
+    catalogue: Option<Vec<Behaviour>>,
     declared: BTreeMap<ScenarioId, Vec<String>>,
 }
 
@@ -113,6 +120,14 @@ impl CoverageReporter {
         catalogue: Vec<Behaviour>,
         declared: impl IntoIterator<Item = (ScenarioId, Vec<String>)>,
     ) -> Self {
+        Self::for_catalogue(Some(catalogue), declared)
+    }
+
+    /// Like [`Self::new`]; without a catalogue, one row per id the scenarios declare.
+    pub fn for_catalogue(
+        catalogue: Option<Vec<Behaviour>>,
+        declared: impl IntoIterator<Item = (ScenarioId, Vec<String>)>,
+    ) -> Self {
         Self {
             catalogue,
             declared: declared.into_iter().collect(),
@@ -120,7 +135,21 @@ impl CoverageReporter {
     }
 
     pub fn coverage(&self, record: &RunRecord) -> Coverage {
-        compute(&self.catalogue, &self.declared, record)
+        let declared_ids = || {
+            let ids: std::collections::BTreeSet<&String> =
+                self.declared.values().flatten().collect();
+            ids.into_iter()
+                .map(|id| Behaviour {
+                    id: id.clone(),
+                    title: String::new(),
+                })
+                .collect::<Vec<_>>()
+        };
+        let catalogue = self.catalogue.clone().unwrap_or_else(declared_ids);
+        let mut coverage = compute(&catalogue, &self.declared, record);
+        coverage.no_catalogue = self.catalogue.is_none();
+        coverage.emulated = record.cluster.as_ref().is_some_and(|c| c.emulated);
+        coverage
     }
 
     /// Writes `coverage.md` and `coverage.json` into `dir`.
@@ -239,6 +268,8 @@ pub fn compute(
         setup_failed: setup_failure(record)
             .map(|(failure, _)| first_line(&failure.message).to_string()),
         invalid_scenarios,
+        no_catalogue: false,
+        emulated: false,
     }
 }
 
@@ -267,6 +298,12 @@ fn overall(scenarios: &[ScenarioCoverage]) -> Status {
 /// The Markdown report.
 pub fn markdown(coverage: &Coverage) -> String {
     let mut out = String::from("# petset coverage\n\n");
+    if coverage.emulated {
+        out = format!("# petset coverage, on an EMULATED cluster\n\n**{EMULATED_NOTE}**\n\n");
+    }
+    if coverage.no_catalogue {
+        let _ = writeln!(out, "{NO_CATALOGUE_NOTE}\n");
+    }
     let _ = writeln!(out, "{}\n", summary_line(coverage));
     if let Some(setup) = &coverage.setup_failed {
         let _ = writeln!(out, "**{setup}**\n");
@@ -333,9 +370,23 @@ pub fn markdown(coverage: &Coverage) -> String {
     out
 }
 
+/// Said wherever coverage from an emulated run is shown.
+const EMULATED_NOTE: &str = "This run used petset's in-process emulation, not a Kubernetes \
+     cluster: it shows the scenarios and petset work, not that a cluster behaves so.";
+
+/// Said when the suite has no catalogue.yaml.
+const NO_CATALOGUE_NOTE: &str = "This suite has no catalogue (catalogue.yaml): the rows are the \
+     ids its scenarios name in `covers`.";
+
 /// The table as printed at the end of a run.
 pub fn text(coverage: &Coverage) -> String {
     let mut out = String::from("coverage:\n");
+    if coverage.emulated {
+        out = format!("coverage (EMULATED cluster): {EMULATED_NOTE}\n");
+    }
+    if coverage.no_catalogue {
+        let _ = writeln!(out, "  {NO_CATALOGUE_NOTE}");
+    }
     let width = coverage
         .behaviours
         .iter()

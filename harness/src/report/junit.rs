@@ -84,6 +84,9 @@ fn run_properties(record: &RunRecord) -> Vec<Property> {
                 "cluster.serverVersion",
                 cluster.server_version.as_str(),
             ));
+            if cluster.emulated {
+                properties.push(Property::new("cluster.kind", "emulated"));
+            }
         }
         None => properties.push(Property::new("cluster.context", "none")),
     }
@@ -184,6 +187,9 @@ fn case_properties(record: &RunRecord, scenario: &ScenarioRecord) -> Vec<Propert
             "cluster.serverVersion",
             cluster.server_version.as_str(),
         ));
+        if cluster.emulated {
+            properties.push(Property::new("cluster.kind", "emulated"));
+        }
     }
     properties.push(Property::new("file", scenario.file.display().to_string()));
     properties.push(Property::new("covers", scenario.covers.join(",")));

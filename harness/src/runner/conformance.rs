@@ -14,10 +14,12 @@ use super::backend::{Availability, ClusterSource, Target};
 use super::discover::load;
 use super::engine::EngineExecutor;
 use super::nextest::Nextest;
-use super::run::{RunInput, run};
-use super::settings::RunSettings;
-use crate::cluster::{self, Capabilities, Cluster, Runner, Selection, TeardownOutcome};
-use crate::engine::{EngineConfig, KeepPolicy, sweep_stale};
+use super::run::{RunInput, RunOutcome, run};
+use super::settings::{RunSettings, SettingsError};
+use crate::cluster::{
+    self, Capabilities, Cluster, ClusterChoice, Runner, Selection, TeardownOutcome,
+};
+use crate::engine::{EngineConfig, sweep_stale};
 use crate::events::ClusterInfo;
 
 /// How long the capability probe may take.
@@ -28,49 +30,59 @@ const NEXTEST_NO_CLUSTER: &str = "no Kubernetes cluster (under cargo-nextest pet
      connects to an existing one: create it first, e.g. kind create cluster --name petset \
      --config fixtures/clusters/kind.yaml, and set PETSET_CLUSTER=kind:petset; or run cargo test)";
 
-/// `cargo test --test conformance`: every scenario under `scenarios/` against the cluster
-/// `PETSET_CLUSTER` and the kubeconfig select.
+/// `cargo test --test conformance`: petset's own suite (the repository root) against the
+/// cluster `PETSET_CLUSTER` and the kubeconfig select.
 pub fn conformance_main(args: &Arguments) -> ExitCode {
-    let root = repository_root();
-    let settings = RunSettings::from_env(&root).map_err(|e| {
-        let mut defaults = RunSettings::defaults(&root);
+    suite_main(&repository_root(), args)
+}
+
+/// The runner for the suite at `suite_dir` (scenarios/, fixtures/, an optional
+/// catalogue.yaml), with settings from the environment: the library entry point a Rust
+/// repository calls from a `harness = false` test of its own.
+pub fn suite_main(suite_dir: &Path, args: &Arguments) -> ExitCode {
+    let settings = RunSettings::from_env(suite_dir).map_err(|e| {
+        let mut defaults = RunSettings::defaults(suite_dir);
         defaults.nextest = Nextest::from_env();
         (e, defaults)
     });
-    let (run_id, nextest) = match &settings {
-        Ok(settings) | Err((_, settings)) => (
-            settings.run_id.clone(),
-            settings.nextest.as_ref().map(|nextest| SharedProbe {
-                path: settings.reports_dir.join("nextest").join("cluster.json"),
-                nextest_run_id: nextest.run_id.clone(),
-                listing: args.list,
-            }),
-        ),
+    run_suite(args, settings).exit_code
+}
+
+/// Runs the suite the settings name: loads it, selects by label, finds the cluster.
+pub fn run_suite(
+    args: &Arguments,
+    settings: Result<RunSettings, (SettingsError, RunSettings)>,
+) -> RunOutcome {
+    let chosen = match &settings {
+        Ok(settings) | Err((_, settings)) => settings.clone(),
     };
     let source = SelectedCluster {
-        fixtures_dir: root.join("fixtures"),
-        run_id,
-        nextest,
+        nextest: chosen.nextest.as_ref().map(|nextest| SharedProbe {
+            path: chosen.reports_dir.join("nextest").join("cluster.json"),
+            nextest_run_id: nextest.run_id.clone(),
+            listing: args.list,
+        }),
+        settings: chosen.clone(),
     };
-    let (suite, catalogue) = load(&root);
+    let (suite, catalogue) = load(&chosen.suite_dir);
     let input = RunInput {
         suite,
         catalogue,
         settings,
     };
-    run(args, input, &source).exit_code
+    run(args, input, &source)
 }
 
 fn repository_root() -> PathBuf {
     cluster::repo_root().unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".."))
 }
 
-/// The cluster `PETSET_CLUSTER` asks for (or the first one this machine offers), probed for
-/// its capabilities and swept of namespaces left by killed runs, driven by the step engine.
+/// The cluster the settings ask for (or the first one this machine offers), probed for its
+/// capabilities and swept of namespaces left by killed runs, driven by the step engine; or,
+/// for `PETSET_CLUSTER=emulated`, the in-process emulation.
 #[derive(Debug)]
 pub struct SelectedCluster {
-    pub fixtures_dir: PathBuf,
-    pub run_id: String,
+    pub settings: RunSettings,
     /// Set under cargo-nextest: only connect to a cluster that exists (never create one per
     /// process), and probe it once per nextest run.
     pub nextest: Option<SharedProbe>,
@@ -133,18 +145,10 @@ impl SharedProbe {
 impl ClusterSource for SelectedCluster {
     fn acquire(&self) -> BoxFuture<'_, Availability> {
         async move {
-            let keep = match KeepPolicy::from_env() {
-                Ok(keep) => keep,
-                Err(message) => return Availability::Failed { message },
-            };
-            let mut settings = match cluster::Settings::from_env() {
-                Ok(settings) => settings,
-                Err(err) => {
-                    return Availability::Failed {
-                        message: err.to_string(),
-                    };
-                }
-            };
+            if self.settings.cluster.choice == ClusterChoice::Emulated {
+                return super::emulated::start(&self.settings).await;
+            }
+            let mut settings = self.settings.cluster.clone();
             // Under nextest every trial is a process of its own: creating a cluster (or a k3s
             // container) here would make one per scenario.
             settings.may_create = self.nextest.is_none();
@@ -159,7 +163,7 @@ impl ClusterSource for SelectedCluster {
                     },
                     detail: unavailable.reason(),
                 },
-                Ok(Selection::Connected(cluster)) => self.prepare(cluster, keep).await,
+                Ok(Selection::Connected(cluster)) => self.prepare(cluster).await,
                 Err(err) => Availability::Failed {
                     message: err.describe(),
                 },
@@ -170,7 +174,7 @@ impl ClusterSource for SelectedCluster {
 }
 
 impl SelectedCluster {
-    async fn prepare(&self, cluster: Cluster, keep: KeepPolicy) -> Availability {
+    async fn prepare(&self, cluster: Cluster) -> Availability {
         let client = cluster.client();
         let trial_process = self.nextest.as_ref().filter(|shared| !shared.listing);
         let shared = trial_process.and_then(|shared| shared.read(cluster.context()));
@@ -193,7 +197,7 @@ impl SelectedCluster {
             // The listing of this nextest run swept already.
             Ok(Default::default())
         } else {
-            sweep_stale(&client, &self.run_id).await
+            sweep_stale(&client, &self.settings.run_id).await
         };
         match sweep {
             Ok(report) if !report.deleted.is_empty() => summary.push_str(&format!(
@@ -206,11 +210,11 @@ impl SelectedCluster {
                 "\nfailed to sweep namespaces left by killed runs: {err}"
             )),
         }
-        let mut config = EngineConfig::new(client, self.fixtures_dir.clone(), &self.run_id);
-        config.keep = keep;
+        let config = engine_config(client, &self.settings);
         let info = ClusterInfo {
             context: cluster.context().to_string(),
             server_version: cluster.server_version().to_string(),
+            emulated: false,
         };
         Availability::Ready(Target {
             info,
@@ -235,6 +239,14 @@ impl SelectedCluster {
     }
 }
 
+/// The engine's configuration for a run with `settings` against `client`.
+pub(super) fn engine_config(client: kube::Client, settings: &RunSettings) -> EngineConfig {
+    let mut config = EngineConfig::new(client, settings.fixtures_dir(), &settings.run_id);
+    config.keep = settings.keep;
+    config.cluster_domain.clone_from(&settings.cluster_domain);
+    config
+}
+
 /// Tears down a cluster that will not be used, reporting a failure to do so.
 async fn release(cluster: Cluster) {
     if let Err(err) = cluster.teardown().await {
@@ -242,5 +254,31 @@ async fn release(cluster: Cluster) {
             "petset: failed to tear down the cluster: {}",
             err.describe()
         );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::KeepPolicy;
+
+    #[tokio::test]
+    async fn the_engine_gets_the_run_settings_not_the_environment() {
+        let settings = RunSettings::from_lookup(Path::new("/suite"), |name| match name {
+            "PETSET_CLUSTER_DOMAIN" => Some("corp.example".to_string()),
+            "PETSET_KEEP" => Some("on-failure".to_string()),
+            _ => None,
+        })
+        .unwrap_or_else(|e| panic!("{e}"));
+        let url = "http://127.0.0.1:9"
+            .parse()
+            .unwrap_or_else(|e| panic!("{e}"));
+        let client =
+            cluster::client_from_config(kube::Config::new(url)).unwrap_or_else(|e| panic!("{e}"));
+        let config = engine_config(client, &settings);
+        assert_eq!(config.cluster_domain, "corp.example");
+        assert_eq!(config.keep, KeepPolicy::OnFailure);
+        assert_eq!(config.fixtures_dir, Path::new("/suite/fixtures"));
+        assert_eq!(config.run_id, settings.run_id);
     }
 }

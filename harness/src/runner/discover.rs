@@ -9,8 +9,8 @@ use crate::events::ScenarioId;
 use crate::report::Behaviour;
 use crate::scenario::{load_suite, render_plain};
 
-/// The trials and the catalogue of the repository at `root`.
-pub fn load(root: &std::path::Path) -> (Vec<SuiteEntry>, Vec<Behaviour>) {
+/// The trials and the catalogue (`None` when the suite has none) of the suite at `root`.
+pub fn load(root: &std::path::Path) -> (Vec<SuiteEntry>, Option<Vec<Behaviour>>) {
     let suite = match load_suite(root) {
         Ok(suite) => suite,
         Err(err) => {
@@ -26,17 +26,18 @@ pub fn load(root: &std::path::Path) -> (Vec<SuiteEntry>, Vec<Behaviour>) {
                     diagnostics: crate::error_chain::chain(&err),
                 },
             };
-            return (vec![entry], Vec::new());
+            return (vec![entry], Some(Vec::new()));
         }
     };
-    let catalogue = suite
-        .catalogue
-        .behaviours()
-        .map(|b| Behaviour {
-            id: b.id.clone(),
-            title: b.summary.clone(),
-        })
-        .collect();
+    let catalogue = suite.catalogue.as_ref().map(|catalogue| {
+        catalogue
+            .behaviours()
+            .map(|b| Behaviour {
+                id: b.id.clone(),
+                title: b.summary.clone(),
+            })
+            .collect()
+    });
     let mut entries: Vec<SuiteEntry> = suite
         .scenarios
         .into_iter()

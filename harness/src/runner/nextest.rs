@@ -228,7 +228,7 @@ pub(crate) fn list(
         let declared = suite.iter().map(|e| (e.id.clone(), e.covers()));
         let reporters = Arc::new(Reporters::new(
             terminal,
-            CoverageReporter::new(input.catalogue, declared),
+            CoverageReporter::for_catalogue(input.catalogue, declared),
             settings.junit.clone(),
             settings.reports_dir.clone(),
         ));

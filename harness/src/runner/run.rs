@@ -11,6 +11,7 @@ use libtest_mimic::{Arguments, Conclusion, Trial};
 
 use super::backend::{Availability, ClusterSource};
 use super::interrupt::Interrupt;
+use super::labels::LabelFilter;
 use super::nextest::{self, Nextest, Plan};
 use super::settings::{RunSettings, SettingsError};
 use super::suite::{Content, SuiteEntry};
@@ -25,7 +26,8 @@ const INTERRUPTED: u8 = 130;
 #[derive(Debug)]
 pub struct RunInput {
     pub suite: Vec<SuiteEntry>,
-    pub catalogue: Vec<Behaviour>,
+    /// The suite's behaviours; `None` when it has no catalogue.
+    pub catalogue: Option<Vec<Behaviour>>,
     /// Settings, or why they could not be read (then every scenario fails with that reason,
     /// and the reports still go to the default paths).
     pub settings: Result<RunSettings, (SettingsError, RunSettings)>,
@@ -54,6 +56,11 @@ pub fn run_with(
     source: &dyn ClusterSource,
     started: impl FnOnce(&Interrupt),
 ) -> RunOutcome {
+    let mut input = input;
+    let labels = match &input.settings {
+        Ok(settings) | Err((_, settings)) => settings.labels.clone(),
+    };
+    let left_out = select_by_labels(&mut input.suite, &labels);
     if args.list {
         if let Some(nextest) = nextest_of(&input.settings) {
             return super::nextest::list(args, input, source, &nextest);
@@ -90,10 +97,15 @@ pub fn run_with(
     let declared = input.suite.iter().map(|e| (e.id.clone(), e.covers()));
     let reporters = Arc::new(Reporters::new(
         TerminalReporter::stdout(settings.verbose || args.nocapture),
-        CoverageReporter::new(input.catalogue, declared),
+        CoverageReporter::for_catalogue(input.catalogue, declared),
         settings.junit.clone(),
         settings.reports_dir.clone(),
     ));
+    if left_out > 0 {
+        reporters.terminal.print(&format!(
+            "{left_out} scenario(s) left out: their labels do not match {labels}"
+        ));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("petset")
@@ -169,6 +181,7 @@ pub fn run_with(
         interrupt: interrupt.clone(),
         settings,
         backend,
+        fail_fast_stop: std::sync::OnceLock::new(),
     });
     let trials = input
         .suite
@@ -266,6 +279,17 @@ fn nextest_of(settings: &Result<RunSettings, (SettingsError, RunSettings)>) -> O
     match settings {
         Ok(settings) | Err((_, settings)) => settings.nextest.clone(),
     }
+}
+
+/// Keeps the scenarios whose labels `filter` selects, and every file that could not be read
+/// (a broken file is never left out silently); returns how many were left out.
+fn select_by_labels(suite: &mut Vec<SuiteEntry>, filter: &LabelFilter) -> usize {
+    let before = suite.len();
+    suite.retain(|entry| match &entry.content {
+        Content::Valid(scenario) => filter.selects(&scenario.labels),
+        Content::Invalid { .. } => true,
+    });
+    before - suite.len()
 }
 
 /// Whether any trial the arguments select to run is one that needs a cluster; `ignored` names

@@ -4,6 +4,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::time::Instant;
 
 use libtest_mimic::{Completion, Failed, Trial};
@@ -16,6 +17,7 @@ use super::settings::RunSettings;
 use super::suite::{Content, SuiteEntry};
 use crate::events::{Event, EventSink, Failure, FailureKind, ScenarioId, ScenarioOutcome};
 use crate::report::{AttemptRecord, Reporters, RunRecord};
+use crate::scenario::model::Scenario;
 
 /// What every trial of a run shares.
 pub(crate) struct RunContext {
@@ -27,6 +29,8 @@ pub(crate) struct RunContext {
     pub interrupt: Interrupt,
     pub settings: RunSettings,
     pub backend: Backend,
+    /// Set at the first failure when the run fails fast: no trial starts after it.
+    pub fail_fast_stop: OnceLock<String>,
 }
 
 /// Where cluster trials go: the availability of a cluster, without its teardown (which the
@@ -64,6 +68,12 @@ pub(crate) fn trial(context: Arc<RunContext>, entry: SuiteEntry) -> Trial {
             finish_unrun(&context, &entry, ScenarioOutcome::Failed(failure.clone()));
             TrialEnd::Failed(failure.message)
         });
+        if context.settings.fail_fast && matches!(ended, TrialEnd::Failed(_)) {
+            let _ = context.fail_fast_stop.set(format!(
+                "not run: {} failed and the run fails fast (--fail-fast)",
+                entry.trial_name()
+            ));
+        }
         match ended {
             TrialEnd::Passed => Ok(Completion::Completed),
             // nextest reads only the exit status: a trial that cannot run must fail there.
@@ -77,6 +87,9 @@ pub(crate) fn trial(context: Arc<RunContext>, entry: SuiteEntry) -> Trial {
 }
 
 async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
+    if let Some(why) = context.fail_fast_stop.get() {
+        return ignore(context, entry, why.clone());
+    }
     let scenario = match &entry.content {
         Content::Invalid { diagnostics } => {
             let failure = entry.invalid_failure().unwrap_or_default();
@@ -119,10 +132,74 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
         }
         gate = lock(&context.gate, scenario.serial) => gate,
     };
+    // A failure may have come while this trial waited for the serial gate.
+    if let Some(why) = context.fail_fast_stop.get() {
+        return ignore(context, entry, why.clone());
+    }
 
-    let retries = context.settings.retries;
+    let runs = context.settings.repeat.max(1);
+    if runs == 1 {
+        let once = Round {
+            first_attempt: 1,
+            retries: context.settings.retries,
+            repeat: None,
+        };
+        return run_attempts(context, entry, &scenario, executor, once).await;
+    }
+    // Repeating hunts flakes: every run is one attempt (a retry would hide the flake), all
+    // runs are made, and the trial passes only if every run passed.
+    let mut passed = 0;
+    let mut first_failure = None;
+    for run in 1..=runs {
+        if context.interrupt.is_triggered() {
+            break;
+        }
+        let round = Round {
+            first_attempt: run,
+            retries: 0,
+            repeat: Some((runs, passed)),
+        };
+        match run_attempts(context, entry, &scenario, executor, round).await {
+            TrialEnd::Passed => passed += 1,
+            TrialEnd::Ignored(reason) => return TrialEnd::Ignored(reason),
+            TrialEnd::Failed(text) => {
+                first_failure.get_or_insert((run, text));
+            }
+        }
+    }
+    match first_failure {
+        Some((run, text)) => TrialEnd::Failed(format!(
+            "{text}\n\n(passed {passed} of {runs} runs; the failure above is run {run})"
+        )),
+        None if passed == runs => TrialEnd::Passed,
+        None => TrialEnd::Ignored(format!(
+            "not run: {} after {passed} of {runs} runs passed",
+            context.interrupt.reason().unwrap_or_default()
+        )),
+    }
+}
+
+/// One run of a scenario: its attempts, and where it stands in a repeated trial.
+struct Round {
+    /// The number of its first attempt.
+    first_attempt: u32,
+    /// Reruns of a failed attempt.
+    retries: u32,
+    /// Under `--repeat`: how many runs, and how many passed before this one.
+    repeat: Option<(u32, u32)>,
+}
+
+/// Runs `scenario` once, with the round's reruns of a failed attempt.
+async fn run_attempts(
+    context: &RunContext,
+    entry: &SuiteEntry,
+    scenario: &Arc<Scenario>,
+    executor: &Arc<dyn ScenarioExecutor>,
+    round: Round,
+) -> TrialEnd {
     let mut failures = 0;
-    for attempt in 1..=retries.saturating_add(1) {
+    let last_attempt = round.first_attempt.saturating_add(round.retries);
+    for attempt in round.first_attempt..=last_attempt {
         let sink = Arc::new(AttemptSink::new(entry.id.clone(), context.reports.clone()));
         let job = Job {
             id: entry.id.clone(),
@@ -151,8 +228,14 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
         let Executed {
             outcome,
             figures,
-            properties,
+            mut properties,
         } = executed;
+        if let Some((runs, passed_before)) = round.repeat {
+            // The pass count so far, so the last run's report carries the scenario's total.
+            let passed = passed_before + u32::from(outcome == ScenarioOutcome::Passed);
+            properties.insert("runs".to_string(), runs.to_string());
+            properties.insert("runs.passed".to_string(), passed.to_string());
+        }
         context.reports.emit(Event::ScenarioFinished {
             id: entry.id.clone(),
             attempt,
@@ -166,7 +249,7 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
             ScenarioOutcome::Ignored { reason } => return TrialEnd::Ignored(reason),
             ScenarioOutcome::Failed(failure) => {
                 failures += 1;
-                let last = attempt > retries || context.interrupt.is_triggered();
+                let last = attempt >= last_attempt || context.interrupt.is_triggered();
                 if last {
                     let mut text = context
                         .reports

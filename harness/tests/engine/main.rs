@@ -30,3 +30,5 @@ mod report_no_cluster;
 mod report_secrets;
 mod runner_behaviour;
 mod runner_nextest;
+mod runner_selection;
+mod suite_dir;

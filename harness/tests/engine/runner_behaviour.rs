@@ -378,7 +378,7 @@ fn retries_come_from_petset_retries_and_bad_settings_fail_every_scenario() {
         &args(dir.path(), &[]),
         RunInput {
             suite: vec![entry("a", "b", &scenario_yaml(&[], &[], 1, ""))],
-            catalogue: catalogue(),
+            catalogue: Some(catalogue()),
             settings: Err((error, settings(dir.path(), 0))),
         },
         &StandInCluster(StandIn::new()),

@@ -77,12 +77,9 @@ fn repository_copy(dir: &Path) {
     let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     copy_tree(&real.join("scenarios"), &dir.join("scenarios"));
     copy_tree(&real.join("fixtures"), &dir.join("fixtures"));
+    std::fs::copy(real.join("catalogue.yaml"), dir.join("catalogue.yaml")).unwrap();
+    // The binary runs from the crate's folder, as cargo runs it.
     std::fs::create_dir_all(dir.join("harness")).unwrap();
-    std::fs::copy(
-        real.join("harness/catalogue.yaml"),
-        dir.join("harness/catalogue.yaml"),
-    )
-    .unwrap();
     std::fs::write(dir.join("Cargo.toml"), "").unwrap();
     std::fs::create_dir_all(dir.join("scenarios/demo")).unwrap();
     std::fs::write(dir.join("scenarios/demo/broken.yaml"), BROKEN).unwrap();

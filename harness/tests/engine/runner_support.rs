@@ -220,6 +220,7 @@ impl ClusterSource for StandInCluster {
                 info: ClusterInfo {
                     context: "kind-petset".to_string(),
                     server_version: "1.33 (v1.33.1)".to_string(),
+                    emulated: false,
                 },
                 summary: "stand-in cluster".to_string(),
                 executor,
@@ -313,7 +314,7 @@ pub fn settings(dir: &std::path::Path, retries: u32) -> RunSettings {
 pub fn input(suite: Vec<SuiteEntry>, settings: RunSettings) -> RunInput {
     RunInput {
         suite,
-        catalogue: catalogue(),
+        catalogue: Some(catalogue()),
         settings: Ok(settings),
     }
 }
@@ -506,6 +507,7 @@ impl ClusterSource for EngineCluster {
                 info: ClusterInfo {
                     context: "fake".to_string(),
                     server_version: "1.33 (v1.33.1)".to_string(),
+                    emulated: false,
                 },
                 summary: "the fake API server".to_string(),
                 executor: Arc::new(EngineExecutor::new(config, capabilities)),

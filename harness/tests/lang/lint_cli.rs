@@ -143,6 +143,9 @@ fn coverage_lists_covering_scenarios_and_uncovered_ids() {
         &FIXTURE.replace("replica:", "replicas:"),
     );
     write(root, "scenarios/demo/clean.yaml", CLEAN);
+    // The suite's catalogue: petset's own 36 behaviours.
+    let catalogue = Path::new(env!("CARGO_MANIFEST_DIR")).join("../catalogue.yaml");
+    std::fs::copy(catalogue, root.join("catalogue.yaml")).expect("copy the catalogue");
     let output = Command::new(env!("CARGO_BIN_EXE_petset"))
         .args(["coverage", "--json", "--root"])
         .arg(root)

@@ -19,7 +19,8 @@ use std::rc::Rc;
 /// Checks scenarios of one repository: knows its catalogue and reads each fixture once.
 pub struct Checker {
     root: PathBuf,
-    catalogue: Catalogue,
+    /// `None` for a suite without a catalogue: `covers` is then optional and unchecked.
+    catalogue: Option<Catalogue>,
     fixtures: RefCell<BTreeMap<String, Rc<Fixture>>>,
     fixture_names: RefCell<Option<Vec<String>>>,
 }
@@ -53,17 +54,17 @@ impl StepAt<'_> {
 }
 
 impl Checker {
-    pub fn new(root: impl Into<PathBuf>, catalogue: Catalogue) -> Self {
+    pub fn new(root: impl Into<PathBuf>, catalogue: impl Into<Option<Catalogue>>) -> Self {
         Self {
             root: root.into(),
-            catalogue,
+            catalogue: catalogue.into(),
             fixtures: RefCell::new(BTreeMap::new()),
             fixture_names: RefCell::new(None),
         }
     }
 
-    pub fn catalogue(&self) -> &Catalogue {
-        &self.catalogue
+    pub fn catalogue(&self) -> Option<&Catalogue> {
+        self.catalogue.as_ref()
     }
 
     pub fn root(&self) -> &Path {
@@ -204,7 +205,9 @@ impl Checker {
         covers: &[Spanned<String>],
         out: &mut Vec<Diagnostic>,
     ) {
-        if covers.is_empty() {
+        // Without a catalogue `covers` is optional and its ids are the suite's own.
+        let catalogue = self.catalogue.as_ref();
+        if covers.is_empty() && catalogue.is_some() {
             let span = root
                 .and_then(|root| root.entry("covers").map(|(k, _)| k.label_range(&file.text)))
                 .unwrap_or(0..0);
@@ -218,14 +221,22 @@ impl Checker {
         let mut seen = BTreeMap::new();
         for id in covers {
             let span = located(file, &id.referenced, &id.value);
-            if !self.catalogue.contains(&id.value) {
+            if let Some(catalogue) = catalogue
+                && !catalogue.contains(&id.value)
+            {
                 out.push(
-                    file.error("covers::unknown", span.clone(), format!("`{}` is not in the behaviour catalogue", id.value))
-                        .label("unknown behaviour id")
-                        .help(
-                            similar::did_you_mean(&id.value, self.catalogue.ids())
-                                .unwrap_or_else(|| "`petset coverage` lists every id; new ones go in harness/catalogue.yaml".to_owned()),
-                        ),
+                    file.error(
+                        "covers::unknown",
+                        span.clone(),
+                        format!("`{}` is not in the behaviour catalogue", id.value),
+                    )
+                    .label("unknown behaviour id")
+                    .help(
+                        similar::did_you_mean(&id.value, catalogue.ids()).unwrap_or_else(|| {
+                            "`petset coverage` lists every id; new ones go in catalogue.yaml"
+                                .to_owned()
+                        }),
+                    ),
                 );
             }
             if seen.insert(id.value.as_str(), ()).is_some() {
