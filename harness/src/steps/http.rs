@@ -3,7 +3,6 @@
 //! pod, with `${pod}` set in the path.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::eventually::{tried, until_ok};
 use super::http_wire::{Parsed, Response, get_request, parse_response};
 use super::pods::{live_pods, more, pod_name};
@@ -13,6 +12,7 @@ use crate::events::Failure;
 use crate::expect::{
     Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
 };
+use crate::scenario::kinds;
 use crate::scenario::model::{HttpStep, Target, TextMatch};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;

@@ -44,12 +44,7 @@ impl Mismatch {
         self.differences.is_empty()
     }
 
-    pub fn push(
-        &mut self,
-        path: &str,
-        expected: impl Into<String>,
-        actual: impl Into<String>,
-    ) {
+    pub fn push(&mut self, path: &str, expected: impl Into<String>, actual: impl Into<String>) {
         self.differences.push(Difference {
             path: path.to_owned(),
             expected: expected.into(),
