@@ -118,10 +118,8 @@ fn collect(
         let captured: Vec<String> = scenario
             .steps
             .iter()
-            .filter_map(|step| match &step.value {
-                Step::Capture(capture) => Some(format!("${{{}}}", capture.name)),
-                _ => None,
-            })
+            .filter_map(|step| step.value.captures())
+            .map(|name| format!("${{{name}}}"))
             .collect();
         let uses_capture = |text: &str| captured.iter().any(|c| text.contains(c.as_str()));
         for (index, step) in scenario.steps.iter().enumerate() {
