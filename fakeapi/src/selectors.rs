@@ -1,103 +1,38 @@
 //! Label and field selectors: the query-string forms and the `LabelSelector` object form.
+//! Label selectors are parsed by `petset_scenario`, the parser petset itself uses.
 
+use petset_scenario::expect::{Requirement, Selector};
 use serde_json::Value;
+use std::collections::BTreeMap;
 
 use crate::meta;
 use crate::status::ApiError;
 
-#[derive(Debug, Clone, PartialEq)]
-enum Op {
-    Exists,
-    NotExists,
-    Eq(String),
-    NotEq(String),
-    In(Vec<String>),
-    NotIn(Vec<String>),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-struct Requirement {
-    key: String,
-    op: Op,
-}
-
-impl Requirement {
-    fn matches(&self, value: Option<&str>) -> bool {
-        match (&self.op, value) {
-            (Op::Exists, v) => v.is_some(),
-            (Op::NotExists, v) => v.is_none(),
-            (Op::Eq(want), v) => v == Some(want.as_str()),
-            (Op::NotEq(want), v) => v != Some(want.as_str()),
-            (Op::In(set), Some(v)) => set.iter().any(|s| s == v),
-            (Op::In(_), None) => false,
-            (Op::NotIn(set), Some(v)) => !set.iter().any(|s| s == v),
-            (Op::NotIn(_), None) => true,
-        }
-    }
-}
-
-/// A parsed `labelSelector` query parameter.
+/// A parsed `labelSelector` query parameter, read by the same parser petset uses for the
+/// selectors scenarios write, so the fake and the harness agree on the grammar.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct LabelSelector(Vec<Requirement>);
+pub(crate) struct LabelSelector(Selector);
 
 impl LabelSelector {
     pub(crate) fn parse(s: &str) -> Result<Self, ApiError> {
-        let bad = |why: &str| {
-            ApiError::bad_request(format!("unable to parse requirement: {why} in {s:?}"))
-        };
-        let mut reqs = Vec::new();
-        for part in split_top_level(s) {
-            let part = part.trim();
-            if part.is_empty() {
-                continue;
-            }
-            if let Some(key) = part.strip_prefix('!') {
-                reqs.push(Requirement {
-                    key: key.trim().to_string(),
-                    op: Op::NotExists,
-                });
-            } else if let Some((k, v)) = part.split_once("!=") {
-                reqs.push(Requirement {
-                    key: k.trim().to_string(),
-                    op: Op::NotEq(v.trim().to_string()),
-                });
-            } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
-                reqs.push(Requirement {
-                    key: k.trim().to_string(),
-                    op: Op::Eq(v.trim().to_string()),
-                });
-            } else if let Some((k, rest)) = split_word(part, " notin ") {
-                reqs.push(Requirement {
-                    key: k,
-                    op: Op::NotIn(parse_set(rest).ok_or_else(|| bad("bad set"))?),
-                });
-            } else if let Some((k, rest)) = split_word(part, " in ") {
-                reqs.push(Requirement {
-                    key: k,
-                    op: Op::In(parse_set(rest).ok_or_else(|| bad("bad set"))?),
-                });
-            } else if part.contains(|c: char| c.is_whitespace() || "()<>".contains(c)) {
-                return Err(bad("unknown operator"));
-            } else {
-                reqs.push(Requirement {
-                    key: part.to_string(),
-                    op: Op::Exists,
-                });
-            }
-        }
-        Ok(Self(reqs))
+        Selector::parse(s).map(Self).map_err(|error| {
+            ApiError::bad_request(format!(
+                "unable to parse requirement: {} in {s:?}",
+                error.reason
+            ))
+        })
     }
 
     /// Builds a selector from a `LabelSelector` object (`matchLabels` and `matchExpressions`).
     /// An absent or empty object selects everything, as for PodDisruptionBudgets.
     pub(crate) fn from_object(sel: &Value) -> Self {
-        let mut reqs = Vec::new();
+        let mut requirements = Vec::new();
         if let Some(ml) = sel.get("matchLabels").and_then(Value::as_object) {
             for (k, v) in ml {
-                reqs.push(Requirement {
-                    key: k.clone(),
-                    op: Op::Eq(v.as_str().unwrap_or("").to_string()),
-                });
+                requirements.push(Requirement::Equals(
+                    k.clone(),
+                    v.as_str().unwrap_or("").to_string(),
+                ));
             }
         }
         for e in sel
@@ -118,60 +53,60 @@ impl LabelSelector {
                 .flatten()
                 .filter_map(|v| v.as_str().map(str::to_string))
                 .collect();
-            let op = match e.get("operator").and_then(Value::as_str).unwrap_or("") {
-                "In" => Op::In(values),
-                "NotIn" => Op::NotIn(values),
-                "Exists" => Op::Exists,
-                "DoesNotExist" => Op::NotExists,
-                // An unknown operator selects nothing, the safe reading.
-                _ => Op::In(Vec::new()),
-            };
-            reqs.push(Requirement { key, op });
+            requirements.push(
+                match e.get("operator").and_then(Value::as_str).unwrap_or("") {
+                    "In" => Requirement::In(key, values),
+                    "NotIn" => Requirement::NotIn(key, values),
+                    "Exists" => Requirement::Exists(key),
+                    "DoesNotExist" => Requirement::DoesNotExist(key),
+                    // An unknown operator selects nothing, the safe reading.
+                    _ => Requirement::In(key, Vec::new()),
+                },
+            );
         }
-        Self(reqs)
+        Self(Selector { requirements })
     }
 
     /// The query-string form, as a Scale's `status.selector` carries it.
     pub(crate) fn to_query(&self) -> String {
-        self.0
-            .iter()
-            .map(|r| match &r.op {
-                Op::Exists => r.key.clone(),
-                Op::NotExists => format!("!{}", r.key),
-                Op::Eq(v) => format!("{}={v}", r.key),
-                Op::NotEq(v) => format!("{}!={v}", r.key),
-                Op::In(s) => format!("{} in ({})", r.key, s.join(",")),
-                Op::NotIn(s) => format!("{} notin ({})", r.key, s.join(",")),
-            })
-            .collect::<Vec<_>>()
-            .join(",")
+        self.0.to_string()
     }
 
     pub(crate) fn matches(&self, obj: &Value) -> bool {
-        self.0.iter().all(|r| {
-            let v = meta::labels(obj).find(|(k, _)| *k == r.key).map(|(_, v)| v);
-            r.matches(v)
-        })
+        let labels: BTreeMap<String, String> = meta::labels(obj)
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        self.0.matches(&labels)
     }
+}
+
+/// One requirement of a field selector: the field's value equals, or differs from, a value.
+#[derive(Debug, Clone, PartialEq)]
+struct FieldRequirement {
+    path: String,
+    value: String,
+    equal: bool,
 }
 
 /// A parsed `fieldSelector` query parameter (`=`, `==`, `!=` on dotted paths).
 #[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct FieldSelector(Vec<Requirement>);
+pub(crate) struct FieldSelector(Vec<FieldRequirement>);
 
 impl FieldSelector {
     pub(crate) fn parse(s: &str) -> Result<Self, ApiError> {
         let mut reqs = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let req = if let Some((k, v)) = part.split_once("!=") {
-                Requirement {
-                    key: k.trim().to_string(),
-                    op: Op::NotEq(v.trim().to_string()),
+                FieldRequirement {
+                    path: k.trim().to_string(),
+                    value: v.trim().to_string(),
+                    equal: false,
                 }
             } else if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
-                Requirement {
-                    key: k.trim().to_string(),
-                    op: Op::Eq(v.trim().to_string()),
+                FieldRequirement {
+                    path: k.trim().to_string(),
+                    value: v.trim().to_string(),
+                    equal: true,
                 }
             } else {
                 return Err(ApiError::bad_request(format!(
@@ -187,7 +122,7 @@ impl FieldSelector {
     pub(crate) fn matches(&self, obj: &Value) -> bool {
         self.0.iter().all(|r| {
             let mut cur = Some(obj);
-            for seg in r.key.split('.') {
+            for seg in r.path.split('.') {
                 cur = cur.and_then(|c| c.get(seg));
             }
             let text = cur.map(|v| match v {
@@ -195,44 +130,9 @@ impl FieldSelector {
                 other => other.to_string(),
             });
             // Unset fields compare as the empty string, as the real server's field sets do.
-            r.matches(Some(text.as_deref().unwrap_or("")))
+            (text.as_deref().unwrap_or("") == r.value) == r.equal
         })
     }
-}
-
-/// Splits on commas that are not inside parentheses.
-fn split_top_level(s: &str) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => depth -= 1,
-            ',' if depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts
-}
-
-fn split_word<'a>(part: &'a str, word: &str) -> Option<(String, &'a str)> {
-    part.find(word)
-        .map(|i| (part[..i].trim().to_string(), part[i + word.len()..].trim()))
-}
-
-fn parse_set(s: &str) -> Option<Vec<String>> {
-    let inner = s.strip_prefix('(')?.strip_suffix(')')?;
-    Some(
-        inner
-            .split(',')
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .collect(),
-    )
 }
 
 #[cfg(test)]
@@ -259,6 +159,28 @@ mod tests {
         assert_eq!(m("zone notin (a)"), Ok(true));
         assert_eq!(m(""), Ok(true));
         assert!(m("app ~ web").is_err());
+    }
+
+    /// The fake reads label selectors with the harness's parser: what one refuses, so does the
+    /// other (as the API server does: a trailing comma or a space in a key is an error).
+    #[test]
+    fn label_selectors_follow_the_harness_grammar() {
+        let p = pod(json!({"app": "web"}));
+        for bad in [
+            "app=web,",
+            "app=web,,tier=db",
+            "my app=web",
+            "app in (web",
+            "app=(web)",
+        ] {
+            assert!(LabelSelector::parse(bad).is_err(), "{bad}");
+            assert!(
+                petset_scenario::expect::Selector::parse(bad).is_err(),
+                "{bad}"
+            );
+        }
+        let sel = LabelSelector::parse("app in (web,api),!zone").map(|sel| sel.matches(&p));
+        assert_eq!(sel, Ok(true));
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //! labelled) in a scratch namespace petset creates, labelled and heart-beaten like a scenario's
 //! so a sweep finds it if petset is killed, and deletes afterwards whatever happened.
 
+use kube::api::{Patch, PatchParams, ValidationDirective};
 use petset::api::{ApiError, dynamic_api, with_retry};
 use petset::cluster::{Selection, select};
 use petset::engine::{
@@ -19,7 +20,6 @@ use petset::scenario::validate::is_empty_document;
 use petset::scenario::yaml::{self, Node, PathPart, Point};
 use petset::steps::manifest::{parse_documents, prepare};
 use petset::steps::{FIELD_MANAGER, Variables};
-use kube::api::{Patch, PatchParams, ValidationDirective};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -118,10 +118,8 @@ fn collect(
         let captured: Vec<String> = scenario
             .steps
             .iter()
-            .filter_map(|step| match &step.value {
-                Step::Capture(capture) => Some(format!("${{{}}}", capture.name)),
-                _ => None,
-            })
+            .filter_map(|step| step.value.captures())
+            .map(|name| format!("${{{name}}}"))
             .collect();
         let uses_capture = |text: &str| captured.iter().any(|c| text.contains(c.as_str()));
         for (index, step) in scenario.steps.iter().enumerate() {

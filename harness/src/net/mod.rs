@@ -1,5 +1,6 @@
-//! Reaching pods from the test machine.
+//! Reaching pods from the test machine: port-forwards, and commands run in a pod through exec.
 
+pub(crate) mod pod_exec;
 mod port_forward;
 mod upgrade;
 

@@ -14,7 +14,7 @@ use super::engine::{SqlOutcome, SqlPlan, Transport, run_plan};
 use super::error::{ConnectFault, Fault, SqlError};
 use super::rows::{Rows, parse_batch_output};
 use super::secret::Credentials;
-use crate::steps::pod_exec::run_with_stdin;
+use crate::net::pod_exec::run_with_stdin;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 

@@ -4,16 +4,16 @@
 //! headless Service's ready pods, or no such name. With `forEach`, once per pod with `${pod}` set.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::dns_answer::{Answer, list, normalize_name, parse, record_name, resolve_command};
 use super::dns_probe::ensure_probe;
 use super::eventually::{tried, until_ok};
-use super::pod_exec::{CommandOutput, run_in_pod};
 use super::pods::{default_container, is_ready, live_pods, more, pod_name};
 use super::{StepContext, StepReport, StepResult, Variables};
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
 use crate::expect::object_name;
+use crate::net::pod_exec::{CommandOutput, run_in_pod};
+use crate::scenario::kinds;
 use crate::scenario::model::{DnsExpect, DnsStep, Kind, RecordType, Target};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;

@@ -5,7 +5,7 @@
 //! The formats are told apart by their content rather than by which tool ran, so a pod with any
 //! of the three tools can be the `from` of a `dns` step.
 
-use super::pod_exec::CommandOutput;
+use crate::net::pod_exec::CommandOutput;
 use crate::scenario::model::RecordType;
 use std::collections::BTreeSet;
 use std::net::IpAddr;

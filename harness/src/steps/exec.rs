@@ -2,15 +2,15 @@
 //! check its exit code, stdout and stderr; optionally save stdout for later steps.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::eventually::{tried, until_ok};
-use super::pod_exec::{CommandOutput, run_in_pod};
 use super::pods::{default_container, live_pods, more, pod_name, shell_line};
 use super::{StepContext, StepReport, StepResult};
 use crate::events::Failure;
 use crate::expect::{
     Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
 };
+use crate::net::pod_exec::{CommandOutput, run_in_pod};
+use crate::scenario::kinds;
 use crate::scenario::model::{ExecStep, TextMatch};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;

@@ -23,7 +23,6 @@ pub mod manifest;
 mod mark;
 mod observe;
 mod patch;
-pub(crate) mod pod_exec;
 mod pods;
 mod rollout;
 mod scale;

@@ -1,10 +1,10 @@
 //! `wait`: block until the target satisfies a condition, following a watch (see [`crate::wait`]).
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::to_value;
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::{WaitFor, WaitStep};
 use crate::wait::{Watched, evaluate, wait_for};
 use serde_json::Value;
@@ -26,7 +26,7 @@ async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
         evaluate(&until, kind, single, &values)
     })
     .await;
-    let wanted = describe(&until);
+    let wanted = until.describe();
     match outcome {
         Ok(observation) => Ok(StepReport::detail(format!(
             "{target} {wanted} after {:.1}s ({})",
@@ -50,20 +50,4 @@ fn substitute(until: &WaitFor, ctx: &StepContext) -> Result<WaitFor, Failure> {
         }
         other => other.clone(),
     })
-}
-
-/// The condition as words: `ready`, `phase=Released`, `condition Available=True`.
-pub fn describe(until: &WaitFor) -> String {
-    match until {
-        WaitFor::Ready => "ready".to_owned(),
-        WaitFor::RolledOut => "rolled out".to_owned(),
-        WaitFor::Bound => "bound".to_owned(),
-        WaitFor::Exists => "existing".to_owned(),
-        WaitFor::Deleted => "deleted".to_owned(),
-        WaitFor::Phase(phase) => format!("in phase {phase}"),
-        WaitFor::Condition(c) => format!("with condition {}={}", c.condition_type, c.status),
-        WaitFor::Matches(_) => "matching the partial object".to_owned(),
-        WaitFor::Count(n) => format!("counting {n}"),
-        WaitFor::ReadyCount(n) => format!("with at least {n} ready"),
-    }
 }

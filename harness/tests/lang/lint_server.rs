@@ -162,11 +162,14 @@ async fn a_clean_suite_passes_on_the_server() {
         .replace("replicass:", "replicas:")
         .replace("Paralel", "Parallel");
     write(root, "fixtures/web/sets.yaml", &clean);
-    // A manifest using a value captured during the run is not sent: it cannot be judged here.
+    // A manifest using a value captured during the run (by `capture` or by an `exec`'s
+    // `captureStdout`) is not sent: it cannot be judged here.
     let scenario = SCENARIO.replace("ClusterIp", "ClusterIP").replace(
         "  - wait:",
         "  - capture: {target: sts/web, field: spec.serviceName, as: svc}\n  \
          - apply: {manifests: [{apiVersion: v1, kind: Service, metadata: {name: \"${svc}\"}}]}\n  \
+         - exec: {target: pod/web-0, command: [hostname], captureStdout: host}\n  \
+         - apply: {manifests: [{apiVersion: v1, kind: ConfigMap, metadata: {name: \"${host}\"}}]}\n  \
          - wait:",
     );
     write(root, "scenarios/demo/sets.yaml", &scenario);
@@ -185,6 +188,10 @@ async fn a_clean_suite_passes_on_the_server() {
     assert_eq!(
         handle.request_count(petset_fakeapi::Verb::Patch, "services"),
         1
+    );
+    assert_eq!(
+        handle.request_count(petset_fakeapi::Verb::Patch, "configmaps"),
+        0
     );
     assert_eq!(namespaces(&server), before);
 

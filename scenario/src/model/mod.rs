@@ -5,6 +5,7 @@
 
 mod duration;
 mod expect;
+mod field_path;
 mod kind;
 mod password;
 mod scenario;
@@ -13,6 +14,7 @@ mod target;
 
 pub use duration::Duration;
 pub use expect::{ItemsMatch, RowsMatch, TextMatch};
+pub use field_path::{FieldPath, FieldPathError, Segment};
 pub use kind::Kind;
 pub use password::{Password, REDACTED};
 pub use scenario::{Requires, Scenario};

@@ -20,7 +20,7 @@ macro_rules! define_steps {
         #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
         pub enum Step {
-            $( $(#[$doc])* $variant($body), )*
+            $( $(#[$doc])* $variant(kinds::$body), )*
         }
 
         impl Step {
