@@ -5,11 +5,9 @@
 // Test setup: a failure here is a failure of the test.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-
-
+use crate::runner_support::{StandIn, StandInCluster, args, entry, input, scenario_yaml, settings};
 use petset::runner::{Content, LabelFilter, SuiteEntry};
 use quick_junit::{Report, TestCaseStatus};
-use crate::runner_support::{StandIn, StandInCluster, args, entry, input, scenario_yaml, settings};
 
 fn report(dir: &std::path::Path) -> Report {
     let xml = std::fs::read_to_string(dir.join("reports/junit.xml")).expect("report written");

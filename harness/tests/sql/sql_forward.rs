@@ -529,10 +529,14 @@ async fn the_password_stays_off_the_exec_command_line() -> TestResult {
 async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
     let world = World::start().await?;
     // The pod's client reaches the server as `127.0.0.1:<port>` would inside the pod.
-    world.cluster.server.on_exec(NS, "mysql-0", None, run_locally);
+    world
+        .cluster
+        .server
+        .on_exec(NS, "mysql-0", None, run_locally);
     let port = world.pair.primary.port();
     world
-        .cluster.server
+        .cluster
+        .server
         .refuse_port_forward(PortForwardRefusal::SubprotocolDropped);
     let report = world
         .run(&format!(
@@ -550,7 +554,8 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
 
     // `eventually` does not wait out the refusal either; the insert above ran exactly once.
     world
-        .cluster.server
+        .cluster
+        .server
         .refuse_port_forward(PortForwardRefusal::NoCommonSubprotocol);
     let report = world
         .run(&format!(
@@ -575,7 +580,10 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
 #[tokio::test]
 async fn a_v4_exec_server_that_loses_the_output_is_named() -> TestResult {
     let world = World::start().await?;
-    world.cluster.server.on_exec(NS, "mysql-client", None, run_locally);
+    world
+        .cluster
+        .server
+        .on_exec(NS, "mysql-client", None, run_locally);
     world.cluster.server.set_stream_minor_version(29);
     let port = world.pair.primary.port();
     let error = world
