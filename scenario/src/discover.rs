@@ -29,9 +29,7 @@ pub fn find_repo_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|dir| {
             (dir.join("scenarios").is_dir() && dir.join("fixtures").is_dir())
-                || dir
-                    .join(crate::catalogue::CATALOGUE_PATH)
-                    .is_file()
+                || dir.join(crate::catalogue::CATALOGUE_PATH).is_file()
         })
         .map(Path::to_path_buf)
 }

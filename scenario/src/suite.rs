@@ -3,10 +3,10 @@
 //! This is what the test runner and `petset lint` share: a scenario either loads clean (perhaps
 //! with warnings) and can run, or it is listed with its diagnostics and must not run.
 
-use crate::id::ScenarioId;
 use crate::catalogue::{CATALOGUE_PATH, Catalogue, CatalogueError};
 use crate::diagnostic::{Diagnostic, SourceFile, render_plain};
 use crate::discover::{DiscoverError, discover};
+use crate::id::ScenarioId;
 use crate::load::load_parts;
 use crate::model::{Scenario, Step};
 use crate::validate::Checker;

@@ -7,6 +7,7 @@
 //! labelled) in a scratch namespace petset creates, labelled and heart-beaten like a scenario's
 //! so a sweep finds it if petset is killed, and deletes afterwards whatever happened.
 
+use kube::api::{Patch, PatchParams, ValidationDirective};
 use petset::api::{ApiError, dynamic_api, with_retry};
 use petset::cluster::{Selection, select};
 use petset::engine::{
@@ -19,7 +20,6 @@ use petset::scenario::validate::is_empty_document;
 use petset::scenario::yaml::{self, Node, PathPart, Point};
 use petset::steps::manifest::{parse_documents, prepare};
 use petset::steps::{FIELD_MANAGER, Variables};
-use kube::api::{Patch, PatchParams, ValidationDirective};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};

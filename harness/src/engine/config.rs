@@ -60,6 +60,8 @@ pub struct EngineConfig {
     pub heartbeat_every: Duration,
     /// The cluster DNS domain (`PETSET_CLUSTER_DOMAIN`, default `cluster.local`).
     pub cluster_domain: String,
+    /// How `client` was configured, for the kubeconfig a `command` step's program gets.
+    pub cluster_config: Option<std::sync::Arc<kube::Config>>,
 }
 
 impl EngineConfig {
@@ -76,6 +78,7 @@ impl EngineConfig {
             heartbeat_every: Duration::from_secs(10),
             cluster_domain: std::env::var("PETSET_CLUSTER_DOMAIN")
                 .unwrap_or_else(|_| DEFAULT_CLUSTER_DOMAIN.to_owned()),
+            cluster_config: None,
         }
     }
 }

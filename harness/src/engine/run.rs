@@ -118,6 +118,7 @@ async fn run_unmasked(
     ctx.labels = labels;
     ctx.secrets = secrets.clone();
     ctx.default_timeout = config.default_timeout;
+    ctx.cluster_config = config.cluster_config.clone();
     ctx.set_cluster_domain(&config.cluster_domain);
     // Counted from the start, namespace creation included, as the runner counts it, and a
     // little short of it: a step that runs out of time then fails on its own, with the last state

@@ -208,6 +208,7 @@ impl SelectedCluster {
         }
         let mut config = EngineConfig::new(client, self.fixtures_dir.clone(), &self.run_id);
         config.keep = keep;
+        config.cluster_config = Some(Arc::new(cluster.config().clone()));
         let info = ClusterInfo {
             context: cluster.context().to_string(),
             server_version: cluster.server_version().to_string(),

@@ -1,11 +1,11 @@
 //! `apply`: server-side apply of fixture files and inline manifests into the scenario namespace.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::manifest::{Prepared, parse_documents, prepare};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, object_ref, render_value, with_retry_on_conflict};
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::ApplyStep;
 use kube::api::{Patch, PatchParams};
 

@@ -6,7 +6,6 @@
 //! seen, cut to the fields the expectation names, with the field-level differences.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{list_target, to_value};
@@ -16,6 +15,7 @@ use crate::expect::{
     report, validate, yamlish,
 };
 use crate::redact::redact_secret;
+use crate::scenario::kinds;
 use crate::scenario::model::{AssertStep, ItemsMatch, Kind, Target};
 use crate::wait::{Verdict, Watched, wait_for};
 use serde_json::{Map, Value, json};

@@ -1,11 +1,11 @@
 //! `capture`: read one field of one object (a dotted path with `[i]` indexes) into a variable.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{list_target, render_objects, to_value};
 use crate::events::Failure;
 use crate::redact::REDACTED;
+use crate::scenario::kinds;
 use crate::scenario::model::{CaptureStep, Kind};
 use serde_json::Value;
 

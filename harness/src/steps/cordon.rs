@@ -2,10 +2,10 @@
 //! schedulable again. Cordoned nodes are remembered so cleanup uncordons them.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, get_opt, with_retry_on_conflict};
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::{Kind, NodeStep, Target};
 use kube::api::{Patch, PatchParams};
 use serde_json::json;

@@ -2,10 +2,10 @@
 //! (by uid: a StatefulSet recreates a pod under the same name) are gone.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{claims, dynamic_api, list_target, object_ref, with_retry};
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::DeleteStep;
 use crate::wait::{Verdict, Watched, wait_for};
 use kube::api::{DeleteParams, PropagationPolicy};

@@ -4,7 +4,6 @@
 //! headless Service's ready pods, or no such name. With `forEach`, once per pod with `${pod}` set.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::dns_answer::{Answer, list, normalize_name, parse, record_name, resolve_command};
 use super::dns_probe::ensure_probe;
 use super::eventually::{tried, until_ok};
@@ -14,6 +13,7 @@ use super::{StepContext, StepReport, StepResult, Variables};
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
 use crate::expect::object_name;
+use crate::scenario::kinds;
 use crate::scenario::model::{DnsExpect, DnsStep, Kind, RecordType, Target};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;

@@ -7,12 +7,12 @@
 //! pods on the node stay (the node stays cordoned, so nothing new lands there) and the report
 //! says how many.
 
-use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::cordon::{resolve_node, set_unschedulable};
+use super::dispatch::Execute;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{ApiError, describe_kube_error, with_retry};
 use crate::events::{Failure, FailureKind};
+use crate::scenario::kinds;
 use crate::scenario::model::{DrainStep, Kind, Target};
 use crate::wait::{Verdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Pod;

@@ -2,7 +2,6 @@
 //! check its exit code, stdout and stderr; optionally save stdout for later steps.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::eventually::{tried, until_ok};
 use super::pod_exec::{CommandOutput, run_in_pod};
 use super::pods::{default_container, live_pods, more, pod_name, shell_line};
@@ -11,6 +10,7 @@ use crate::events::Failure;
 use crate::expect::{
     Mismatch, append_differences, match_text, substitute_text, validate_text, yamlish,
 };
+use crate::scenario::kinds;
 use crate::scenario::model::{ExecStep, TextMatch};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -153,8 +153,8 @@ async fn attempt(
     }
 }
 
-/// Every way the output differs from what the step expects.
-fn judge(
+/// Every way the output differs from what the step expects (shared with `command`).
+pub(crate) fn judge(
     exit_code: i32,
     stdout: Option<&TextMatch>,
     stderr: Option<&TextMatch>,
@@ -215,10 +215,18 @@ fn runs_failure(step: &ExecStep, failed: &[PodRun], tried: &str) -> Failure {
     .with_actual(actual)
 }
 
-/// The expectations as YAML-like text.
 fn expected_text(step: &ExecStep) -> String {
-    let mut text = format!("exit code: {}\n", step.exit_code);
-    for (label, expected) in [("stdout", &step.stdout), ("stderr", &step.stderr)] {
+    expected_output(step.exit_code, step.stdout.as_ref(), step.stderr.as_ref())
+}
+
+/// The expected exit code and output as YAML-like text (shared with `command`).
+pub(crate) fn expected_output(
+    exit_code: i32,
+    stdout: Option<&TextMatch>,
+    stderr: Option<&TextMatch>,
+) -> String {
+    let mut text = format!("exit code: {exit_code}\n");
+    for (label, expected) in [("stdout", stdout), ("stderr", stderr)] {
         if let Some(expected) = expected {
             text.push_str(&format!("{label}:\n"));
             for line in yamlish(&text_match_value(expected)).lines() {

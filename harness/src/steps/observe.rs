@@ -12,13 +12,13 @@
 //! fails the step; a watch that cannot be shown to have caught up fails it as unconfirmed.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{ApiError, to_value, with_retry};
 use crate::events::{Failure, FailureKind};
 use crate::expect::{
     Mismatch, append_differences, each, object_name, project_all, validate, yamlish,
 };
+use crate::scenario::kinds;
 use crate::scenario::model::{ObserveStep, Target};
 use crate::timeline::delivered::{Delivered, Listed, NotConfirmed, wait_until_delivered};
 use crate::wait::{Observation, Verdict, WaitError, Watched, wait_for};

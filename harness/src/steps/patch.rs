@@ -3,11 +3,11 @@
 //! `kubernetes.io/change-cause` annotation that rollout history shows.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{OnConflict, dynamic_api, list_target, object_ref, render_value, retry_call};
 use crate::events::Failure;
 use crate::redact::{REDACTED, redact_secret};
+use crate::scenario::kinds;
 use crate::scenario::model::{Kind, PatchStep, PatchType};
 use kube::api::{Patch, PatchParams};
 use serde_json::{Map, Value, json};

@@ -3,11 +3,11 @@
 //! Deployment's ReplicaSet, a StatefulSet's ControllerRevision) and put it back in the spec.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::patch::CHANGE_CAUSE;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, get_opt, object_ref, to_value, with_retry, with_retry_on_conflict};
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::{Kind, RolloutStep};
 use kube::api::{ListParams, Patch, PatchParams};
 use serde_json::{Value, json};

@@ -1,10 +1,10 @@
 //! `scale`: set `spec.replicas` through the `/scale` subresource, like `kubectl scale`.
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::{dynamic_api, with_retry, with_retry_on_conflict};
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::{Kind, ScaleStep};
 use kube::api::{Patch, PatchParams};
 use serde_json::json;

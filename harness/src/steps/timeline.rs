@@ -6,11 +6,11 @@
 //! ([`recorder_caught_up`]).
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::events::{Failure, FailureKind};
 use crate::expect::Selector;
+use crate::scenario::kinds;
 use crate::scenario::model::{TimelineExpect, TimelineStep};
 use crate::timeline::assertions::{Subjects, Violation, Window, describe, evaluate};
 use crate::timeline::{NoEvidence, recorder_caught_up};

@@ -1,10 +1,10 @@
 //! `wait`: block until the target satisfies a condition, following a watch (see [`crate::wait`]).
 
 use super::dispatch::Execute;
-use crate::scenario::kinds;
 use super::{StepContext, StepReport, StepResult};
 use crate::api::to_value;
 use crate::events::Failure;
+use crate::scenario::kinds;
 use crate::scenario::model::{WaitFor, WaitStep};
 use crate::wait::{Watched, evaluate, wait_for};
 use serde_json::Value;

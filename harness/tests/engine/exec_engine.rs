@@ -506,7 +506,7 @@ steps:
 
 #[tokio::test]
 async fn a_claim_held_by_pvc_protection_is_reported_with_the_pod_using_it() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let sink = Recorded::new(|_| {});
     // The pod's grace period (an hour) outlasts cleanup's budget, so its claim stays in use.
     let scenario = scenario(

@@ -221,7 +221,7 @@ async fn delete_failures_say_what_is_missing_or_what_holds_the_object() {
 
 #[tokio::test]
 async fn deleting_a_claim_in_use_names_the_pod_that_keeps_it() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(json!({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
         "metadata": {"name": "data", "namespace": "ns"},

@@ -264,7 +264,7 @@ async fn a_wait_never_runs_past_the_scenario_deadline() {
 
 #[tokio::test]
 async fn a_wait_step_counts_the_watch_calls_it_retried() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(pod("ns", "web-0", json!({})));
     fake.handle()
@@ -290,7 +290,7 @@ async fn a_wait_step_counts_the_watch_calls_it_retried() {
 
 #[tokio::test]
 async fn a_watch_start_refused_with_410_lists_afresh() {
-    let fake = Fake::start().await;
+    let fake = TestCluster::start().await;
     fake.namespace("ns");
     fake.create(pod("ns", "web-0", json!({})));
     let handle = fake.handle();

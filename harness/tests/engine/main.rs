@@ -9,6 +9,7 @@ mod cluster_support;
 mod runner_support;
 
 mod checks_commands;
+mod checks_local_commands;
 mod checks_objects;
 mod checks_timeline;
 mod cluster_images;

@@ -55,7 +55,9 @@ impl StepKind for Assert {
     }
 
     fn time_limit(assert: &AssertStep, default: std::time::Duration) -> std::time::Duration {
-        assert.eventually.map_or(default, |eventually| eventually.as_std())
+        assert
+            .eventually
+            .map_or(default, |eventually| eventually.as_std())
     }
 
     fn check(assert: &AssertStep, check: &mut StepCheck<'_, '_>) {

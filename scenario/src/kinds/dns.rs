@@ -84,7 +84,8 @@ impl StepKind for Dns {
     }
 
     fn time_limit(dns: &DnsStep, default: std::time::Duration) -> std::time::Duration {
-        dns.eventually.map_or(default, |eventually| eventually.as_std())
+        dns.eventually
+            .map_or(default, |eventually| eventually.as_std())
     }
 
     fn check(dns: &DnsStep, check: &mut StepCheck<'_, '_>) {

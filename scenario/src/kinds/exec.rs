@@ -49,7 +49,8 @@ impl StepKind for Exec {
     }
 
     fn time_limit(exec: &ExecStep, default: std::time::Duration) -> std::time::Duration {
-        exec.eventually.map_or(default, |eventually| eventually.as_std())
+        exec.eventually
+            .map_or(default, |eventually| eventually.as_std())
     }
 
     fn check(exec: &ExecStep, check: &mut StepCheck<'_, '_>) {

@@ -46,7 +46,8 @@ impl StepKind for Http {
     }
 
     fn time_limit(http: &HttpStep, default: std::time::Duration) -> std::time::Duration {
-        http.eventually.map_or(default, |eventually| eventually.as_std())
+        http.eventually
+            .map_or(default, |eventually| eventually.as_std())
     }
 
     fn check(http: &HttpStep, check: &mut StepCheck<'_, '_>) {

@@ -108,7 +108,8 @@ impl StepKind for Sql {
     }
 
     fn time_limit(sql: &SqlStep, default: std::time::Duration) -> std::time::Duration {
-        sql.eventually.map_or(default, |eventually| eventually.as_std())
+        sql.eventually
+            .map_or(default, |eventually| eventually.as_std())
     }
 
     fn check(sql: &SqlStep, check: &mut StepCheck<'_, '_>) {

@@ -123,7 +123,7 @@ impl Checker {
         };
         let gates = steps::Gates {
             references: !could_be(&["apply"]),
-            variables: !could_be(&["capture", "exec"]),
+            variables: !could_be(&["capture", "exec", "command"]),
             marks: !could_be(&["mark"]),
         };
 

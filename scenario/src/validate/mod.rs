@@ -14,5 +14,5 @@ mod typed;
 mod variables;
 
 pub use check::Checker;
-pub use steps::{BUILTIN_VARIABLES, StepCheck};
 pub use manifests::is_empty_document;
+pub use steps::{BUILTIN_VARIABLES, StepCheck};

@@ -5,8 +5,8 @@
 use super::check::StepAt;
 use super::references::Objects;
 use super::variables::check_variables;
-use crate::expect::Selector;
 use crate::diagnostic::Diagnostic;
+use crate::expect::Selector;
 use crate::model::{Kind, Step, Target, TextMatch};
 use crate::similar;
 use crate::yaml::Point;
@@ -70,7 +70,12 @@ pub struct StepCheck<'a, 'b> {
 
 impl StepCheck<'_, '_> {
     /// An error at a field of the step's body, e.g. `&["target"]`.
-    pub(crate) fn error(&mut self, path: &[&str], message: impl Into<String>, help: impl Into<String>) {
+    pub(crate) fn error(
+        &mut self,
+        path: &[&str],
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) {
         self.report.error(path, message, help);
     }
 
@@ -261,4 +266,3 @@ fn pods_only(report: &mut Report<'_, '_>, target: &Target, field: &str, step: &s
         );
     }
 }
-
