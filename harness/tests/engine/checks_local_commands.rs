@@ -175,8 +175,10 @@ async fn the_deadline_kills_the_whole_process_group() -> TestResult {
         "{}",
         failure.actual
     );
-    let pid = std::fs::read_to_string(suite.path().join("child.pid"))?;
-    let proc_entry = Path::new("/proc").join(pid.trim());
+    let pid: u32 = std::fs::read_to_string(suite.path().join("child.pid"))?
+        .trim()
+        .parse()?;
+    let proc_entry = Path::new("/proc").join(pid.to_string());
     until(|| !alive(&proc_entry)).await;
     Ok(())
 }
@@ -187,9 +189,11 @@ async fn what_a_passed_program_leaves_running_ends_with_it() -> TestResult {
     world
         .passes("command: {run: [sh, -c, 'sleep 60 & echo $!'], captureStdout: child}")
         .await;
-    let pid = world.ctx.vars.get("child").unwrap_or_default().to_owned();
-    assert!(!pid.is_empty());
-    until(|| !alive(&Path::new("/proc").join(&pid))).await;
+    let printed = world.ctx.vars.get("child").unwrap_or_default();
+    let pid: u32 = printed
+        .parse()
+        .unwrap_or_else(|_| panic!("stdout is the child's pid, not {printed:?}"));
+    until(|| !alive(&Path::new("/proc").join(pid.to_string()))).await;
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod cluster_providers;
 mod cluster_select;
 mod exec_changes;
 mod exec_engine;
+mod exec_finally;
 mod exec_nodes;
 mod exec_objects;
 mod exec_retries;

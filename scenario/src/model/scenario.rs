@@ -28,6 +28,11 @@ pub struct Scenario {
     pub requires: Requires,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
+    /// Steps that run after `steps` whatever happened (a failure, the timeout, Ctrl-C), before
+    /// petset's own cleanup; their failures are reported apart from the steps' own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<Step>")]
+    pub finally: Vec<Spanned<Step>>,
 }
 
 fn default_timeout() -> Duration {

@@ -31,7 +31,17 @@ pub(crate) struct StepAt<'a> {
     pub body: Option<&'a Node>,
 }
 
-impl StepAt<'_> {
+impl<'a> StepAt<'a> {
+    /// The `index`th step of the list `node` (the `steps` or the `finally` of a scenario).
+    fn of(file: &'a SourceFile, node: Option<&'a [Node]>, index: usize) -> Self {
+        let item = node.and_then(|items| items.get(index));
+        let body = item
+            .and_then(Node::as_map)
+            .and_then(|entries| entries.first())
+            .map(|(_, value)| value);
+        StepAt { file, item, body }
+    }
+
     /// The span of a field of the step's body (`["target"]`), or the step itself.
     pub fn span(&self, path: &[&str], point: Point) -> Range<usize> {
         let Some(body) = self.body else {
@@ -90,8 +100,18 @@ impl Checker {
             .enumerate()
             .map(|(index, step)| (index, &step.value))
             .collect();
+        let finally: Vec<(usize, &Step)> = scenario
+            .finally
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (index, &step.value))
+            .collect();
         let root = outline_root(&file.text);
-        self.check_parts(file, root.as_ref(), Some(&scenario.covers), &steps, &[])
+        let parts = Parts {
+            steps: &steps,
+            finally: &finally,
+        };
+        self.check_parts(file, root.as_ref(), Some(&scenario.covers), parts, &[])
     }
 
     /// Checks the parts of a scenario that parsed. `broken` holds the kind key of each step
@@ -103,11 +123,13 @@ impl Checker {
         file: &SourceFile,
         root: Option<&Node>,
         covers: Option<&[Spanned<String>]>,
-        steps: &[(usize, &Step)],
+        parts: Parts<'_, '_>,
         broken: &[Option<String>],
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        let steps = parts.steps;
         let steps_node = root.and_then(|r| r.get("steps")).and_then(Node::as_seq);
+        let finally_node = root.and_then(|r| r.get("finally")).and_then(Node::as_seq);
         // A step with a misspelt kind is taken to be the kind it is closest to.
         let could_be = |kinds: &[&str]| {
             broken.iter().any(|kind| {
@@ -122,7 +144,11 @@ impl Checker {
             })
         };
         let gates = steps::Gates {
-            references: !could_be(&["apply"]),
+            // A program (`helm install`) may create anything: references are then not judged.
+            references: !could_be(&["apply", "command"])
+                && !steps
+                    .iter()
+                    .any(|(_, step)| matches!(step, Step::Command(_))),
             variables: !could_be(&["capture", "exec", "command"]),
             marks: !could_be(&["mark"]),
         };
@@ -131,14 +157,8 @@ impl Checker {
             self.check_covers(file, root, covers, &mut out);
         }
 
-        let at = |index: usize| {
-            let item = steps_node.and_then(|items| items.get(index));
-            let body = item
-                .and_then(Node::as_map)
-                .and_then(|entries| entries.first())
-                .map(|(_, value)| value);
-            StepAt { file, item, body }
-        };
+        let at_in = |node, index| StepAt::of(file, node, index);
+        let at = |index: usize| at_in(steps_node, index);
 
         // Pass one: what the scenario creates, from every apply step. When some manifest could
         // not be read, what it would have created is unknown: references are then not judged,
@@ -192,6 +212,11 @@ impl Checker {
         let mut flow = steps::Flow::default();
         for &(index, step) in steps {
             steps::check_step(&at(index), step, &objects, &gates, &mut flow, &mut out);
+        }
+        // `finally` steps follow the steps: they may use what the steps captured and created.
+        for &(index, step) in parts.finally {
+            let step_at = at_in(finally_node, index);
+            steps::check_step(&step_at, step, &objects, &gates, &mut flow, &mut out);
         }
         out.sort_by_key(|d| (d.path != file.path, d.line, d.column));
         out
@@ -385,4 +410,11 @@ pub(crate) fn located(
             .min(rest.trim_end().len())
     };
     start..start + len
+}
+
+/// The steps of a scenario that parsed, each with its index in its list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts<'a, 'b> {
+    pub steps: &'a [(usize, &'b Step)],
+    pub finally: &'a [(usize, &'b Step)],
 }

@@ -14,5 +14,6 @@ mod typed;
 mod variables;
 
 pub use check::Checker;
+pub(crate) use check::Parts;
 pub use manifests::is_empty_document;
 pub use steps::{BUILTIN_VARIABLES, StepCheck};
