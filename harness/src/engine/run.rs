@@ -122,6 +122,10 @@ async fn run_unmasked(
     ctx.default_timeout = config.default_timeout;
     ctx.cluster_config = config.cluster_config.clone();
     ctx.set_cluster_domain(&config.cluster_domain);
+    // The combination of the matrix this trial runs with, as variables for steps and fixtures.
+    for (name, value) in &run.scenario.parameters {
+        ctx.vars.set(name.clone(), value.clone());
+    }
     // Counted from the start, namespace creation included, as the runner counts it, and a
     // little short of it: a step that runs out of time then fails on its own, with the last state
     // it saw, before the caller's cancellation at the full timeout cuts it off blind.

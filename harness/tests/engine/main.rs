@@ -31,4 +31,5 @@ mod report_junit;
 mod report_no_cluster;
 mod report_secrets;
 mod runner_behaviour;
+mod runner_matrix;
 mod runner_nextest;

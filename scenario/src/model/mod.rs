@@ -6,6 +6,7 @@
 mod duration;
 mod expect;
 mod kind;
+mod matrix;
 mod password;
 mod scenario;
 mod steps;
@@ -14,6 +15,7 @@ mod target;
 pub use duration::Duration;
 pub use expect::{ItemsMatch, RowsMatch, TextMatch};
 pub use kind::Kind;
+pub use matrix::{MAX_COMBINATIONS, Matrix, Parameters, combination_count, combinations, label};
 pub use password::{Password, REDACTED};
 pub use scenario::{Requires, Scenario};
 pub use steps::*;

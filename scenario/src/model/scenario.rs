@@ -26,6 +26,10 @@ pub struct Scenario {
     /// What the cluster must offer; if it does not, the scenario is ignored with the reason.
     #[serde(default)]
     pub requires: Requires,
+    /// Run the scenario once per combination of these values, each a trial of its own with the
+    /// values as variables, e.g. `{image: [mariadb:11.4, mariadb:10.11]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<super::Matrix>,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
     /// Steps that run after `steps` whatever happened (a failure, the timeout, Ctrl-C), before
@@ -33,6 +37,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<Step>")]
     pub finally: Vec<Spanned<Step>>,
+    /// The one combination of the matrix this copy runs with (set by [`Scenario::expand`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub parameters: super::Parameters,
 }
 
 fn default_timeout() -> Duration {

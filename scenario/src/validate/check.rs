@@ -156,6 +156,7 @@ impl Checker {
         if let Some(covers) = covers {
             self.check_covers(file, root, covers, &mut out);
         }
+        super::matrix::check_matrix(file, root, &mut out);
 
         let at_in = |node, index| StepAt::of(file, node, index);
         let at = |index: usize| at_in(steps_node, index);
@@ -210,6 +211,8 @@ impl Checker {
         };
         let objects = Objects::new(created);
         let mut flow = steps::Flow::default();
+        // The matrix's variables are set in every combination, before the first step.
+        flow.captures.extend(super::matrix::matrix_names(root));
         for &(index, step) in steps {
             steps::check_step(&at(index), step, &objects, &gates, &mut flow, &mut out);
         }

@@ -8,6 +8,7 @@ mod check;
 mod enums_table;
 mod kinds;
 mod manifests;
+mod matrix;
 mod references;
 mod steps;
 mod typed;
