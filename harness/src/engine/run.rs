@@ -2,6 +2,7 @@
 //! and diagnostics, and its cleanup, which always happens.
 
 use super::cleanup::{delete_namespace, uncordon};
+use super::collect::collect;
 use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
 use super::forward::TimelineForwarder;
 use super::namespace::{Heartbeat, annotate, create};
@@ -147,6 +148,13 @@ async fn run_unmasked(
     };
     let (mut outcome, mut figures) =
         run_steps(config, &run, &steps, &mut ctx, &mut forwarder, events).await;
+    if let ScenarioOutcome::Failed(failure) = &mut outcome
+        && !run.scenario.on_failure.is_empty()
+    {
+        // Right after the failure, before `finally` undoes anything.
+        let collected = collect(&run.scenario.on_failure, &ctx).await;
+        failure.diagnostics.push_str(&collected);
+    }
     if !run.scenario.finally.is_empty() {
         let (finally, more) = run_finally(config, &run, &mut ctx, &mut forwarder, events).await;
         figures.extend(more);

@@ -36,21 +36,7 @@ impl Execute for kinds::Command {
 async fn run(step: &CommandStep, ctx: &mut StepContext) -> StepResult {
     let prepared = prepare(step, ctx)?;
     let shown = shell_line(&prepared.args);
-    let Some(config) = ctx.cluster_config.clone() else {
-        return Err(Failure::new(format!(
-            "command `{shown}`: petset has no kubeconfig to give it for this cluster"
-        )));
-    };
-    let kubeconfig = KubeconfigFile::write(&config, &ctx.namespace)
-        .map_err(|error| Failure::new(format!("command `{shown}`: {error}")))?;
-    let mut env = prepared.env;
-    env.insert("KUBECONFIG".into(), kubeconfig.path().display().to_string());
-    env.insert("PETSET_NAMESPACE".into(), ctx.namespace.clone());
-    let command = LocalCommand {
-        args: &prepared.args,
-        dir: &ctx.suite_dir(),
-        env,
-    };
+    let program = Program::new(ctx, prepared.args, prepared.env)?;
     let one_run = step.timeout.map(|timeout| timeout.as_std());
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()).or(one_run));
     // Each run ends itself at `deadline` and reports what it printed; the wider bound only
@@ -64,8 +50,9 @@ async fn run(step: &CommandStep, ctx: &mut StepContext) -> StepResult {
         },
         |_| Instant::now() >= deadline,
         || async {
-            let output = run_local(&command, ctx.deadline_after(one_run).min(deadline)).await;
-            let output = masked(output, ctx);
+            let output = program
+                .run(ctx, ctx.deadline_after(one_run).min(deadline))
+                .await;
             let mismatch = judge(
                 step.exit_code,
                 prepared.stdout.as_ref(),
@@ -80,7 +67,7 @@ async fn run(step: &CommandStep, ctx: &mut StepContext) -> StepResult {
         },
     )
     .await;
-    drop(kubeconfig);
+    drop(program);
     let retried = tried(&attempts);
     match attempts.last {
         Ok(output) => {
@@ -137,11 +124,7 @@ fn prepare(step: &CommandStep, ctx: &StepContext) -> Result<Prepared, Failure> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(fail)?;
     // The scenario's variables first, so that the step's own `env` wins over them.
-    let mut env: BTreeMap<String, String> = ctx
-        .vars
-        .iter()
-        .map(|(name, value)| (name.to_owned(), value.to_owned()))
-        .collect();
+    let mut env = variables_env(ctx);
     for (name, value) in &step.env {
         env.insert(name.clone(), ctx.vars.substitute(value).map_err(fail)?);
     }
@@ -158,6 +141,78 @@ fn prepare(step: &CommandStep, ctx: &StepContext) -> Result<Prepared, Failure> {
         stdout: text(&step.stdout)?,
         stderr: text(&step.stderr)?,
     })
+}
+
+/// A program ready to run: its arguments, its environment and the kubeconfig it is given,
+/// which is removed when this is dropped.
+struct Program {
+    args: Vec<String>,
+    env: BTreeMap<String, String>,
+    dir: PathBuf,
+    _kubeconfig: KubeconfigFile,
+}
+
+impl Program {
+    /// `args` with `env`, the scenario's variables, `KUBECONFIG` and `PETSET_NAMESPACE`.
+    fn new(
+        ctx: &StepContext,
+        args: Vec<String>,
+        mut env: BTreeMap<String, String>,
+    ) -> Result<Self, Failure> {
+        let shown = shell_line(&args);
+        let Some(config) = ctx.cluster_config.as_deref() else {
+            return Err(Failure::new(format!(
+                "command `{shown}`: petset has no kubeconfig to give it for this cluster"
+            )));
+        };
+        let kubeconfig = KubeconfigFile::write(config, &ctx.namespace)
+            .map_err(|error| Failure::new(format!("command `{shown}`: {error}")))?;
+        env.insert("KUBECONFIG".into(), kubeconfig.path().display().to_string());
+        env.insert("PETSET_NAMESPACE".into(), ctx.namespace.clone());
+        Ok(Self {
+            args,
+            env,
+            dir: ctx.suite_dir(),
+            _kubeconfig: kubeconfig,
+        })
+    }
+
+    /// Runs the program once, until it ends or `deadline`; secrets in its output masked.
+    async fn run(&self, ctx: &StepContext, deadline: Instant) -> CommandOutput {
+        let command = LocalCommand {
+            args: &self.args,
+            dir: &self.dir,
+            env: self.env.clone(),
+        };
+        masked(run_local(&command, deadline).await, ctx)
+    }
+}
+
+/// Runs `run` (with the scenario's variables put in) once as a `command` step would, for an
+/// `onFailure` collector.
+pub(crate) async fn run_collector_command(
+    ctx: &StepContext,
+    run: &[String],
+    deadline: Instant,
+) -> Result<CommandOutput, Failure> {
+    let args = run
+        .iter()
+        .map(|arg| ctx.vars.substitute(arg))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| Failure::new(format!("command: {error}")))?;
+    if args.is_empty() {
+        return Err(Failure::new("command: no program to run"));
+    }
+    let program = Program::new(ctx, args, variables_env(ctx))?;
+    Ok(program.run(ctx, deadline).await)
+}
+
+/// The scenario's variables as environment variables, under their own names.
+fn variables_env(ctx: &StepContext) -> BTreeMap<String, String> {
+    ctx.vars
+        .iter()
+        .map(|(name, value)| (name.to_owned(), value.to_owned()))
+        .collect()
 }
 
 /// `output` with every secret value the scenario has read masked: what a program prints may

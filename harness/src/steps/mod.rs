@@ -35,6 +35,7 @@ mod timeline;
 mod wait;
 
 pub use apply::FIELD_MANAGER;
+pub(crate) use command::run_collector_command;
 pub use context::{
     CordonedNodes, DEFAULT_CLUSTER_DOMAIN, StepContext, StepReport, StepResult, Variables,
 };

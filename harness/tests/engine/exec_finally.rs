@@ -1,6 +1,8 @@
-//! `finally:` steps through the engine against the fake API server: they run after a failure,
-//! after the scenario's deadline and after a pass, their failure fails a passing scenario, and
-//! after a failure it is reported beside the original cause, never in its place.
+//! `finally:` steps and `onFailure:` collectors through the engine against the fake API server:
+//! finally steps run after a failure, after the scenario's deadline and after a pass, their
+//! failure fails a passing scenario, and after a failure it is reported beside the original
+//! cause, never in its place; collectors add bounded sections to a failure's diagnostics, and
+//! run only when the scenario fails.
 
 use crate::support::test_cluster::{TestCluster, within};
 use petset::engine::{EngineConfig, ScenarioRun, run_scenario};
@@ -186,4 +188,72 @@ finally:
         "{}",
         failure.message
     );
+}
+
+const COLLECTING: &str = r#"description: collectors
+covers: []
+steps:
+- apply: {manifests: [{apiVersion: v1, kind: ConfigMap, metadata: {name: settings}, data: {mode: primary}}]}
+- command: {run: [sh, -c, "exit 1"]}
+onFailure:
+- object: {target: configmap/settings}
+- events: {target: configmap/settings}
+- logs: {target: pod/missing, previous: true}
+- command: {run: [sh, -c, 'echo "ns=$PETSET_NAMESPACE"; head -c 100000 /dev/zero | tr "\0" y; echo; echo last line']}
+finally:
+- command: {run: [sh, -c, 'echo ran > finally.out']}
+"#;
+
+#[tokio::test]
+async fn on_failure_collectors_add_bounded_sections_to_the_failure() {
+    let (outcome, _events, suite) = run(COLLECTING).await;
+    let ScenarioOutcome::Failed(failure) = outcome else {
+        panic!("the scenario failed: {outcome:?}");
+    };
+    let diagnostics = &failure.diagnostics;
+    let section = |title: &str| {
+        let start = diagnostics
+            .find(&format!("== onFailure: {title}"))
+            .unwrap_or_else(|| panic!("no section {title}:\n{diagnostics}"));
+        let rest = &diagnostics[start..];
+        let end = rest[3..].find("\n== ").map_or(rest.len(), |at| at + 3);
+        rest[..end].to_owned()
+    };
+    assert!(
+        section("object configmap/settings").contains("mode: primary"),
+        "{diagnostics}"
+    );
+    assert!(
+        section("events of configmap/settings").contains("(none)"),
+        "{diagnostics}"
+    );
+    assert!(
+        section("logs pod/missing (previous)").contains("(could not read"),
+        "{diagnostics}"
+    );
+    let command = section("command sh -c");
+    // The program's stream keeps its first 64 KiB, of which the collector keeps the end.
+    assert!(command.contains("more bytes not kept"), "{command}");
+    assert!(command.contains("bytes before left out"), "the cut is said");
+    assert!(
+        !command.contains("ns=petset-"),
+        "the start of 100 kB is cut: {command}"
+    );
+    assert!(command.len() < 9 * 1024, "{} bytes", command.len());
+    // Collected first, then finally ran.
+    assert_eq!(written(&suite, "finally.out"), "ran\n");
+}
+
+#[tokio::test]
+async fn on_failure_collectors_do_not_run_when_the_scenario_passes() {
+    let (outcome, _events, suite) = run(r#"description: passes
+covers: []
+steps:
+- mark: fine
+onFailure:
+- command: {run: [sh, -c, 'echo collected > collected.out']}
+"#)
+    .await;
+    assert_eq!(outcome, ScenarioOutcome::Passed);
+    assert!(!suite.path().join("collected.out").exists());
 }

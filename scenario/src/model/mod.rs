@@ -3,6 +3,7 @@
 //! Every user-facing type is externally tagged (`- apply: ...`), denies unknown fields and uses
 //! camelCase keys, so a typo is an error with a precise location rather than a silent default.
 
+mod collect;
 mod duration;
 mod expect;
 mod kind;
@@ -12,6 +13,7 @@ mod scenario;
 mod steps;
 mod target;
 
+pub use collect::{Collector, CommandCollector, LogsCollector, ObjectCollector};
 pub use duration::Duration;
 pub use expect::{ItemsMatch, RowsMatch, TextMatch};
 pub use kind::Kind;

@@ -37,6 +37,10 @@ pub struct Scenario {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(with = "Vec<Step>")]
     pub finally: Vec<Spanned<Step>>,
+    /// What to add to the diagnostics when the scenario fails: logs, objects, events, a
+    /// program's output. Collected right after the failure, before `finally`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_failure: Vec<super::Collector>,
     /// The one combination of the matrix this copy runs with (set by [`Scenario::expand`]).
     #[serde(skip)]
     #[schemars(skip)]
