@@ -111,7 +111,9 @@ impl Checker {
             steps: &steps,
             finally: &finally,
         };
-        self.check_parts(file, root.as_ref(), Some(&scenario.covers), parts, &[])
+        let mut out = self.check_parts(file, root.as_ref(), Some(&scenario.covers), parts, &[]);
+        check_collectors(file, root.as_ref(), &scenario.on_failure, &mut out);
+        out
     }
 
     /// Checks the parts of a scenario that parsed. `broken` holds the kind key of each step
@@ -420,4 +422,40 @@ pub(crate) fn located(
 pub(crate) struct Parts<'a, 'b> {
     pub steps: &'a [(usize, &'b Step)],
     pub finally: &'a [(usize, &'b Step)],
+}
+
+/// `onFailure:` collectors whose target cannot give what they collect.
+fn check_collectors(
+    file: &SourceFile,
+    root: Option<&Node>,
+    collectors: &[crate::model::Collector],
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::model::{Collector, Kind};
+    let items = root.and_then(|r| r.get("onFailure")).and_then(Node::as_seq);
+    for (index, collector) in collectors.iter().enumerate() {
+        let span = items
+            .and_then(|items| items.get(index))
+            .map_or(0..0, |item| item.label_range(&file.text));
+        let problem = match collector {
+            Collector::Logs(logs) if logs.target.kind != Kind::Pod || !logs.target.is_single() => {
+                Some((
+                    "`logs` reads one pod's logs",
+                    "target one pod, e.g. `pod/web-0`",
+                ))
+            }
+            Collector::Command(command) if command.run.is_empty() => Some((
+                "the command names no program",
+                "write e.g. `run: [kubectl, describe, pod, web-0]`",
+            )),
+            _ => None,
+        };
+        if let Some((message, help)) = problem {
+            out.push(
+                file.error("collector::invalid", span, message)
+                    .label("here")
+                    .help(help),
+            );
+        }
+    }
 }
