@@ -41,8 +41,20 @@ pub async fn gather(
 }
 
 async fn events(client: &kube::Client, namespace: &str, deadline: Instant) -> String {
+    let title = format!("events in {namespace}");
+    events_where(client, namespace, &title, |_| true, deadline).await
+}
+
+/// The latest events of `namespace` for which `about` holds, as report text under `title`.
+pub(crate) async fn events_where(
+    client: &kube::Client,
+    namespace: &str,
+    title: &str,
+    about: impl Fn(&Event) -> bool,
+    deadline: Instant,
+) -> String {
     let api: Api<Event> = Api::namespaced(client.clone(), namespace);
-    let mut out = format!("== events in {namespace} ==\n");
+    let mut out = format!("== {title} ==\n");
     let params = ListParams::default();
     let list = match with_retry("list events", deadline, || api.list(&params)).await {
         Ok(list) => list.items,
@@ -50,6 +62,7 @@ async fn events(client: &kube::Client, namespace: &str, deadline: Instant) -> St
     };
     let mut rows: Vec<(String, String)> = list
         .iter()
+        .filter(|event| about(event))
         .map(|event| {
             let when = event
                 .last_timestamp

@@ -50,7 +50,7 @@ struct CoversOnly {
 pub(crate) fn load_parts(file: &SourceFile) -> Result<Scenario, Box<Broken>> {
     let error = match serde_saphyr::from_str_with_options::<Scenario>(&file.text, yaml::options()) {
         Ok(mut scenario) => {
-            for step in &mut scenario.steps {
+            for step in scenario.steps.iter_mut().chain(&mut scenario.finally) {
                 kubectl_manifests(&mut step.value);
             }
             return Ok(scenario);

@@ -176,10 +176,14 @@ pub(crate) fn shape_diagnostic(
                 format!("unknown field `{field}`"),
             )
             .label("not a field here")
-            .help(
-                similar::did_you_mean(field, expected.iter().copied())
+            .help(match field.as_str() {
+                "finally" | "onFailure" | "matrix" if !expected.contains(&"steps") => format!(
+                    "`{field}:` is a key of the scenario, beside `steps:`; expected here one of: {}",
+                    expected.join(", ")
+                ),
+                _ => similar::did_you_mean(field, expected.iter().copied())
                     .unwrap_or_else(|| format!("expected one of: {}", expected.join(", "))),
-            ),
+            }),
         E::SerdeUnknownVariant {
             variant, expected, ..
         } if expected.as_slice() == Step::KIND_NAMES => file
@@ -189,10 +193,14 @@ pub(crate) fn shape_diagnostic(
                 format!("unknown step kind `{variant}`"),
             )
             .label("not a step kind")
-            .help(
-                similar::did_you_mean(variant, expected.iter().copied())
+            .help(match variant.as_str() {
+                // Lists of their own, beside `steps:`, not steps.
+                "finally" | "onFailure" | "matrix" => format!(
+                    "`{variant}:` is a key of the scenario, beside `steps:` (not inside it)"
+                ),
+                _ => similar::did_you_mean(variant, expected.iter().copied())
                     .unwrap_or_else(|| format!("step kinds are: {}", expected.join(", "))),
-            ),
+            }),
         E::SerdeUnknownVariant {
             variant, expected, ..
         } => file

@@ -129,7 +129,10 @@ pub fn check_source(checker: &Checker, source: SourceFile) -> Checked {
                 &source,
                 broken.outline.as_ref(),
                 broken.covers.as_deref(),
-                &steps,
+                crate::validate::Parts {
+                    steps: &steps,
+                    finally: &[],
+                },
                 &broken.broken_steps,
             ));
             diagnostics.sort_by_key(|d| (d.path != source.path, d.line, d.column));

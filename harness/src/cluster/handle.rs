@@ -121,6 +121,8 @@ pub(crate) enum Owned {
 /// A reachable cluster that passed the safety guard.
 pub struct Cluster {
     pub(crate) client: kube::Client,
+    /// What `client` was built from, for the kubeconfig programs the scenarios run are given.
+    pub(crate) config: kube::Config,
     pub(crate) context: String,
     pub(crate) server_url: String,
     pub(crate) version: ServerVersion,
@@ -148,6 +150,11 @@ impl Cluster {
     /// A client for the cluster (cheap to clone).
     pub fn client(&self) -> kube::Client {
         self.client.clone()
+    }
+
+    /// The configuration the client was built from (server, CA, credentials).
+    pub fn config(&self) -> &kube::Config {
+        &self.config
     }
 
     /// The kubeconfig context name (`kind-petset`, `petset-k3s`, ...).

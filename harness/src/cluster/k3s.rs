@@ -78,10 +78,11 @@ pub(crate) async fn start(
             source: format!("no answer within {}", super::runner::seconds(quick)).into(),
         })??;
     // k3s reports ready before its API server answers every request; allow the quick deadline.
-    let (client, version) =
+    let (client, config, version) =
         kubeconfig::connect(config, &target, quick.max(Duration::from_secs(10))).await?;
     Ok(Cluster {
         client,
+        config,
         context: target.context,
         server_url: target.server,
         version,

@@ -111,12 +111,13 @@ fn available_contexts(kubeconfig: &Kubeconfig) -> String {
         .join(", ")
 }
 
-/// Builds a client for `target` and asks the server its version, all within `deadline`.
+/// Builds a client for `target` and asks the server its version, all within `deadline`; with
+/// the configuration the client was built from.
 pub(crate) async fn connect(
     kubeconfig: Kubeconfig,
     target: &Target,
     deadline: Duration,
-) -> Result<(kube::Client, ServerVersion), ClusterError> {
+) -> Result<(kube::Client, kube::Config, ServerVersion), ClusterError> {
     let unreachable = |cause: String| ClusterError::Unreachable {
         context: target.context.clone(),
         server: target.server.clone(),
@@ -131,13 +132,14 @@ pub(crate) async fn connect(
             .await
             .map_err(|e| unreachable(chain(&e)))?;
         config.connect_timeout = Some(deadline);
-        let client = super::client_from_config(config).map_err(|e| unreachable(chain(&e)))?;
+        let client =
+            super::client_from_config(config.clone()).map_err(|e| unreachable(chain(&e)))?;
         let info = client
             .apiserver_version()
             .await
             .map_err(|e| unreachable(chain(&e)))?;
         let version = ServerVersion::from_info(&info).map_err(unreachable)?;
-        Ok((client, version))
+        Ok((client, config, version))
     };
     match tokio::time::timeout(deadline, attempt).await {
         Ok(result) => result,

@@ -184,9 +184,11 @@ async fn context_cluster(
     target: Target,
     settings: &Settings,
 ) -> Result<Cluster, ClusterError> {
-    let (client, version) = kubeconfig::connect(config, &target, settings.connect_deadline).await?;
+    let (client, config, version) =
+        kubeconfig::connect(config, &target, settings.connect_deadline).await?;
     Ok(Cluster {
         client,
+        config,
         context: target.context,
         server_url: target.server,
         version,
@@ -269,7 +271,7 @@ async fn local_cluster(
         )?;
         // A cluster that was just created can take a moment to serve; give it the quick
         // command deadline rather than the 3 s meant for existing contexts.
-        let (client, version) = kubeconfig::connect(
+        let (client, config, version) = kubeconfig::connect(
             ensured.kubeconfig.clone(),
             &target,
             settings.command_deadline,
@@ -290,11 +292,12 @@ async fn local_cluster(
                 .map_err(|e| ClusterError::Preload(Box::new(e)))?;
             commands.extend(report.commands);
         }
-        Ok::<_, ClusterError>((target, client, version))
+        Ok::<_, ClusterError>((target, (client, config), version))
     };
     match finish.await {
-        Ok((target, client, version)) => Ok(Cluster {
+        Ok((target, (client, config), version)) => Ok(Cluster {
             client,
+            config,
             context: target.context,
             server_url: target.server,
             version,

@@ -53,6 +53,8 @@ pub struct EngineConfig {
     pub heartbeat_every: Duration,
     /// The cluster DNS domain (default `cluster.local`; the runner sets `PETSET_CLUSTER_DOMAIN`).
     pub cluster_domain: String,
+    /// How `client` was configured, for the kubeconfig a `command` step's program gets.
+    pub cluster_config: Option<std::sync::Arc<kube::Config>>,
 }
 
 impl EngineConfig {
@@ -68,6 +70,7 @@ impl EngineConfig {
             cleanup_timeout: Duration::from_secs(120),
             heartbeat_every: Duration::from_secs(10),
             cluster_domain: DEFAULT_CLUSTER_DOMAIN.to_owned(),
+            cluster_config: None,
         }
     }
 }

@@ -2,6 +2,7 @@
 //! that always happens, and sweeps namespaces left behind by runs that were killed.
 
 mod cleanup;
+mod collect;
 mod config;
 mod forward;
 mod namespace;

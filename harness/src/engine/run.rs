@@ -2,6 +2,7 @@
 //! and diagnostics, and its cleanup, which always happens.
 
 use super::cleanup::{delete_namespace, uncordon};
+use super::collect::collect;
 use super::config::{EngineConfig, KeepPolicy, ScenarioResult, ScenarioRun};
 use super::forward::TimelineForwarder;
 use super::namespace::{Heartbeat, annotate, create};
@@ -16,9 +17,11 @@ use crate::report::timeline_file;
 use crate::scenario::model::{Step, Target};
 use crate::steps::{StepContext, run_step};
 use crate::timeline::{Recorder, Timeline, excerpt};
+use serde_saphyr::Spanned;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// How long past its own limit a step may take before the engine stops it. Steps bound themselves
 /// and report the last state they saw; this margin lets that report win over a bare cut-off.
@@ -118,7 +121,12 @@ async fn run_unmasked(
     ctx.labels = labels;
     ctx.secrets = secrets.clone();
     ctx.default_timeout = config.default_timeout;
+    ctx.cluster_config = config.cluster_config.clone();
     ctx.set_cluster_domain(&config.cluster_domain);
+    // The combination of the matrix this trial runs with, as variables for steps and fixtures.
+    for (name, value) in &run.scenario.parameters {
+        ctx.vars.set(name.clone(), value.clone());
+    }
     // Counted from the start, namespace creation included, as the runner counts it, and a
     // little short of it: a step that runs out of time then fails on its own, with the last state
     // it saw, before the caller's cancellation at the full timeout cuts it off blind.
@@ -131,8 +139,27 @@ async fn run_unmasked(
     let mut forwarder = TimelineForwarder::new(&ctx.timeline);
     let mut recorder = Recorder::start(&config.client, &namespace, &ctx.timeline);
 
-    let (mut outcome, figures) =
-        run_steps(config, &run, &mut ctx, deadline, &mut forwarder, events).await;
+    let steps = StepList {
+        steps: &run.scenario.steps,
+        first_index: 1,
+        deadline,
+        ran_out: format!("the scenario's timeout of {} ran out", run.scenario.timeout),
+        finally: false,
+    };
+    let (mut outcome, mut figures) =
+        run_steps(config, &run, &steps, &mut ctx, &mut forwarder, events).await;
+    if let ScenarioOutcome::Failed(failure) = &mut outcome
+        && !run.scenario.on_failure.is_empty()
+    {
+        // Right after the failure, before `finally` undoes anything.
+        let collected = collect(&run.scenario.on_failure, &ctx).await;
+        failure.diagnostics.push_str(&collected);
+    }
+    if !run.scenario.finally.is_empty() {
+        let (finally, more) = run_finally(config, &run, &mut ctx, &mut forwarder, events).await;
+        figures.extend(more);
+        outcome = with_finally(outcome, finally);
+    }
     recorder.stop();
     forwarder.send_new(run.id, events);
 
@@ -205,20 +232,81 @@ enum StepEnd {
     Cancelled,
 }
 
+/// A list of steps to run: the scenario's `steps` or its `finally`.
+struct StepList<'a> {
+    steps: &'a [Spanned<Step>],
+    /// The index events give the first step (steps count from 1; `finally` steps follow them).
+    first_index: usize,
+    deadline: Instant,
+    /// What a failure at `deadline` says ran out.
+    ran_out: String,
+    /// `finally` steps run even after Ctrl-C, bounded by their own deadline.
+    finally: bool,
+}
+
+/// Runs the scenario's `finally` steps after its steps, whatever happened to them: under a
+/// budget of their own (the cleanup timeout), since the scenario's may be spent, and not
+/// stopped by Ctrl-C, since they undo what the steps did outside the namespace.
+async fn run_finally(
+    config: &EngineConfig,
+    run: &ScenarioRun<'_>,
+    ctx: &mut StepContext,
+    forwarder: &mut TimelineForwarder,
+    events: &dyn EventSink,
+) -> (ScenarioOutcome, Vec<Figure>) {
+    let deadline = clock::from_now(config.cleanup_timeout);
+    ctx.deadline = Some(deadline);
+    let list = StepList {
+        steps: &run.scenario.finally,
+        first_index: run.scenario.steps.len() + 1,
+        deadline,
+        ran_out: format!(
+            "the finally steps' time of {:.0}s ran out",
+            config.cleanup_timeout.as_secs_f64()
+        ),
+        finally: true,
+    };
+    run_steps(config, run, &list, ctx, forwarder, events).await
+}
+
+/// The scenario's outcome once its `finally` steps ran: a failure of theirs fails a scenario
+/// that passed, and is added to the diagnostics of one that failed without hiding its cause.
+fn with_finally(outcome: ScenarioOutcome, finally: ScenarioOutcome) -> ScenarioOutcome {
+    let ScenarioOutcome::Failed(late) = finally else {
+        return outcome;
+    };
+    match outcome {
+        ScenarioOutcome::Failed(mut failure) => {
+            failure.message.push_str("; a finally step also failed");
+            failure.diagnostics.push_str(&format!(
+                "\n== finally failed ==\n{}\n{}",
+                late.message, late.actual
+            ));
+            ScenarioOutcome::Failed(failure)
+        }
+        _ => ScenarioOutcome::Failed(late),
+    }
+}
+
 /// Runs the steps in order; stops at the first failure.
 async fn run_steps(
     config: &EngineConfig,
     run: &ScenarioRun<'_>,
+    list: &StepList<'_>,
     ctx: &mut StepContext,
-    deadline: Instant,
     forwarder: &mut TimelineForwarder,
     events: &dyn EventSink,
 ) -> (ScenarioOutcome, Vec<Figure>) {
     let mut figures = Vec::new();
-    for (position, spanned) in run.scenario.steps.iter().enumerate() {
-        let index = position + 1;
+    let deadline = list.deadline;
+    for (position, spanned) in list.steps.iter().enumerate() {
+        let index = list.first_index + position;
         let step = &spanned.value;
-        let summary = step.summary();
+        let summary = if list.finally {
+            format!("finally: {}", step.summary())
+        } else {
+            step.summary()
+        };
         events.emit(Event::StepStarted {
             id: run.id.clone(),
             index,
@@ -229,12 +317,13 @@ async fn run_steps(
         let step_started = Instant::now();
         let own_limit = clock::after(step_started, step.time_limit(config.default_timeout));
         let limit = clock::after(own_limit.min(deadline), STEP_MARGIN);
-        let end = if config.cancel.is_cancelled() {
+        let end = if config.cancel.is_cancelled() && !list.finally {
             StepEnd::Cancelled
         } else if Instant::now() >= deadline {
             StepEnd::NotStarted
         } else {
-            run_one(step, ctx, limit, config, forwarder, run, events).await
+            let cancel = (!list.finally).then_some(&config.cancel);
+            run_one(step, ctx, limit, cancel, forwarder, run, events).await
         };
         let result = match end {
             StepEnd::Done(result) => result,
@@ -266,10 +355,7 @@ async fn run_steps(
             Err(mut failure) => {
                 let mut message = format!("step {index} ({summary}): {}", failure.message);
                 if Instant::now() >= deadline {
-                    message.push_str(&format!(
-                        " (the scenario's timeout of {} ran out)",
-                        run.scenario.timeout
-                    ));
+                    message.push_str(&format!(" ({})", list.ran_out));
                     // An unmet expectation cut short by the scenario's timeout; an API error
                     // stays one.
                     if failure.kind == FailureKind::Assertion {
@@ -308,23 +394,30 @@ async fn run_steps(
     (ScenarioOutcome::Passed, figures)
 }
 
-/// Runs one step until it ends, `limit` passes or the run is cancelled, forwarding timeline
+/// Runs one step until it ends, `limit` passes or `cancel` is cancelled, forwarding timeline
 /// entries to `events` as they are recorded.
 async fn run_one(
     step: &Step,
     ctx: &mut StepContext,
     limit: Instant,
-    config: &EngineConfig,
+    cancel: Option<&CancellationToken>,
     forwarder: &mut TimelineForwarder,
     run: &ScenarioRun<'_>,
     events: &dyn EventSink,
 ) -> StepEnd {
     let future = run_step(step, ctx);
     tokio::pin!(future);
+    let cancelled = async {
+        match cancel {
+            Some(cancel) => cancel.cancelled().await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::pin!(cancelled);
     let end = loop {
         tokio::select! {
             biased;
-            () = config.cancel.cancelled() => break StepEnd::Cancelled,
+            () = &mut cancelled => break StepEnd::Cancelled,
             result = &mut future => break StepEnd::Done(result),
             () = tokio::time::sleep_until(limit) => break StepEnd::Overran,
             () = forwarder.changed() => forwarder.send_new(run.id, events),

@@ -25,7 +25,7 @@ pub(crate) struct CommandOutput {
 }
 
 impl CommandOutput {
-    fn failed(reason: String) -> Self {
+    pub(crate) fn failed(reason: String) -> Self {
         Self {
             failure: Some(reason),
             ..Self::default()
@@ -126,8 +126,12 @@ async fn run(
             let _ = writer.shutdown().await;
         }
     };
-    let (_, stdout, stderr, status) =
-        tokio::join!(feed, read_all(stdout), read_all(stderr), status);
+    let (_, stdout, stderr, status) = tokio::join!(
+        feed,
+        read_all(stdout, OUTPUT_LIMIT),
+        read_all(stderr, OUTPUT_LIMIT),
+        status
+    );
     let _ = process.join().await;
     let mut output = CommandOutput {
         stdout,
@@ -163,9 +167,10 @@ async fn run(
     output
 }
 
-async fn read_all(stream: impl tokio::io::AsyncRead + Unpin) -> String {
+/// Reads `stream` to its end, keeping the first `limit` bytes and counting the rest.
+pub(crate) async fn read_all(stream: impl tokio::io::AsyncRead + Unpin, limit: u64) -> String {
     let mut bytes = Vec::new();
-    let mut limited = stream.take(OUTPUT_LIMIT);
+    let mut limited = stream.take(limit);
     // A stream cut mid-way leaves what arrived; the status says how the command ended.
     let _ = limited.read_to_end(&mut bytes).await;
     let mut rest = limited.into_inner();

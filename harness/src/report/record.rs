@@ -138,7 +138,9 @@ impl RunRecord {
                 let attempt = self.scenario(id).latest();
                 let head = attempt.steps.get(index).cloned();
                 let name = step_name(*index, head.as_ref());
-                if matches!(outcome, StepOutcome::Failed(_)) {
+                // The first failure is the scenario's; a `finally` step failing after it is
+                // reported beside it, not in its place.
+                if matches!(outcome, StepOutcome::Failed(_)) && attempt.failed_step.is_none() {
                     attempt.failed_step = Some(name.clone());
                 }
                 let line = format!(

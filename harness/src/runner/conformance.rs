@@ -210,7 +210,8 @@ impl SelectedCluster {
                 "\nfailed to sweep namespaces left by killed runs: {err}"
             )),
         }
-        let config = engine_config(client, &self.settings);
+        let mut config = engine_config(client, &self.settings);
+        config.cluster_config = Some(Arc::new(cluster.config().clone()));
         let info = ClusterInfo {
             context: cluster.context().to_string(),
             server_version: cluster.server_version().to_string(),

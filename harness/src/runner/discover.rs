@@ -1,6 +1,7 @@
 //! The suite as the runner sees it, from the scenario loader: every scenario file becomes one
-//! trial, and every file with errors (a broken scenario, a stray file, a broken fixture) a
-//! failing one, so nothing broken is silently left out of a run.
+//! trial (one per combination of its `matrix`), and every file with errors (a broken scenario,
+//! a stray file, a broken fixture) a failing one, so nothing broken is silently left out of a
+//! run.
 
 use std::sync::Arc;
 
@@ -38,13 +39,22 @@ pub fn load(root: &std::path::Path) -> (Vec<SuiteEntry>, Option<Vec<Behaviour>>)
             })
             .collect()
     });
+    // A scenario with a matrix is one trial per combination: `<area>::<name>[image=...]`.
     let mut entries: Vec<SuiteEntry> = suite
         .scenarios
         .into_iter()
-        .map(|loaded| SuiteEntry {
-            id: loaded.id,
-            file: loaded.path,
-            content: Content::Valid(Arc::new(loaded.scenario)),
+        .flat_map(|loaded| {
+            let expanded = loaded.scenario.expand();
+            expanded
+                .into_iter()
+                .map(move |(label, scenario)| SuiteEntry {
+                    id: ScenarioId {
+                        area: loaded.id.area.clone(),
+                        name: format!("{}{label}", loaded.id.name),
+                    },
+                    file: loaded.path.clone(),
+                    content: Content::Valid(Arc::new(scenario)),
+                })
         })
         .collect();
     for problem in suite.problems {

@@ -28,6 +28,13 @@ impl Variables {
         self.values.get(name).map(String::as_str)
     }
 
+    /// Every variable and its value, by name.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.values
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+    }
+
     /// Replaces every `${name}` in `text`; unknown names are an error naming them.
     pub fn substitute(&self, text: &str) -> Result<String, String> {
         let mut out = String::with_capacity(text.len());
@@ -125,6 +132,9 @@ pub struct StepContext {
     pub cordoned: CordonedNodes,
     /// Values read from Secrets, masked in everything the scenario reports.
     pub secrets: SecretValues,
+    /// How the client reaches the cluster, for the kubeconfig a `command` step's program gets;
+    /// `None` where the client was built some other way (such a step then fails, saying so).
+    pub cluster_config: Option<Arc<kube::Config>>,
 }
 
 impl StepContext {
@@ -147,6 +157,7 @@ impl StepContext {
             deadline: None,
             cordoned: CordonedNodes::default(),
             secrets: SecretValues::default(),
+            cluster_config: None,
         }
     }
 

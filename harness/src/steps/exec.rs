@@ -153,8 +153,8 @@ async fn attempt(
     }
 }
 
-/// Every way the output differs from what the step expects.
-fn judge(
+/// Every way the output differs from what the step expects (shared with `command`).
+pub(crate) fn judge(
     exit_code: i32,
     stdout: Option<&TextMatch>,
     stderr: Option<&TextMatch>,
@@ -215,10 +215,18 @@ fn runs_failure(step: &ExecStep, failed: &[PodRun], tried: &str) -> Failure {
     .with_actual(actual)
 }
 
-/// The expectations as YAML-like text.
 fn expected_text(step: &ExecStep) -> String {
-    let mut text = format!("exit code: {}\n", step.exit_code);
-    for (label, expected) in [("stdout", &step.stdout), ("stderr", &step.stderr)] {
+    expected_output(step.exit_code, step.stdout.as_ref(), step.stderr.as_ref())
+}
+
+/// The expected exit code and output as YAML-like text (shared with `command`).
+pub(crate) fn expected_output(
+    exit_code: i32,
+    stdout: Option<&TextMatch>,
+    stderr: Option<&TextMatch>,
+) -> String {
+    let mut text = format!("exit code: {exit_code}\n");
+    for (label, expected) in [("stdout", stdout), ("stderr", stderr)] {
         if let Some(expected) = expected {
             text.push_str(&format!("{label}:\n"));
             for line in yamlish(&text_match_value(expected)).lines() {

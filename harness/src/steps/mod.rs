@@ -7,6 +7,7 @@
 mod apply;
 mod assert;
 mod capture;
+mod command;
 mod context;
 mod cordon;
 mod delete;
@@ -19,6 +20,8 @@ mod eventually;
 mod exec;
 mod http;
 mod http_wire;
+mod kubeconfig_file;
+mod local_process;
 pub mod manifest;
 mod mark;
 mod observe;
@@ -31,6 +34,7 @@ mod timeline;
 mod wait;
 
 pub use apply::FIELD_MANAGER;
+pub(crate) use command::run_collector_command;
 pub use context::{
     CordonedNodes, DEFAULT_CLUSTER_DOMAIN, StepContext, StepReport, StepResult, Variables,
 };

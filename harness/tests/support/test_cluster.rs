@@ -16,6 +16,8 @@ use std::time::Duration;
 pub struct TestCluster {
     pub server: FakeApiServer,
     pub client: kube::Client,
+    /// What the client was built from, given to steps as the engine gives it.
+    pub config: kube::Config,
     pub fixtures: tempfile::TempDir,
 }
 
@@ -26,11 +28,13 @@ impl TestCluster {
             .expect("fake API server starts");
         let config = kube::Config::new(server.url().parse().expect("the fake's URL parses"));
         // Built as every run builds its client.
-        let client = petset::cluster::client_from_config(config).expect("a client for the fake");
+        let client =
+            petset::cluster::client_from_config(config.clone()).expect("a client for the fake");
         let fixtures = tempfile::tempdir().expect("a temporary fixtures folder");
         Self {
             server,
             client,
+            config,
             fixtures,
         }
     }
@@ -53,6 +57,7 @@ impl TestCluster {
         let mut ctx = StepContext::new(self.client.clone(), name, self.fixtures_dir());
         ctx.labels = petset::engine::scenario_labels("test-run");
         ctx.default_timeout = Duration::from_secs(10);
+        ctx.cluster_config = Some(std::sync::Arc::new(self.config.clone()));
         ctx
     }
 

@@ -12,6 +12,7 @@
 mod apply;
 mod assert;
 mod capture;
+mod command;
 mod cordon;
 mod delete;
 mod dns;
@@ -30,6 +31,7 @@ mod wait;
 pub use apply::{Apply, ApplyStep};
 pub use assert::{Assert, AssertStep};
 pub use capture::{Capture, CaptureStep};
+pub use command::{Command, CommandStep, RESERVED_ENV};
 pub use cordon::{Cordon, NodeStep, Uncordon};
 pub use delete::{Delete, DeleteStep};
 pub use dns::{Dns, DnsExpect, DnsStep, RecordType};
@@ -117,6 +119,9 @@ macro_rules! step_kinds {
             Wait(WaitStep),
             /// Run a command in a container and check its output and exit code.
             Exec(ExecStep),
+            /// Run a program on the machine running petset (helm, kubectl, a script in the suite)
+            /// against the scenario's cluster, and check its output and exit code.
+            Command(CommandStep),
             /// Run SQL against a database pod and check rows or the error it returns.
             Sql(SqlStep),
             /// Resolve a name from inside the cluster and compare it with live pod and service IPs.

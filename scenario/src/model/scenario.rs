@@ -26,8 +26,25 @@ pub struct Scenario {
     /// What the cluster must offer; if it does not, the scenario is ignored with the reason.
     #[serde(default)]
     pub requires: Requires,
+    /// Run the scenario once per combination of these values, each a trial of its own with the
+    /// values as variables, e.g. `{image: [mariadb:11.4, mariadb:10.11]}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matrix: Option<super::Matrix>,
     #[schemars(with = "Vec<Step>")]
     pub steps: Vec<Spanned<Step>>,
+    /// Steps that run after `steps` whatever happened (a failure, the timeout, Ctrl-C), before
+    /// petset's own cleanup; their failures are reported apart from the steps' own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(with = "Vec<Step>")]
+    pub finally: Vec<Spanned<Step>>,
+    /// What to add to the diagnostics when the scenario fails: logs, objects, events, a
+    /// program's output. Collected right after the failure, before `finally`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub on_failure: Vec<super::Collector>,
+    /// The one combination of the matrix this copy runs with (set by [`Scenario::expand`]).
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub parameters: super::Parameters,
 }
 
 fn default_timeout() -> Duration {

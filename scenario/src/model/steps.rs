@@ -8,10 +8,10 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 pub use crate::kinds::{
-    ApplyStep, AssertStep, CaptureStep, ConditionMatch, CountBound, DeleteStep, DnsExpect, DnsStep,
-    DrainStep, ExecStep, HttpStep, MarkStep, NeverOverlap, NodeStep, ObserveStep, PatchStep,
-    PatchType, PodState, RecordType, RolloutStep, RowsExpect, ScaleStep, SecretKeyRef, SqlStep,
-    SqlVia, TimelineExpect, TimelineStep, WaitFor, WaitStep,
+    ApplyStep, AssertStep, CaptureStep, CommandStep, ConditionMatch, CountBound, DeleteStep,
+    DnsExpect, DnsStep, DrainStep, ExecStep, HttpStep, MarkStep, NeverOverlap, NodeStep,
+    ObserveStep, PatchStep, PatchType, PodState, RecordType, RolloutStep, RowsExpect, ScaleStep,
+    SecretKeyRef, SqlStep, SqlVia, TimelineExpect, TimelineStep, WaitFor, WaitStep,
 };
 
 macro_rules! define_steps {

@@ -32,7 +32,17 @@ pub(crate) struct StepAt<'a> {
     pub body: Option<&'a Node>,
 }
 
-impl StepAt<'_> {
+impl<'a> StepAt<'a> {
+    /// The `index`th step of the list `node` (the `steps` or the `finally` of a scenario).
+    fn of(file: &'a SourceFile, node: Option<&'a [Node]>, index: usize) -> Self {
+        let item = node.and_then(|items| items.get(index));
+        let body = item
+            .and_then(Node::as_map)
+            .and_then(|entries| entries.first())
+            .map(|(_, value)| value);
+        StepAt { file, item, body }
+    }
+
     /// The span of a field of the step's body (`["target"]`), or the step itself.
     pub fn span(&self, path: &[&str], point: Point) -> Range<usize> {
         let Some(body) = self.body else {
@@ -91,8 +101,20 @@ impl Checker {
             .enumerate()
             .map(|(index, step)| (index, &step.value))
             .collect();
+        let finally: Vec<(usize, &Step)> = scenario
+            .finally
+            .iter()
+            .enumerate()
+            .map(|(index, step)| (index, &step.value))
+            .collect();
         let root = outline_root(&file.text);
-        self.check_parts(file, root.as_ref(), Some(&scenario.covers), &steps, &[])
+        let parts = Parts {
+            steps: &steps,
+            finally: &finally,
+        };
+        let mut out = self.check_parts(file, root.as_ref(), Some(&scenario.covers), parts, &[]);
+        check_collectors(file, root.as_ref(), &scenario.on_failure, &mut out);
+        out
     }
 
     /// Checks the parts of a scenario that parsed. `broken` holds the kind key of each step
@@ -104,11 +126,13 @@ impl Checker {
         file: &SourceFile,
         root: Option<&Node>,
         covers: Option<&[Spanned<String>]>,
-        steps: &[(usize, &Step)],
+        parts: Parts<'_, '_>,
         broken: &[Option<String>],
     ) -> Vec<Diagnostic> {
         let mut out = Vec::new();
+        let steps = parts.steps;
         let steps_node = root.and_then(|r| r.get("steps")).and_then(Node::as_seq);
+        let finally_node = root.and_then(|r| r.get("finally")).and_then(Node::as_seq);
         // A step with a misspelt kind is taken to be the kind it is closest to.
         let could_be = |kinds: &[&str]| {
             broken.iter().any(|kind| {
@@ -123,23 +147,22 @@ impl Checker {
             })
         };
         let gates = steps::Gates {
-            references: !could_be(&["apply"]),
-            variables: !could_be(&["capture", "exec"]),
+            // A program (`helm install`) may create anything: references are then not judged.
+            references: !could_be(&["apply", "command"])
+                && !steps
+                    .iter()
+                    .any(|(_, step)| matches!(step, Step::Command(_))),
+            variables: !could_be(&["capture", "exec", "command"]),
             marks: !could_be(&["mark"]),
         };
 
         if let Some(covers) = covers {
             self.check_covers(file, root, covers, &mut out);
         }
+        super::matrix::check_matrix(file, root, &mut out);
 
-        let at = |index: usize| {
-            let item = steps_node.and_then(|items| items.get(index));
-            let body = item
-                .and_then(Node::as_map)
-                .and_then(|entries| entries.first())
-                .map(|(_, value)| value);
-            StepAt { file, item, body }
-        };
+        let at_in = |node, index| StepAt::of(file, node, index);
+        let at = |index: usize| at_in(steps_node, index);
 
         // Pass one: what the scenario creates, from every apply step. When some manifest could
         // not be read, what it would have created is unknown: references are then not judged,
@@ -191,8 +214,15 @@ impl Checker {
         };
         let objects = Objects::new(created);
         let mut flow = steps::Flow::default();
+        // The matrix's variables are set in every combination, before the first step.
+        flow.captures.extend(super::matrix::matrix_names(root));
         for &(index, step) in steps {
             steps::check_step(&at(index), step, &objects, &gates, &mut flow, &mut out);
+        }
+        // `finally` steps follow the steps: they may use what the steps captured and created.
+        for &(index, step) in parts.finally {
+            let step_at = at_in(finally_node, index);
+            steps::check_step(&step_at, step, &objects, &gates, &mut flow, &mut out);
         }
         out.sort_by_key(|d| (d.path != file.path, d.line, d.column));
         out
@@ -396,4 +426,47 @@ pub(crate) fn located(
             .min(rest.trim_end().len())
     };
     start..start + len
+}
+
+/// The steps of a scenario that parsed, each with its index in its list.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Parts<'a, 'b> {
+    pub steps: &'a [(usize, &'b Step)],
+    pub finally: &'a [(usize, &'b Step)],
+}
+
+/// `onFailure:` collectors whose target cannot give what they collect.
+fn check_collectors(
+    file: &SourceFile,
+    root: Option<&Node>,
+    collectors: &[crate::model::Collector],
+    out: &mut Vec<Diagnostic>,
+) {
+    use crate::model::{Collector, Kind};
+    let items = root.and_then(|r| r.get("onFailure")).and_then(Node::as_seq);
+    for (index, collector) in collectors.iter().enumerate() {
+        let span = items
+            .and_then(|items| items.get(index))
+            .map_or(0..0, |item| item.label_range(&file.text));
+        let problem = match collector {
+            Collector::Logs(logs) if logs.target.kind != Kind::Pod || !logs.target.is_single() => {
+                Some((
+                    "`logs` reads one pod's logs",
+                    "target one pod, e.g. `pod/web-0`",
+                ))
+            }
+            Collector::Command(command) if command.run.is_empty() => Some((
+                "the command names no program",
+                "write e.g. `run: [kubectl, describe, pod, web-0]`",
+            )),
+            _ => None,
+        };
+        if let Some((message, help)) = problem {
+            out.push(
+                file.error("collector::invalid", span, message)
+                    .label("here")
+                    .help(help),
+            );
+        }
+    }
 }

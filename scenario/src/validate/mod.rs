@@ -8,11 +8,13 @@ mod check;
 mod enums_table;
 mod kinds;
 mod manifests;
+mod matrix;
 mod references;
 mod steps;
 mod typed;
 mod variables;
 
 pub use check::Checker;
+pub(crate) use check::Parts;
 pub use manifests::is_empty_document;
 pub use steps::{BUILTIN_VARIABLES, StepCheck};
