@@ -15,13 +15,13 @@ use crate::handle::Handle;
 use crate::managed::{self, Manager};
 use crate::meta::{self, metadata_mut};
 use crate::patch::{merge_key, strategic_merge};
-use crate::path::{Params, Target};
+use crate::path::{Params, RequestTarget};
 use crate::status::ApiError;
 use crate::store::{Part, WriteCtx};
 
 pub(crate) fn serve(
     h: &Handle,
-    target: &Target,
+    target: &RequestTarget,
     params: &Params,
     applied: Value,
     part: Part,

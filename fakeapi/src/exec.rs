@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::handle::{Handle, lock};
-use crate::path::{Params, Target};
+use crate::path::{Params, RequestTarget};
 use crate::status::ApiError;
 use crate::subprotocol::{self, Stream};
 
@@ -71,7 +71,7 @@ pub(crate) type ExecHandler =
 pub(crate) async fn serve(
     h: &Handle,
     req: Request,
-    target: &Target,
+    target: &RequestTarget,
     params: &Params,
 ) -> Result<Response, ApiError> {
     let pod = target.name.clone().unwrap_or_default();

@@ -8,7 +8,7 @@ use crate::status::ApiError;
 
 /// What a resource URL addresses.
 #[derive(Debug, Clone)]
-pub(crate) struct Target {
+pub(crate) struct RequestTarget {
     pub res: ResourceId,
     /// The namespace in the URL; `None` for cluster-scoped types and all-namespace lists.
     pub ns: Option<String>,
@@ -16,7 +16,7 @@ pub(crate) struct Target {
     pub sub: Option<String>,
 }
 
-impl Target {
+impl RequestTarget {
     pub(crate) fn rt(&self) -> &'static ResourceType {
         resources::get(self.res)
     }
@@ -36,7 +36,7 @@ fn not_found() -> ApiError {
 }
 
 /// Parses `/api/v1/...` and `/apis/{group}/{version}/...` resource paths.
-pub(crate) fn parse(path: &str) -> Result<Target, ApiError> {
+pub(crate) fn parse(path: &str) -> Result<RequestTarget, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segs.as_slice() {
         ["api", v, rest @ ..] => ("", *v, rest),
@@ -64,7 +64,7 @@ pub(crate) fn parse(path: &str) -> Result<Target, ApiError> {
     if rt.namespaced && ns.is_none() && name.is_some() {
         return Err(not_found());
     }
-    Ok(Target { res, ns, name, sub })
+    Ok(RequestTarget { res, ns, name, sub })
 }
 
 /// Decoded query parameters, keeping repeated keys (exec's `command`).

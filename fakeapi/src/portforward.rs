@@ -20,14 +20,14 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 use crate::exec::normal_close;
 use crate::handle::{Handle, lock};
-use crate::path::{Params, Target};
+use crate::path::{Params, RequestTarget};
 use crate::status::ApiError;
 use crate::subprotocol::{self, Stream};
 
 pub(crate) async fn serve(
     h: &Handle,
     req: Request,
-    target: &Target,
+    target: &RequestTarget,
     params: &Params,
 ) -> Result<Response, ApiError> {
     let pod = target.name.clone().unwrap_or_default();

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::events::Verb;
 use crate::handle::Handle;
 use crate::patch::{self, PatchType};
-use crate::path::{self, Params, Target};
+use crate::path::{self, Params, RequestTarget};
 use crate::selectors::{FieldSelector, LabelSelector};
 use crate::status::ApiError;
 use crate::store::{DeleteOpts, Part, WriteCtx};
@@ -174,7 +174,7 @@ fn update_manager(params: &Params, headers: &HeaderMap) -> String {
 }
 
 /// Records an ordinary write's changed fields under its manager (operation `Update`).
-fn record(old: &Value, new: &mut Value, manager: &str, target: &Target) {
+fn record(old: &Value, new: &mut Value, manager: &str, target: &RequestTarget) {
     let me = crate::managed::Manager {
         name: manager,
         operation: "Update",
@@ -183,7 +183,7 @@ fn record(old: &Value, new: &mut Value, manager: &str, target: &Target) {
     crate::managed::record_update(old, new, &me, &target.rt().api_version());
 }
 
-fn ctx(verb: Verb, target: &Target) -> WriteCtx {
+fn ctx(verb: Verb, target: &RequestTarget) -> WriteCtx {
     let c = WriteCtx::api(verb);
     match target.sub.as_deref() {
         Some("status") => c.sub("status"),
@@ -192,7 +192,7 @@ fn ctx(verb: Verb, target: &Target) -> WriteCtx {
 }
 
 /// Maps method + URL shape to the API verb, as the real server's request info does.
-fn classify(method: &Method, target: &Target, params: &Params) -> Result<Verb, ApiError> {
+fn classify(method: &Method, target: &RequestTarget, params: &Params) -> Result<Verb, ApiError> {
     let item = target.name.is_some();
     if matches!(target.sub.as_deref(), Some("exec" | "portforward")) {
         return Ok(Verb::Connect);
@@ -221,7 +221,7 @@ fn classify(method: &Method, target: &Target, params: &Params) -> Result<Verb, A
     Ok(verb)
 }
 
-fn get(h: &Handle, target: &Target) -> Result<Response, ApiError> {
+fn get(h: &Handle, target: &RequestTarget) -> Result<Response, ApiError> {
     let name = target.name.as_deref().unwrap_or("");
     let store = crate::handle::lock(&h.shared.store);
     let obj = store
@@ -230,7 +230,7 @@ fn get(h: &Handle, target: &Target) -> Result<Response, ApiError> {
     Ok(Json(obj.clone()).into_response())
 }
 
-fn list(h: &Handle, target: &Target, params: &Params) -> Result<Response, ApiError> {
+fn list(h: &Handle, target: &RequestTarget, params: &Params) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(params)?;
     let items = crate::handle::lock(&h.shared.store).list(
         target.res,
@@ -248,7 +248,7 @@ pub(crate) fn selectors(params: &Params) -> Result<(LabelSelector, FieldSelector
     ))
 }
 
-fn list_doc(h: &Handle, target: &Target, items: Vec<Value>) -> Value {
+fn list_doc(h: &Handle, target: &RequestTarget, items: Vec<Value>) -> Value {
     let rt = target.rt();
     json!({
         "kind": format!("{}List", rt.kind),

@@ -11,7 +11,7 @@ use crate::events::Verb;
 use crate::handle::{Handle, lock};
 use crate::meta;
 use crate::patch::{self, PatchType};
-use crate::path::{Params, Target};
+use crate::path::{Params, RequestTarget};
 use crate::resources;
 use crate::rest::read_json;
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -21,7 +21,7 @@ use crate::store::{DeleteOpts, Part, Store, WriteCtx};
 pub(crate) async fn serve(
     h: &Handle,
     req: Request,
-    target: Target,
+    target: RequestTarget,
     params: Params,
     verb: Verb,
 ) -> Result<Response, ApiError> {
@@ -62,7 +62,7 @@ pub(crate) async fn serve(
 async fn scale(
     h: &Handle,
     req: Request,
-    target: &Target,
+    target: &RequestTarget,
     name: &str,
     verb: Verb,
 ) -> Result<Response, ApiError> {

@@ -16,7 +16,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio::time::{Instant, sleep_until};
 
 use crate::handle::{Handle, lock};
-use crate::path::{Params, Target};
+use crate::path::{Params, RequestTarget};
 use crate::resources::{self, ResourceId};
 use crate::rest::selectors;
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -49,7 +49,11 @@ enum Start {
     Gone(ApiError),
 }
 
-pub(crate) fn serve(h: &Handle, target: &Target, params: &Params) -> Result<Response, ApiError> {
+pub(crate) fn serve(
+    h: &Handle,
+    target: &RequestTarget,
+    params: &Params,
+) -> Result<Response, ApiError> {
     let (labels, fields) = selectors(params)?;
     let filter = Filter {
         res: target.res,

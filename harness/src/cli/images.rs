@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use petset::cluster::{
-    ClusterChoice, FixtureImage, PreloadTarget, Runner, Settings, fixture_images, preload,
+    ClusterChoice, FixtureImage, PreloadTarget, Settings, ToolRunner, fixture_images, preload,
 };
 
 #[derive(Debug, clap::Args)]
@@ -75,7 +75,7 @@ fn load(settings: &Settings, images: &[String]) -> Result<(), String> {
         .enable_all()
         .build()
         .map_err(|e| format!("failed to start the async runtime: {e}"))?;
-    let runner = Runner::from_env();
+    let runner = ToolRunner::from_env();
     runtime.block_on(async {
         petset::cluster::require_engine("image preloading", settings, &runner)
             .await

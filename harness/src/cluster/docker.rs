@@ -2,11 +2,11 @@
 
 use std::time::Duration;
 
-use super::runner::{CommandOutput, RunError, Runner};
+use super::tools::{CommandOutput, RunError, ToolRunner};
 
 /// The engine's version, or a one-line reason it is not usable, plus what `docker` printed.
 pub(crate) async fn engine_version(
-    runner: &Runner,
+    runner: &ToolRunner,
     deadline: Duration,
 ) -> (Result<String, String>, Option<CommandOutput>) {
     match runner
@@ -33,7 +33,7 @@ pub(crate) async fn engine_version(
             Err(format!(
                 "`{}` got no answer within {}",
                 output.command,
-                super::runner::seconds(deadline)
+                super::tools::seconds(deadline)
             )),
             Some(*output),
         ),

@@ -1,8 +1,8 @@
 //! Why a cluster could not be selected, created, reached or torn down.
 
 use super::guard::GuardError;
-use super::runner::RunError;
 use super::settings::SettingsError;
+use super::tools::RunError;
 
 /// A failure to deliver the cluster the user asked for.
 #[derive(Debug, thiserror::Error)]

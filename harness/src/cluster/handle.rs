@@ -6,7 +6,7 @@ use std::time::Duration;
 use k8s_openapi::apimachinery::pkg::version::Info;
 
 use super::error::ClusterError;
-use super::runner::{CommandOutput, Runner};
+use super::tools::{CommandOutput, ToolRunner};
 
 /// How long the capability probe may take (four small list requests).
 const PROBE_DEADLINE: Duration = Duration::from_secs(20);
@@ -111,7 +111,7 @@ pub(crate) enum Owned {
     Local {
         tool: super::local::Tool,
         name: String,
-        runner: Runner,
+        runner: ToolRunner,
         deadline: Duration,
     },
     #[cfg(feature = "k3s")]

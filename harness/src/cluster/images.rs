@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::runner::{CommandOutput, RunError, Runner};
+use super::tools::{CommandOutput, RunError, ToolRunner};
 
 /// One image and the fixture files (relative to the repository root) that use it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -171,7 +171,7 @@ fn collect_yaml_files(dir: &Path, into: &mut Vec<PathBuf>) -> Result<(), ImagesE
 /// Loads the images that the local Docker engine has into the cluster; the others are listed
 /// as missing (the cluster pulls them itself).
 pub async fn preload(
-    runner: &Runner,
+    runner: &ToolRunner,
     target: &PreloadTarget,
     images: &[String],
     deadline: Duration,

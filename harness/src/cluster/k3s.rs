@@ -12,9 +12,9 @@ use testcontainers_modules::k3s::{K3s, KUBE_SECURE_PORT};
 use super::error::ClusterError;
 use super::guard::K3S_CONTEXT;
 use super::handle::{Cluster, Owned, Provider};
-use super::kubeconfig::{self, Target};
-use super::runner::CommandOutput;
+use super::kubeconfig::{self, ContextTarget};
 use super::settings::Settings;
+use super::tools::CommandOutput;
 
 /// The k3s image tag petset starts (Kubernetes 1.33, matching the kind node image).
 pub const K3S_TAG: &str = "v1.33.1-k3s1";
@@ -64,7 +64,7 @@ pub(crate) async fn start(
         .map_err(|_| ClusterError::K3s {
             step: format!(
                 "start {image} within {}",
-                super::runner::seconds(settings.create_deadline)
+                super::tools::seconds(settings.create_deadline)
             ),
             source: "deadline passed".into(),
         })?
@@ -75,7 +75,7 @@ pub(crate) async fn start(
         .await
         .map_err(|_| ClusterError::K3s {
             step: "read its kubeconfig".into(),
-            source: format!("no answer within {}", super::runner::seconds(quick)).into(),
+            source: format!("no answer within {}", super::tools::seconds(quick)).into(),
         })??;
     // k3s reports ready before its API server answers every request; allow the quick deadline.
     let (client, config, version) =
@@ -98,7 +98,7 @@ pub(crate) async fn start(
 /// petset's context name (k3s calls everything `default`).
 async fn kubeconfig_of(
     container: &ContainerAsync<K3s>,
-) -> Result<(Kubeconfig, Target), ClusterError> {
+) -> Result<(Kubeconfig, ContextTarget), ClusterError> {
     let port = container
         .get_host_port_ipv4(KUBE_SECURE_PORT)
         .await
@@ -120,7 +120,7 @@ async fn kubeconfig_of(
     let config = rewrite_kubeconfig(&yaml, &server)?;
     Ok((
         config,
-        Target {
+        ContextTarget {
             context: K3S_CONTEXT.to_string(),
             server,
         },

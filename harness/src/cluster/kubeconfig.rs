@@ -12,7 +12,7 @@ use super::settings::Settings;
 
 /// A kubeconfig context and the server it points at.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Target {
+pub(crate) struct ContextTarget {
     pub context: String,
     pub server: String,
 }
@@ -67,7 +67,7 @@ pub(crate) fn load(settings: &Settings) -> Result<Option<Kubeconfig>, ClusterErr
 pub(crate) fn target(
     kubeconfig: &Kubeconfig,
     wanted: Option<&str>,
-) -> Result<Target, ClusterError> {
+) -> Result<ContextTarget, ClusterError> {
     let name = wanted
         .map(str::to_string)
         .or_else(|| kubeconfig.current_context.clone())
@@ -93,7 +93,7 @@ pub(crate) fn target(
         .and_then(|c| c.cluster.as_ref())
         .and_then(|c| c.server.clone())
         .unwrap_or_else(|| format!("<no server for cluster `{cluster_name}`>"));
-    Ok(Target {
+    Ok(ContextTarget {
         context: name,
         server,
     })
@@ -115,7 +115,7 @@ fn available_contexts(kubeconfig: &Kubeconfig) -> String {
 /// the configuration the client was built from.
 pub(crate) async fn connect(
     kubeconfig: Kubeconfig,
-    target: &Target,
+    target: &ContextTarget,
     deadline: Duration,
 ) -> Result<(kube::Client, kube::Config, ServerVersion), ClusterError> {
     let unreachable = |cause: String| ClusterError::Unreachable {
@@ -145,7 +145,7 @@ pub(crate) async fn connect(
         Ok(result) => result,
         Err(_) => Err(unreachable(format!(
             "no answer within {}",
-            super::runner::seconds(deadline)
+            super::tools::seconds(deadline)
         ))),
     }
 }

@@ -8,7 +8,7 @@ use kube::config::Kubeconfig;
 
 use super::error::ClusterError;
 use super::handle::Provider;
-use super::runner::{CommandOutput, Runner};
+use super::tools::{CommandOutput, ToolRunner};
 
 /// The two Docker-based local cluster tools, which differ only in their command lines.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ impl Tool {
 /// The names of the tool's running clusters.
 pub(crate) async fn list(
     tool: Tool,
-    runner: &Runner,
+    runner: &ToolRunner,
     deadline: Duration,
 ) -> Result<(Vec<String>, CommandOutput), ClusterError> {
     let action = format!("list {} clusters", tool.program());
@@ -134,7 +134,7 @@ pub(crate) async fn list(
 /// `clusters_dir`'s config; then reads its kubeconfig.
 pub(crate) async fn ensure(
     tool: Tool,
-    runner: &Runner,
+    runner: &ToolRunner,
     name: &str,
     clusters_dir: &Path,
     (quick, create_deadline): (Duration, Duration),
@@ -166,7 +166,7 @@ pub(crate) async fn ensure(
             Err(err) => {
                 // A create stopped at its deadline leaves half a cluster behind; kind and k3d
                 // clean up after their own failures, but not after being killed.
-                if matches!(err, super::runner::RunError::TimedOut { .. }) {
+                if matches!(err, super::tools::RunError::TimedOut { .. }) {
                     let _ = runner.run(program, &tool.delete_args(name), quick).await;
                 }
                 return Err(ClusterError::command(action, err));
@@ -195,7 +195,7 @@ pub(crate) async fn ensure(
 /// Deletes the cluster `name`.
 pub(crate) async fn delete(
     tool: Tool,
-    runner: &Runner,
+    runner: &ToolRunner,
     name: &str,
     deadline: Duration,
 ) -> Result<CommandOutput, ClusterError> {

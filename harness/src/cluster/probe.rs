@@ -41,7 +41,7 @@ pub enum ProbeError {
         #[source]
         source: kube::Error,
     },
-    #[error("failed to probe the cluster: no answer within {}", super::runner::seconds(*.0))]
+    #[error("failed to probe the cluster: no answer within {}", super::tools::seconds(*.0))]
     TimedOut(Duration),
     #[error("failed to probe the cluster: {0}")]
     Version(String),

@@ -7,10 +7,10 @@ use super::error::ClusterError;
 use super::guard::{ALLOW_CONTEXT_VAR, GuardError, K3S_CONTEXT, check_context};
 use super::handle::{Cluster, Owned, Provider};
 use super::images::{PreloadTarget, fixture_images, preload};
-use super::kubeconfig::{self, Target};
+use super::kubeconfig::{self, ContextTarget};
 use super::local::{self, Tool};
-use super::runner::{CommandOutput, RunError, Runner};
 use super::settings::{ClusterChoice, Settings};
+use super::tools::{CommandOutput, RunError, ToolRunner};
 
 /// The result of selection: a cluster, or a reason there is none (cluster trials are then
 /// ignored with that reason, never failed or passed).
@@ -79,7 +79,7 @@ impl fmt::Display for Unavailable {
 /// Selects a cluster as this process's environment asks (`PETSET_*`, `KUBECONFIG`, `PATH`).
 pub async fn select() -> Result<Selection, ClusterError> {
     let settings = Settings::from_env()?;
-    connect(&settings, &Runner::from_env()).await
+    connect(&settings, &ToolRunner::from_env()).await
 }
 
 /// Selects a cluster as `settings` ask, running kind/k3d/docker through `runner`.
@@ -88,7 +88,7 @@ pub async fn select() -> Result<Selection, ClusterError> {
 /// that is unreachable or refused by the safety guard, a kind cluster that failed to start):
 /// the run should fail with that message. When nothing was asked for and nothing is there,
 /// the answer is [`Selection::Unavailable`].
-pub async fn connect(settings: &Settings, runner: &Runner) -> Result<Selection, ClusterError> {
+pub async fn connect(settings: &Settings, runner: &ToolRunner) -> Result<Selection, ClusterError> {
     match &settings.choice {
         ClusterChoice::Auto => auto(settings, runner).await,
         ClusterChoice::Current => current(settings).await.map(Selection::Connected),
@@ -113,7 +113,7 @@ pub async fn connect(settings: &Settings, runner: &Runner) -> Result<Selection, 
     }
 }
 
-async fn auto(settings: &Settings, runner: &Runner) -> Result<Selection, ClusterError> {
+async fn auto(settings: &Settings, runner: &ToolRunner) -> Result<Selection, ClusterError> {
     let mut tried = Vec::new();
     let mut refused = None;
     match kubeconfig::load(settings) {
@@ -181,7 +181,7 @@ async fn current(settings: &Settings) -> Result<Cluster, ClusterError> {
 
 async fn context_cluster(
     config: kube::config::Kubeconfig,
-    target: Target,
+    target: ContextTarget,
     settings: &Settings,
 ) -> Result<Cluster, ClusterError> {
     let (client, config, version) =
@@ -204,7 +204,7 @@ async fn context_cluster(
 pub async fn require_engine(
     needs: &str,
     settings: &Settings,
-    runner: &Runner,
+    runner: &ToolRunner,
 ) -> Result<String, ClusterError> {
     require_docker(needs, settings, runner, &mut Vec::new()).await
 }
@@ -212,7 +212,7 @@ pub async fn require_engine(
 async fn require_docker(
     needs: &str,
     settings: &Settings,
-    runner: &Runner,
+    runner: &ToolRunner,
     commands: &mut Vec<CommandOutput>,
 ) -> Result<String, ClusterError> {
     let (engine, output) = super::docker::engine_version(runner, settings.command_deadline).await;
@@ -227,7 +227,7 @@ async fn local_cluster(
     tool: Tool,
     name: &str,
     settings: &Settings,
-    runner: &Runner,
+    runner: &ToolRunner,
 ) -> Result<Cluster, ClusterError> {
     let root = settings
         .repo_root

@@ -6,7 +6,7 @@
 use crate::api::{claims, dynamic_api, with_retry, with_retry_on_conflict};
 use crate::scenario::model::{Kind, Target};
 use crate::steps::manifest::OWNER_NAMESPACE_LABEL;
-use crate::wait::{Verdict, Watched, wait_for};
+use crate::wait::{WaitVerdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, ApiResource, DeleteParams, DynamicObject, ListParams, Patch, PatchParams};
 use serde_json::{Value, json};
@@ -141,9 +141,9 @@ pub async fn delete_namespace(
     );
     let gone = wait_for(&watched, deadline, |left| {
         if left.is_empty() {
-            Verdict::Met("gone".to_owned())
+            WaitVerdict::Met("gone".to_owned())
         } else {
-            Verdict::NotYet("still terminating".to_owned())
+            WaitVerdict::NotYet("still terminating".to_owned())
         }
     })
     .await;
@@ -157,8 +157,8 @@ pub async fn delete_namespace(
     for (kind, name) in &owned {
         let watched = Watched::new(client, "", &Target::object(*kind, name));
         let gone = wait_for(&watched, deadline, |left| match left.first() {
-            None => Verdict::Met("gone".to_owned()),
-            Some(object) => Verdict::NotYet(finalizers(object)),
+            None => WaitVerdict::Met("gone".to_owned()),
+            Some(object) => WaitVerdict::NotYet(finalizers(object)),
         })
         .await;
         if let Err(error) = gone {

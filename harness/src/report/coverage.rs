@@ -17,7 +17,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::error::ReportError;
-use super::record::{RunRecord, Verdict, first_line};
+use super::record::{RunRecord, TrialVerdict, first_line};
 use super::setup::setup_failure;
 use crate::events::{FailureKind, ScenarioId};
 
@@ -191,13 +191,13 @@ pub fn compute(
         let (status, kind, reason) = match record.scenarios.get(id) {
             None => (Status::NotRun, None, None),
             Some(scenario) => match scenario.verdict() {
-                Verdict::Passed => (Status::Passed, None, None),
-                Verdict::Flaky(_) => (Status::Flaky, None, None),
+                TrialVerdict::Passed => (Status::Passed, None, None),
+                TrialVerdict::Flaky(_) => (Status::Flaky, None, None),
                 // Stated once for the run, not per scenario.
-                Verdict::Failed(failure) if failure.kind == FailureKind::Setup => {
+                TrialVerdict::Failed(failure) if failure.kind == FailureKind::Setup => {
                     (Status::NotRun, Some(failure.kind.as_str()), None)
                 }
-                Verdict::Failed(failure) => {
+                TrialVerdict::Failed(failure) => {
                     let line = first_line(&failure.message).to_string();
                     if failure.kind == FailureKind::InvalidScenario {
                         // The first diagnostic (file:line:column and what is wrong) says more
@@ -216,8 +216,10 @@ pub fn compute(
                     };
                     (status, Some(failure.kind.as_str()), Some(line))
                 }
-                Verdict::Ignored(reason) => (Status::Ignored, None, Some(reason.to_string())),
-                Verdict::Unfinished => (Status::Error, None, Some("did not finish".to_string())),
+                TrialVerdict::Ignored(reason) => (Status::Ignored, None, Some(reason.to_string())),
+                TrialVerdict::Unfinished => {
+                    (Status::Error, None, Some("did not finish".to_string()))
+                }
             },
         };
         for cover in covers {

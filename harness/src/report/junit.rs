@@ -20,7 +20,9 @@ use quick_junit::{
 };
 
 use super::error::ReportError;
-use super::record::{AttemptRecord, RunRecord, ScenarioRecord, Verdict, first_line, value_text};
+use super::record::{
+    AttemptRecord, RunRecord, ScenarioRecord, TrialVerdict, first_line, value_text,
+};
 use super::setup::setup_failure;
 use crate::events::{FailureKind, ScenarioOutcome};
 
@@ -102,13 +104,13 @@ fn run_properties(record: &RunRecord) -> Vec<Property> {
 fn test_case(record: &RunRecord, scenario: &ScenarioRecord) -> TestCase {
     let last = scenario.last();
     let status = match scenario.verdict() {
-        Verdict::Passed => TestCaseStatus::success(),
-        Verdict::Flaky(_) => {
+        TrialVerdict::Passed => TestCaseStatus::success(),
+        TrialVerdict::Flaky(_) => {
             let mut status = TestCaseStatus::success();
             status.add_reruns(reruns(scenario));
             status
         }
-        Verdict::Failed(failure) => {
+        TrialVerdict::Failed(failure) => {
             let mut status = TestCaseStatus::non_success(element(failure.kind));
             if let Some(last) = last {
                 status.set_message(last.headline(failure));
@@ -118,13 +120,13 @@ fn test_case(record: &RunRecord, scenario: &ScenarioRecord) -> TestCase {
             status.add_reruns(reruns(scenario));
             status
         }
-        Verdict::Ignored(reason) => {
+        TrialVerdict::Ignored(reason) => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(reason);
             status.set_type("ignored");
             status
         }
-        Verdict::Unfinished => {
+        TrialVerdict::Unfinished => {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Error);
             status.set_message("did not finish: the run stopped before this scenario ended");
             status.set_type("aborted");
@@ -197,7 +199,7 @@ fn case_properties(record: &RunRecord, scenario: &ScenarioRecord) -> Vec<Propert
         "attempts",
         scenario.attempts.len().max(1).to_string(),
     ));
-    if matches!(scenario.verdict(), Verdict::Flaky(_)) {
+    if matches!(scenario.verdict(), TrialVerdict::Flaky(_)) {
         properties.push(Property::new("flaky", "true"));
     }
     if let Some(last) = scenario.last() {

@@ -23,7 +23,7 @@ pub use junit::render as render_junit;
 pub use live_timeline::LIVE_LINES;
 pub use record::{
     AttemptRecord, FAILURE_BODY_CAP, Finished, OUTPUT_CAP, OUTPUT_TIMELINE_LINES, RunRecord,
-    ScenarioRecord, Verdict, failure_text,
+    ScenarioRecord, TrialVerdict, failure_text,
 };
 pub use terminal::{TerminalReporter, WriteDebug};
 pub use timeline_files::{TIMELINES_DIR, timeline_file};

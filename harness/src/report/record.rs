@@ -79,7 +79,7 @@ pub struct Finished {
 
 /// The verdict on a scenario over all its attempts.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Verdict<'a> {
+pub enum TrialVerdict<'a> {
     Passed,
     /// Passed after failing: the earlier failures, oldest first.
     Flaky(Vec<&'a Failure>),
@@ -228,14 +228,14 @@ impl ScenarioRecord {
         self.attempts.last()
     }
 
-    pub fn verdict(&self) -> Verdict<'_> {
+    pub fn verdict(&self) -> TrialVerdict<'_> {
         let Some(last) = self.attempts.last() else {
-            return Verdict::Unfinished;
+            return TrialVerdict::Unfinished;
         };
         match last.finished.as_ref().map(|f| &f.outcome) {
-            None => Verdict::Unfinished,
-            Some(ScenarioOutcome::Ignored { reason }) => Verdict::Ignored(reason),
-            Some(ScenarioOutcome::Failed(failure)) => Verdict::Failed(failure),
+            None => TrialVerdict::Unfinished,
+            Some(ScenarioOutcome::Ignored { reason }) => TrialVerdict::Ignored(reason),
+            Some(ScenarioOutcome::Failed(failure)) => TrialVerdict::Failed(failure),
             Some(ScenarioOutcome::Passed) => {
                 let earlier: Vec<&Failure> = self
                     .attempts
@@ -246,9 +246,9 @@ impl ScenarioRecord {
                     })
                     .collect();
                 if earlier.is_empty() {
-                    Verdict::Passed
+                    TrialVerdict::Passed
                 } else {
-                    Verdict::Flaky(earlier)
+                    TrialVerdict::Flaky(earlier)
                 }
             }
         }

@@ -9,7 +9,7 @@ use std::io::Write;
 use std::sync::Mutex;
 
 use super::live_timeline::LiveTimeline;
-use super::record::{RunRecord, Verdict, first_line, seconds, step_ending, step_name};
+use super::record::{RunRecord, TrialVerdict, first_line, seconds, step_ending, step_name};
 use super::setup::setup_failure;
 use super::timeline_files::timeline_file;
 use crate::events::{Event, FailureKind, ScenarioId, ScenarioOutcome};
@@ -185,8 +185,8 @@ pub(crate) fn summary(record: &RunRecord) -> String {
     for scenario in record.scenarios.values() {
         let id = scenario.id.to_string();
         match scenario.verdict() {
-            Verdict::Passed => {}
-            Verdict::Flaky(failures) => {
+            TrialVerdict::Passed => {}
+            TrialVerdict::Flaky(failures) => {
                 let attempts = scenario.attempts.len();
                 let first = failures
                     .first()
@@ -197,7 +197,7 @@ pub(crate) fn summary(record: &RunRecord) -> String {
                     "  {id}: passed on attempt {attempts} after failing [{kind}]: {first}"
                 ));
             }
-            Verdict::Failed(failure) => {
+            TrialVerdict::Failed(failure) => {
                 let headline = scenario
                     .last()
                     .map(|a| a.headline(failure))
@@ -210,11 +210,11 @@ pub(crate) fn summary(record: &RunRecord) -> String {
                     kind => failed.push(format!("  {id} [{kind}]: {headline}")),
                 }
             }
-            Verdict::Ignored(reason) => match ignored.iter_mut().find(|(r, _)| r == reason) {
+            TrialVerdict::Ignored(reason) => match ignored.iter_mut().find(|(r, _)| r == reason) {
                 Some((_, count)) => *count += 1,
                 None => ignored.push((reason.to_string(), 1)),
             },
-            Verdict::Unfinished => unfinished.push(format!("  {id}")),
+            TrialVerdict::Unfinished => unfinished.push(format!("  {id}")),
         }
     }
     let mut out = String::new();

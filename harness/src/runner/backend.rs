@@ -81,7 +81,7 @@ pub trait ScenarioExecutor: Send + Sync {
 pub type Teardown = Box<dyn FnOnce() -> BoxFuture<'static, Result<String, String>> + Send>;
 
 /// A cluster the run can use.
-pub struct Target {
+pub struct ClusterTarget {
     pub info: ClusterInfo,
     /// One line for the run's header, e.g. which cluster and how it was found.
     pub summary: String,
@@ -89,9 +89,9 @@ pub struct Target {
     pub teardown: Option<Teardown>,
 }
 
-impl std::fmt::Debug for Target {
+impl std::fmt::Debug for ClusterTarget {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Target")
+        f.debug_struct("ClusterTarget")
             .field("info", &self.info)
             .field("summary", &self.summary)
             .finish_non_exhaustive()
@@ -101,7 +101,7 @@ impl std::fmt::Debug for Target {
 /// Whether there is a cluster to run against.
 #[derive(Debug)]
 pub enum Availability {
-    Ready(Target),
+    Ready(ClusterTarget),
     /// No cluster here: cluster trials are ignored with `reason` (one line); `detail` says what
     /// was tried and the ways to get a cluster, printed once at the start.
     Unavailable {

@@ -10,14 +10,14 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use libtest_mimic::Arguments;
 
-use super::backend::{Availability, ClusterSource, Target};
-use super::discover::load;
-use super::engine::EngineExecutor;
+use super::backend::{Availability, ClusterSource, ClusterTarget};
+use super::collect::load;
+use super::executor::EngineExecutor;
 use super::nextest::Nextest;
 use super::run::{RunInput, RunOutcome, run};
 use super::settings::{RunSettings, SettingsError};
 use crate::cluster::{
-    self, Capabilities, Cluster, ClusterChoice, Runner, Selection, TeardownOutcome,
+    self, Capabilities, Cluster, ClusterChoice, Selection, TeardownOutcome, ToolRunner,
 };
 use crate::engine::{EngineConfig, sweep_stale};
 use crate::events::ClusterInfo;
@@ -155,7 +155,7 @@ impl ClusterSource for SelectedCluster {
             // Nor load images into it from every process: preload before the run instead
             // (`PETSET_PRELOAD=1 cargo run -p petset -- images`).
             settings.preload &= self.nextest.is_none();
-            match cluster::connect(&settings, &Runner::from_env()).await {
+            match cluster::connect(&settings, &ToolRunner::from_env()).await {
                 Ok(Selection::Unavailable(unavailable)) => Availability::Unavailable {
                     reason: match self.nextest {
                         None => unavailable.short().to_string(),
@@ -217,7 +217,7 @@ impl SelectedCluster {
             server_version: cluster.server_version().to_string(),
             emulated: false,
         };
-        Availability::Ready(Target {
+        Availability::Ready(ClusterTarget {
             info,
             summary,
             executor: Arc::new(EngineExecutor::new(config, capabilities)),

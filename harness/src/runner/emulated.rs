@@ -16,9 +16,9 @@ use futures::future::BoxFuture;
 use petset_fakeapi::FakeApiServer;
 use petset_fakeapi::emulation::{Emulation, EmulationConfig};
 
-use super::backend::{Availability, Executed, Job, ScenarioExecutor, Target};
+use super::backend::{Availability, ClusterTarget, Executed, Job, ScenarioExecutor};
 use super::conformance::engine_config;
-use super::engine::EngineExecutor;
+use super::executor::EngineExecutor;
 use super::settings::RunSettings;
 use crate::cluster::{self, images_in_yaml};
 use crate::events::ClusterInfo;
@@ -83,7 +83,7 @@ pub(super) async fn start(settings: &RunSettings) -> Availability {
         engine: EngineExecutor::new(engine_config(client, settings), capabilities),
         fixtures_dir: settings.fixtures_dir(),
     };
-    Availability::Ready(Target {
+    Availability::Ready(ClusterTarget {
         info,
         summary: HEADER.to_string(),
         executor: Arc::new(executor),

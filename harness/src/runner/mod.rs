@@ -4,26 +4,28 @@
 
 mod attempt;
 mod backend;
+mod collect;
 mod conformance;
-mod discover;
 mod emulated;
-mod engine;
+mod entries;
+mod executor;
 mod interrupt;
 mod labels;
 mod nextest;
 mod run;
 mod settings;
-mod suite;
 mod trial;
 
-pub use backend::{Availability, ClusterSource, Executed, Job, ScenarioExecutor, Target, Teardown};
+pub use backend::{
+    Availability, ClusterSource, ClusterTarget, Executed, Job, ScenarioExecutor, Teardown,
+};
+pub use collect::load;
 pub use conformance::{SelectedCluster, SharedProbe, conformance_main, run_suite, suite_main};
-pub use discover::load;
 pub use emulated::EMULATED_CONTEXT;
-pub use engine::EngineExecutor;
+pub use entries::{Content, SuiteEntry};
+pub use executor::EngineExecutor;
 pub use interrupt::Interrupt;
 pub use labels::LabelFilter;
 pub use nextest::Nextest;
 pub use run::{RunInput, RunOutcome, run, run_with};
 pub use settings::{RunSettings, SettingsError, parse_repeat};
-pub use suite::{Content, SuiteEntry};

@@ -18,9 +18,9 @@ use libtest_mimic::{Arguments, Trial};
 use serde::{Deserialize, Serialize};
 
 use super::backend::{Availability, ClusterSource};
+use super::entries::{Content, SuiteEntry};
 use super::interrupt::Interrupt;
 use super::run::{RunInput, RunOutcome, acquire, finish_reports, needs_cluster};
-use super::suite::{Content, SuiteEntry};
 use super::trial::report_unrun;
 use crate::events::{Event, EventSink, ScenarioOutcome};
 use crate::report::{CoverageReporter, Reporters, TerminalReporter};

@@ -10,11 +10,11 @@ use std::time::{Duration, Instant};
 use libtest_mimic::{Arguments, Conclusion, Trial};
 
 use super::backend::{Availability, ClusterSource};
+use super::entries::{Content, SuiteEntry};
 use super::interrupt::Interrupt;
 use super::labels::LabelFilter;
 use super::nextest::{self, Nextest, Plan};
 use super::settings::{RunSettings, SettingsError};
-use super::suite::{Content, SuiteEntry};
 use super::trial::{Backend, RunContext, trial};
 use crate::events::{Event, EventSink};
 use crate::report::{Behaviour, CoverageReporter, Reporters, TerminalReporter, Written};

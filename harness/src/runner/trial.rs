@@ -12,9 +12,9 @@ use tokio::sync::RwLock;
 
 use super::attempt::{Limits, panic_text, run_attempt};
 use super::backend::{Executed, Job, ScenarioExecutor};
+use super::entries::{Content, SuiteEntry};
 use super::interrupt::Interrupt;
 use super::settings::RunSettings;
-use super::suite::{Content, SuiteEntry};
 use crate::events::{Event, EventSink, Failure, FailureKind, ScenarioId, ScenarioOutcome};
 use crate::report::{AttemptRecord, Reporters, RunRecord};
 use crate::scenario::model::Scenario;

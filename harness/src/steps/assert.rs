@@ -17,7 +17,7 @@ use crate::expect::{
 use crate::redact::redact_secret;
 use crate::scenario::kinds;
 use crate::scenario::model::{AssertStep, ItemsMatch, Kind, Target};
-use crate::wait::{Verdict, Watched, wait_for};
+use crate::wait::{WaitVerdict, Watched, wait_for};
 use serde_json::{Map, Value, json};
 
 /// The step's expectations, with variables substituted.
@@ -291,11 +291,11 @@ async fn run(step: &AssertStep, ctx: &StepContext) -> StepResult {
     let outcome = wait_for(&watched, deadline, |objects| {
         let values: Vec<Value> = objects.iter().map(to_value).collect();
         match expectation.judge(&values) {
-            Ok(detail) => Verdict::Met(detail),
+            Ok(detail) => WaitVerdict::Met(detail),
             Err(judgement) => {
                 let reason = judgement.summary.clone();
                 last = Some(judgement);
-                Verdict::NotYet(reason)
+                WaitVerdict::NotYet(reason)
             }
         }
     })

@@ -7,7 +7,7 @@ use crate::api::{claims, dynamic_api, list_target, object_ref, with_retry};
 use crate::events::Failure;
 use crate::scenario::kinds;
 use crate::scenario::model::DeleteStep;
-use crate::wait::{Verdict, Watched, wait_for};
+use crate::wait::{WaitVerdict, Watched, wait_for};
 use kube::api::{DeleteParams, PropagationPolicy};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -79,9 +79,9 @@ async fn run(step: &DeleteStep, ctx: &StepContext) -> StepResult {
             .map(|o| o.metadata.name.clone().unwrap_or_default())
             .collect();
         if left.is_empty() {
-            Verdict::Met("gone".to_owned())
+            WaitVerdict::Met("gone".to_owned())
         } else {
-            Verdict::NotYet(format!("still present: {}", left.join(", ")))
+            WaitVerdict::NotYet(format!("still present: {}", left.join(", ")))
         }
     })
     .await;

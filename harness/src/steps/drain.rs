@@ -14,7 +14,7 @@ use crate::api::{ApiError, describe_kube_error, with_retry};
 use crate::events::{Failure, FailureKind};
 use crate::scenario::kinds;
 use crate::scenario::model::{DrainStep, Kind, Target};
-use crate::wait::{Verdict, Watched, wait_for};
+use crate::wait::{WaitVerdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, EvictParams, ListParams};
 use serde_json::Value;
@@ -80,9 +80,9 @@ async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
                 .map(|pod| pod.metadata.name.clone().unwrap_or_default())
                 .collect();
             if left.is_empty() {
-                Verdict::Met("evicted pods are gone".to_owned())
+                WaitVerdict::Met("evicted pods are gone".to_owned())
             } else {
-                Verdict::NotYet(format!("evicted but still present: {}", left.join(", ")))
+                WaitVerdict::NotYet(format!("evicted but still present: {}", left.join(", ")))
             }
         })
         .await

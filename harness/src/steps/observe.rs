@@ -21,7 +21,7 @@ use crate::expect::{
 use crate::scenario::kinds;
 use crate::scenario::model::{ObserveStep, Target};
 use crate::timeline::delivered::{Delivered, Listed, NotConfirmed, wait_until_delivered};
-use crate::wait::{Observation, Verdict, WaitError, Watched, wait_for};
+use crate::wait::{Observation, WaitError, WaitVerdict, Watched, wait_for};
 use kube::api::ListParams;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -95,7 +95,7 @@ async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
             match rule.check(&values, &mut baseline) {
                 Ok(state) => {
                     last_state.clone_from(&state);
-                    Verdict::NotYet(state)
+                    WaitVerdict::NotYet(state)
                 }
                 Err(mismatch) => {
                     let summary = mismatch
@@ -119,7 +119,7 @@ async fn run(step: &ObserveStep, ctx: &StepContext) -> StepResult {
                         summary: summary.clone(),
                         actual,
                     });
-                    Verdict::Impossible(summary)
+                    WaitVerdict::Impossible(summary)
                 }
             }
         });

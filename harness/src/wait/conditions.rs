@@ -1,6 +1,6 @@
 //! The conditions a `wait` step can wait for, as pure functions of the objects last observed.
 //!
-//! Each check returns a [`Verdict`]: met (with a short account), not yet (with what is missing,
+//! Each check returns a [`WaitVerdict`]: met (with a short account), not yet (with what is missing,
 //! shown if the deadline passes), or impossible (waiting longer cannot help, e.g. a Deployment
 //! whose progress deadline was exceeded).
 
@@ -9,36 +9,36 @@ use serde_json::Value;
 
 /// The outcome of checking a condition against the objects observed so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Verdict {
+pub enum WaitVerdict {
     Met(String),
     NotYet(String),
     Impossible(String),
 }
 
-impl Verdict {
+impl WaitVerdict {
     pub fn is_met(&self) -> bool {
-        matches!(self, Verdict::Met(_))
+        matches!(self, WaitVerdict::Met(_))
     }
 }
 
 /// Checks `until` against `objects` (all of `kind`); `single` says whether the target named one
 /// object, in which case that object must exist for anything but `deleted` to hold.
-pub fn evaluate(until: &WaitFor, kind: Kind, single: bool, objects: &[Value]) -> Verdict {
+pub fn evaluate(until: &WaitFor, kind: Kind, single: bool, objects: &[Value]) -> WaitVerdict {
     match until {
         WaitFor::Exists => match objects.len() {
-            0 => Verdict::NotYet("no matching object exists yet".to_owned()),
-            n => Verdict::Met(format!("{n} {} exist", plural(kind, n))),
+            0 => WaitVerdict::NotYet("no matching object exists yet".to_owned()),
+            n => WaitVerdict::Met(format!("{n} {} exist", plural(kind, n))),
         },
         WaitFor::Deleted => match names(objects).as_slice() {
-            [] => Verdict::Met("gone".to_owned()),
-            left => Verdict::NotYet(format!("still present: {}", left.join(", "))),
+            [] => WaitVerdict::Met("gone".to_owned()),
+            left => WaitVerdict::NotYet(format!("still present: {}", left.join(", "))),
         },
         WaitFor::Count(want) => {
             let have = objects.len();
             if have == *want as usize {
-                Verdict::Met(format!("{have} {} match", plural(kind, have)))
+                WaitVerdict::Met(format!("{have} {} match", plural(kind, have)))
             } else {
-                Verdict::NotYet(format!("{have} match, want {want}"))
+                WaitVerdict::NotYet(format!("{have} match, want {want}"))
             }
         }
         WaitFor::Ready => every(kind, single, objects, |o| ready(kind, o)),
@@ -53,13 +53,13 @@ pub fn evaluate(until: &WaitFor, kind: Kind, single: bool, objects: &[Value]) ->
                 .map(name_of)
                 .collect();
             if ready_names.len() >= *want as usize {
-                Verdict::Met(format!(
+                WaitVerdict::Met(format!(
                     "{} ready: {}",
                     ready_names.len(),
                     ready_names.join(", ")
                 ))
             } else {
-                Verdict::NotYet(format!(
+                WaitVerdict::NotYet(format!(
                     "{} of {} ready, want at least {want}{}",
                     ready_names.len(),
                     objects.len(),
@@ -83,9 +83,9 @@ fn every(
     single: bool,
     objects: &[Value],
     check: impl Fn(&Value) -> Result<(), String>,
-) -> Verdict {
+) -> WaitVerdict {
     if objects.is_empty() {
-        return Verdict::NotYet(if single {
+        return WaitVerdict::NotYet(if single {
             "the object does not exist yet".to_owned()
         } else {
             format!("no matching {} exist yet", kind.plural())
@@ -95,20 +95,20 @@ fn every(
     for object in objects {
         if let Err(reason) = check(object) {
             if let Some(reason) = reason.strip_prefix(IMPOSSIBLE) {
-                return Verdict::Impossible(format!("{}: {reason}", name_of(object)));
+                return WaitVerdict::Impossible(format!("{}: {reason}", name_of(object)));
             }
             waiting.push(format!("{}: {reason}", name_of(object)));
         }
     }
     if waiting.is_empty() {
         let all = names(objects);
-        Verdict::Met(if single {
+        WaitVerdict::Met(if single {
             all.join(", ")
         } else {
             format!("all {}: {}", all.len(), all.join(", "))
         })
     } else {
-        Verdict::NotYet(waiting.join("; "))
+        WaitVerdict::NotYet(waiting.join("; "))
     }
 }
 

@@ -28,17 +28,17 @@ fn pod_ready_needs_running_and_the_ready_condition() {
     let unready = [pod("web-0", "Running", "False")];
     assert_eq!(
         evaluate(&WaitFor::Ready, Kind::Pod, true, &unready),
-        Verdict::NotYet("web-0: Running, Ready=False".into())
+        WaitVerdict::NotYet("web-0: Running, Ready=False".into())
     );
     let pending = [pod("web-0", "Pending", "False")];
     assert!(matches!(
         evaluate(&WaitFor::Ready, Kind::Pod, true, &pending),
-        Verdict::NotYet(reason) if reason.contains("phase Pending")
+        WaitVerdict::NotYet(reason) if reason.contains("phase Pending")
     ));
     let failed = [pod("web-0", "Failed", "False")];
     assert!(matches!(
         evaluate(&WaitFor::Ready, Kind::Pod, true, &failed),
-        Verdict::Impossible(_)
+        WaitVerdict::Impossible(_)
     ));
 }
 
@@ -46,7 +46,7 @@ fn pod_ready_needs_running_and_the_ready_condition() {
 fn a_missing_object_is_not_ready_and_a_deleting_one_neither() {
     assert!(matches!(
         evaluate(&WaitFor::Ready, Kind::Pod, true, &[]),
-        Verdict::NotYet(reason) if reason.contains("does not exist")
+        WaitVerdict::NotYet(reason) if reason.contains("does not exist")
     ));
     let mut deleting = pod("web-0", "Running", "True");
     deleting["metadata"]["deletionTimestamp"] = json!("2024-01-01T00:00:00Z");
@@ -60,7 +60,9 @@ fn selector_ready_needs_every_matching_object() {
         pod("web-1", "Pending", "False"),
     ];
     let verdict = evaluate(&WaitFor::Ready, Kind::Pod, false, &pods);
-    assert!(matches!(&verdict, Verdict::NotYet(r) if r.contains("web-1") && !r.contains("web-0")));
+    assert!(
+        matches!(&verdict, WaitVerdict::NotYet(r) if r.contains("web-1") && !r.contains("web-0"))
+    );
     assert!(evaluate(&WaitFor::ReadyCount(1), Kind::Pod, false, &pods).is_met());
     assert!(!evaluate(&WaitFor::ReadyCount(2), Kind::Pod, false, &pods).is_met());
 }
@@ -91,14 +93,14 @@ fn statefulset_ready_and_rolled_out() {
     );
     assert!(matches!(
         evaluate(&WaitFor::RolledOut, Kind::StatefulSet, true, &[rolling]),
-        Verdict::NotYet(r) if r.contains("currentRevision web-a != updateRevision web-b")
+        WaitVerdict::NotYet(r) if r.contains("currentRevision web-a != updateRevision web-b")
     ));
 
     let mut stale = sts(3, 3, 3, "web-a", "web-a");
     stale["metadata"]["generation"] = json!(3);
     assert!(matches!(
         evaluate(&WaitFor::Ready, Kind::StatefulSet, true, &[stale]),
-        Verdict::NotYet(r) if r.contains("generation 3")
+        WaitVerdict::NotYet(r) if r.contains("generation 3")
     ));
 }
 
@@ -131,14 +133,14 @@ fn deployment_rollout_waits_for_old_replicas_and_fails_on_progress_deadline() {
     );
     assert!(matches!(
         evaluate(&WaitFor::RolledOut, Kind::Deployment, true, &[deployment(3, 4, 3)]),
-        Verdict::NotYet(r) if r.contains("1 old replicas")
+        WaitVerdict::NotYet(r) if r.contains("1 old replicas")
     ));
     let mut stuck = deployment(1, 3, 2);
     stuck["status"]["conditions"] =
         json!([{"type": "Progressing", "status": "False", "reason": "ProgressDeadlineExceeded"}]);
     assert!(matches!(
         evaluate(&WaitFor::RolledOut, Kind::Deployment, true, &[stuck]),
-        Verdict::Impossible(r) if r.contains("progress deadline")
+        WaitVerdict::Impossible(r) if r.contains("progress deadline")
     ));
 }
 
@@ -156,7 +158,7 @@ fn bound_phase_condition_count_exists_deleted() {
     );
     assert!(matches!(
         evaluate(&WaitFor::Phase("Released".into()), Kind::PersistentVolume, true, std::slice::from_ref(&pvc)),
-        Verdict::NotYet(r) if r == "data-web-0: phase Bound, want Released"
+        WaitVerdict::NotYet(r) if r == "data-web-0: phase Bound, want Released"
     ));
     let available = json!({"metadata": {"name": "web"},
         "status": {"conditions": [{"type": "Available", "status": "True"}]}});
@@ -202,7 +204,7 @@ fn bound_phase_condition_count_exists_deleted() {
     );
     assert!(matches!(
         evaluate(&WaitFor::Deleted, Kind::PersistentVolumeClaim, true, &[pvc]),
-        Verdict::NotYet(r) if r.contains("data-web-0")
+        WaitVerdict::NotYet(r) if r.contains("data-web-0")
     ));
     assert!(evaluate(&WaitFor::Deleted, Kind::PersistentVolumeClaim, true, &[]).is_met());
 }
@@ -217,7 +219,7 @@ fn matches_checks_every_object_against_the_partial_object() {
     assert!(evaluate(&running, Kind::Pod, false, &pods[..1]).is_met());
     assert!(matches!(
         evaluate(&running, Kind::Pod, false, &pods),
-        Verdict::NotYet(r) if r.contains("web-1") && r.contains("Pending")
+        WaitVerdict::NotYet(r) if r.contains("web-1") && r.contains("Pending")
     ));
     assert!(!evaluate(&running, Kind::Pod, true, &[]).is_met());
 }

@@ -4,5 +4,5 @@
 pub mod conditions;
 mod watch;
 
-pub use conditions::{Verdict, evaluate};
+pub use conditions::{WaitVerdict, evaluate};
 pub use watch::{Observation, WaitError, Watched, wait_for};

@@ -7,7 +7,7 @@
 //! and counted as the step's retries. All of it runs under the caller's deadline, and a wait that
 //! runs out of time hands back the last state it observed.
 
-use super::Verdict;
+use super::WaitVerdict;
 use crate::api::{
     Backoff, WatchTrouble, api_resource, describe_watch_error, dynamic_api, note_retry,
     render_objects, watch_trouble,
@@ -169,7 +169,7 @@ impl WaitError {
 pub async fn wait_for(
     watched: &Watched,
     deadline: Instant,
-    mut check: impl FnMut(&[DynamicObject]) -> Verdict,
+    mut check: impl FnMut(&[DynamicObject]) -> WaitVerdict,
 ) -> Result<Observation, WaitError> {
     let started = Instant::now();
     let mut observation = Observation::default();
@@ -201,7 +201,7 @@ async fn follow(
     watched: &Watched,
     deadline: Instant,
     observation: &mut Observation,
-    check: &mut impl FnMut(&[DynamicObject]) -> Verdict,
+    check: &mut impl FnMut(&[DynamicObject]) -> WaitVerdict,
 ) -> Result<bool, String> {
     let mut backoff = Backoff::default();
     let (mut store, mut events) = reflect(watched);
@@ -241,12 +241,12 @@ async fn follow(
         let verdict = check(&objects);
         observation.objects = objects;
         match verdict {
-            Verdict::Met(reason) => {
+            WaitVerdict::Met(reason) => {
                 observation.reason = reason;
                 return Ok(true);
             }
-            Verdict::NotYet(reason) => observation.reason = reason,
-            Verdict::Impossible(reason) => {
+            WaitVerdict::NotYet(reason) => observation.reason = reason,
+            WaitVerdict::Impossible(reason) => {
                 observation.reason = reason;
                 return Ok(false);
             }

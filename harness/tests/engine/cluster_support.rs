@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use petset::cluster::{Runner, Settings};
+use petset::cluster::{Settings, ToolRunner};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the real docker prints when its engine is not running.
@@ -51,8 +51,8 @@ impl StandIns {
     }
 
     /// A runner whose PATH is this directory only.
-    pub fn runner(&self) -> Runner {
-        Runner::with_path(self.dir.path())
+    pub fn runner(&self) -> ToolRunner {
+        ToolRunner::with_path(self.dir.path())
     }
 
     /// Every recorded invocation, in order.

@@ -8,7 +8,7 @@
 use crate::support::test_cluster::{TestCluster, pod, step, until, within};
 use petset::scenario::model::{Kind, Target};
 use petset::steps::run_step;
-use petset::wait::{Verdict, WaitError, Watched, wait_for};
+use petset::wait::{WaitError, WaitVerdict, Watched, wait_for};
 use petset_fakeapi::{Lasting, RequestFilter, Verb};
 use serde_json::json;
 use std::time::Duration;
@@ -18,7 +18,7 @@ fn web0() -> Target {
     Target::object(Kind::Pod, "web-0")
 }
 
-fn ready(objects: &[kube::api::DynamicObject]) -> Verdict {
+fn ready(objects: &[kube::api::DynamicObject]) -> WaitVerdict {
     let values: Vec<_> = objects.iter().map(petset::api::to_value).collect();
     petset::wait::evaluate(
         &petset::scenario::model::WaitFor::Ready,

@@ -25,8 +25,8 @@ use petset::events::{
     ClusterInfo, Event, Failure, FailureKind, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
 };
 use petset::runner::{
-    Availability, ClusterSource, Content, EngineExecutor, Executed, Job, RunInput, RunSettings,
-    ScenarioExecutor, SuiteEntry, Target,
+    Availability, ClusterSource, ClusterTarget, Content, EngineExecutor, Executed, Job, RunInput,
+    RunSettings, ScenarioExecutor, SuiteEntry,
 };
 use petset::scenario::model::Scenario;
 
@@ -216,7 +216,7 @@ impl ClusterSource for StandInCluster {
         let executor = self.0.clone();
         async move {
             let observed = executor.observed.clone();
-            Availability::Ready(Target {
+            Availability::Ready(ClusterTarget {
                 info: ClusterInfo {
                     context: "kind-petset".to_string(),
                     server_version: "1.33 (v1.33.1)".to_string(),
@@ -503,7 +503,7 @@ impl ClusterSource for EngineCluster {
                 cluster_dns: Some("kube-dns".to_string()),
                 architectures: vec!["amd64".to_string()],
             };
-            Availability::Ready(Target {
+            Availability::Ready(ClusterTarget {
                 info: ClusterInfo {
                     context: "fake".to_string(),
                     server_version: "1.33 (v1.33.1)".to_string(),

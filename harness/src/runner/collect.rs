@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::suite::{Content, SuiteEntry};
+use super::entries::{Content, SuiteEntry};
 use crate::events::ScenarioId;
 use crate::report::Behaviour;
 use crate::scenario::{load_suite, render_plain};

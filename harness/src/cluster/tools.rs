@@ -1,7 +1,7 @@
 //! Runs the command-line tools petset drives (kind, k3d, docker) with a deadline, keeping their
 //! output for reports.
 //!
-//! Programs are looked up on an explicit `PATH` held by the [`Runner`], never on the process's
+//! Programs are looked up on an explicit `PATH` held by the [`ToolRunner`], never on the process's
 //! own, so tests can put stand-in executables first without touching global state.
 
 use std::ffi::{OsStr, OsString};
@@ -20,7 +20,7 @@ const DRAIN_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs programs found on its own `PATH`, with extra environment variables, under a deadline.
 #[derive(Clone, Debug)]
-pub struct Runner {
+pub struct ToolRunner {
     path: OsString,
     envs: Vec<(OsString, OsString)>,
 }
@@ -81,15 +81,15 @@ impl RunError {
     }
 }
 
-impl Runner {
+impl ToolRunner {
     /// A runner using this process's `PATH`.
     pub fn from_env() -> Self {
-        Runner::with_path(std::env::var_os("PATH").unwrap_or_default())
+        ToolRunner::with_path(std::env::var_os("PATH").unwrap_or_default())
     }
 
     /// A runner that finds programs on `path` (a `PATH`-style list) and hands it to them.
     pub fn with_path(path: impl Into<OsString>) -> Self {
-        Runner {
+        ToolRunner {
             path: path.into(),
             envs: Vec::new(),
         }
