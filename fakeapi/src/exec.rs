@@ -11,7 +11,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::handle::{Handle, lock};
+use crate::handle::Handle;
 use crate::path::{Params, RequestTarget};
 use crate::status::ApiError;
 use crate::subprotocol::{self, Stream};
@@ -74,11 +74,7 @@ pub(crate) async fn serve(
     target: &RequestTarget,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    let pod = target.name.clone().unwrap_or_default();
-    let ns = target.ns_key().to_string();
-    if lock(&h.shared.store).get(target.res, &ns, &pod).is_none() {
-        return Err(ApiError::not_found(target.rt(), &pod));
-    }
+    let (ns, pod) = h.existing_object(target)?;
     let command: Vec<String> = params.get_all("command").map(str::to_string).collect();
     if command.is_empty() {
         return Err(ApiError::bad_request("you must specify at least 1 command"));

@@ -74,6 +74,22 @@ impl std::fmt::Debug for Handle {
     }
 }
 
+impl Handle {
+    /// The namespace and name of the object a subresource request (exec, port-forward) names,
+    /// or the 404 the API server answers when it does not exist.
+    pub(crate) fn existing_object(
+        &self,
+        target: &crate::path::RequestTarget,
+    ) -> Result<(String, String), crate::status::ApiError> {
+        let name = target.name.clone().unwrap_or_default();
+        let ns = target.ns_key().to_string();
+        if lock(&self.shared.store).get(target.res, &ns, &name).is_none() {
+            return Err(crate::status::ApiError::not_found(target.rt(), &name));
+        }
+        Ok((ns, name))
+    }
+}
+
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }

@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 use crate::exec::normal_close;
-use crate::handle::{Handle, lock};
+use crate::handle::Handle;
 use crate::path::{Params, RequestTarget};
 use crate::status::ApiError;
 use crate::subprotocol::{self, Stream};
@@ -30,11 +30,7 @@ pub(crate) async fn serve(
     target: &RequestTarget,
     params: &Params,
 ) -> Result<Response, ApiError> {
-    let pod = target.name.clone().unwrap_or_default();
-    let ns = target.ns_key().to_string();
-    if lock(&h.shared.store).get(target.res, &ns, &pod).is_none() {
-        return Err(ApiError::not_found(target.rt(), &pod));
-    }
+    let (ns, pod) = h.existing_object(target)?;
     let ports = params
         .get_all("ports")
         .flat_map(|p| p.split(','))
