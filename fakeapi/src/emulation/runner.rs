@@ -70,7 +70,7 @@ impl Drop for Emulation {
 
 fn step(shared: &Arc<Shared>) {
     let h = &shared.handle;
-    super::volumes::reconcile(h);
+    super::volumes::reconcile(shared);
     let mut live = HashSet::new();
     for ns in h.list("v1", "Namespace", None) {
         let namespace = name(&ns).to_string();

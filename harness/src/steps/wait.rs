@@ -4,7 +4,7 @@ use super::{StepContext, StepReport, StepResult};
 use crate::api::to_value;
 use crate::events::Failure;
 use crate::scenario::model::{WaitFor, WaitStep};
-use crate::wait::{Watched, evaluate, wait_for};
+use crate::wait::{Verdict, Watched, evaluate, wait_for};
 use serde_json::Value;
 
 pub(crate) async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
@@ -15,7 +15,12 @@ pub(crate) async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
     let (kind, single) = (target.kind, target.is_single());
     let outcome = wait_for(&watched, deadline, |objects| {
         let values: Vec<Value> = objects.iter().map(to_value).collect();
-        evaluate(&until, kind, single, &values)
+        match step.count {
+            Some(want) if values.len() != want as usize => {
+                Verdict::NotYet(format!("{} match, want {want}", values.len()))
+            }
+            _ => evaluate(&until, kind, single, &values),
+        }
     })
     .await;
     let wanted = describe(&until);

@@ -1,6 +1,6 @@
 //! Real MariaDB servers behind the emulated `mysql-N` pods: a server per pod (server_id 100 +
 //! ordinal, replicas read-only and replicating from `mysql-0`), reached through the fake's
-//! port-forward and by the in-pod client over exec. The two database fault switches break it here.
+//! port-forward and by the in-pod client over exec. The database fault switches break it here.
 
 use std::collections::BTreeMap;
 use std::process::Stdio;
@@ -57,6 +57,13 @@ fn start_server(
     })
     .map_err(|e| format!("mariadbd did not start: {e}"))?;
     if let Some(primary) = primary.filter(|_| replica) {
+        if fault == Some(Fault::DdlNotReplicated) {
+            // A replication filter on the application's database: statements run outside it
+            // (CREATE DATABASE, DROP DATABASE) are skipped.
+            server
+                .sql("SET GLOBAL replicate_do_db = 'petset'")
+                .map_err(|e| e.to_string())?;
+        }
         if fault != Some(Fault::ReplicationStopped) {
             server
                 .replicate_from(&primary, &ReplicationStart::Gtid)
@@ -66,11 +73,16 @@ fn start_server(
         server.create_repl_user().map_err(|e| e.to_string())?;
     }
     // Local accounts on every server (kept out of the binlog so replication has no conflicts).
+    let bypass = if fault == Some(Fault::ReplicaAcceptsAppWrites) {
+        "GRANT READ_ONLY ADMIN ON *.* TO 'petset'@'%';"
+    } else {
+        ""
+    };
     server
         .sql(&format!(
             "SET sql_log_bin=0; CREATE DATABASE IF NOT EXISTS petset; \
              CREATE USER IF NOT EXISTS 'petset'@'%' IDENTIFIED BY '{APP_PASSWORD}'; \
-             GRANT ALL PRIVILEGES ON petset.* TO 'petset'@'%'; \
+             GRANT ALL PRIVILEGES ON petset.* TO 'petset'@'%'; {bypass} \
              CREATE USER IF NOT EXISTS 'root'@'%' IDENTIFIED BY '{ROOT_PASSWORD}'; \
              GRANT ALL PRIVILEGES ON *.* TO 'root'@'%' WITH GRANT OPTION; \
              ALTER USER IF EXISTS 'root'@'127.0.0.1' IDENTIFIED BY '{ROOT_PASSWORD}'; \
@@ -122,6 +134,7 @@ impl Backend for MariaDbBackend {
         }
         let servers = self.servers.clone();
         let next_read = self.next_read.clone();
+        let one_server = self.fault == Some(Fault::ReadServiceOneServer);
         Some(Box::pin(async move {
             let fail = |m: String| {
                 ExecOutput::default()
@@ -151,7 +164,12 @@ impl Backend for MariaDbBackend {
                         .collect();
                     let short = host.split('.').next().unwrap_or("");
                     if short == "mysql-read" && !in_ns.is_empty() {
-                        Some(in_ns[next_read.fetch_add(1, Ordering::Relaxed) % in_ns.len()].clone())
+                        let turn = if one_server {
+                            0
+                        } else {
+                            next_read.fetch_add(1, Ordering::Relaxed)
+                        };
+                        Some(in_ns[turn % in_ns.len()].clone())
                     } else {
                         mysql_ordinal(short)
                             .and_then(|o| all.get(&(request.namespace.clone(), o)).cloned())

@@ -13,6 +13,11 @@ pub struct WaitStep {
     pub target: Target,
     #[serde(rename = "for")]
     pub until: WaitFor,
+    /// With a selector target: exactly this many objects must match, as well as satisfy `for`
+    /// (required for `ready`, `rolledOut`, `bound`, `phase`, `condition` and `matches`, so that
+    /// a wait cannot pass on whatever few objects are left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
     /// Deadline for this wait (default 2m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,

@@ -455,6 +455,28 @@ fn check_wait(report: &mut Report<'_, '_>, wait: &WaitStep) {
         ),
         _ => {}
     }
+    let every_object = matches!(
+        wait.until,
+        WaitFor::Ready
+            | WaitFor::RolledOut
+            | WaitFor::Bound
+            | WaitFor::Phase(_)
+            | WaitFor::Condition(_)
+            | WaitFor::Matches(_)
+    );
+    if wait.target.is_single() && wait.count.is_some() {
+        report.error(
+            &["count"],
+            "`count` needs a set of objects, not one named object",
+            "drop `count`, or target `{kind: pod, selector: app=web}`",
+        );
+    } else if !wait.target.is_single() && every_object && wait.count.is_none() {
+        report.error(
+            &["target"],
+            "a wait over a selector must say how many objects it expects",
+            "add `count: N` beside `for`: the wait then also needs exactly N matching objects",
+        );
+    }
 }
 
 /// `passwordFrom` names a Secret and key the scenario applies (petset reads it from the
