@@ -79,7 +79,10 @@ pub(crate) fn reconcile(
 /// grace period, makes a real kubelet do. So every window between "deletion started" and
 /// "gone" that a real cluster can show, the emulation shows too.
 fn terminate(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
+    // The store marks a deletion held by finalizers with a grace period of 0; only a positive
+    // one is a grace period someone asked for.
     let seconds = int(pod, "/metadata/deletionGracePeriodSeconds")
+        .filter(|s| *s > 0)
         .or_else(|| int(pod, "/spec/terminationGracePeriodSeconds"))
         .unwrap_or(30);
     let grace = shared.config.spec_seconds(seconds);
