@@ -33,9 +33,11 @@ use detection_support::switches::TABLE;
 /// Scenarios run at once: enough to keep two cores busy, few enough that the emulation's
 /// scaled clock is not starved (a starved tick would blur the windows the faults open).
 const CONCURRENCY: usize = 10;
-/// A fault run's scenario is cut short after this long (a caught switch usually fails at once;
-/// some catches are a wait running out).
-const FAULT_RUN_CAP: Duration = Duration::from_secs(60);
+/// A fault run's scenario is cut short after this long. A caught switch usually fails at once,
+/// but some catches are a wait or an `eventually` running out (up to 60 s for DNS); the cap stays
+/// well above that, so the scenario's own deadline never cuts such a step short and changes its
+/// message.
+const FAULT_RUN_CAP: Duration = Duration::from_secs(90);
 
 /// Scenarios the emulation cannot run, with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
