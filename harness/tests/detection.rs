@@ -118,11 +118,17 @@ fn scenario_id(l: &LoadedScenario) -> String {
     format!("{}/{}", l.id.area, l.id.name)
 }
 
+/// What one round ran: the clean pass, when its last scenario finished (from the round's start;
+/// the clean runs are queued first), and every (switch, scenario) pair.
+struct Round {
+    clean: Vec<Outcome>,
+    clean_wall: Duration,
+    faults: Vec<(Fault, Outcome)>,
+}
+
 /// One round: the clean pass and every (switch, scenario) pair, `CONCURRENCY` at a time.
-async fn round(
-    supported: &[&LoadedScenario],
-    root: &Path,
-) -> (Vec<Outcome>, Vec<(Fault, Outcome)>) {
+async fn round(supported: &[&LoadedScenario], root: &Path) -> Round {
+    let round_started = Instant::now();
     let mut jobs: Vec<(Option<Fault>, &LoadedScenario)> =
         supported.iter().map(|l| (None, *l)).collect();
     for row in TABLE {
@@ -136,7 +142,7 @@ async fn round(
             }
         }
     }
-    let outcomes: Vec<(Option<Fault>, Outcome)> = futures::stream::iter(jobs)
+    let outcomes: Vec<(Option<Fault>, Outcome, Duration)> = futures::stream::iter(jobs)
         .map(|(fault, l)| async move {
             let outcome = match fault {
                 None => run_one(l, root, EmulationConfig::default(), None, None).await,
@@ -151,21 +157,29 @@ async fn round(
                     .await
                 }
             };
-            (fault, outcome)
+            (fault, outcome, round_started.elapsed())
         })
         .buffer_unordered(CONCURRENCY)
         .collect()
         .await;
     let mut clean = Vec::new();
+    let mut clean_wall = Duration::ZERO;
     let mut faults = Vec::new();
-    for (fault, outcome) in outcomes {
+    for (fault, outcome, done_at) in outcomes {
         match fault {
-            None => clean.push(outcome),
+            None => {
+                clean_wall = clean_wall.max(done_at);
+                clean.push(outcome);
+            }
             Some(f) => faults.push((f, outcome)),
         }
     }
     clean.sort_by(|a, b| a.id.cmp(&b.id));
-    (clean, faults)
+    Round {
+        clean,
+        clean_wall,
+        faults,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -189,7 +203,11 @@ async fn the_suite_catches_every_fault_switch() {
     let mut report = Report::new(&suite, UNSUPPORTED);
     for r in 0..rounds {
         let round_started = Instant::now();
-        let (clean, faults) = round(&supported, &root).await;
+        let Round {
+            clean,
+            clean_wall,
+            faults,
+        } = round(&supported, &root).await;
         for row in TABLE {
             let runs: Vec<&Outcome> = faults
                 .iter()
@@ -213,7 +231,7 @@ async fn the_suite_catches_every_fault_switch() {
             };
             report.record_row(row, result);
         }
-        report.record_clean(clean);
+        report.record_clean(clean, clean_wall);
         println!(
             "detection round {} of {rounds} took {:.1}s",
             r + 1,

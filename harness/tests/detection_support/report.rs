@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use std::time::Duration;
 
 use petset::scenario::Suite;
+use petset_fakeapi::emulation::Fault;
 
 use super::switches::{Breaks, TABLE};
 use crate::Outcome;
@@ -30,8 +31,9 @@ pub struct Report {
     total_scenarios: usize,
     /// Per row of [`TABLE`], one result per round.
     rows: Vec<Vec<RowResult>>,
-    /// The clean pass, per round.
+    /// The clean pass and its wall time, per round.
     clean: Vec<Vec<Outcome>>,
+    clean_walls: Vec<Duration>,
 }
 
 fn first_line(text: &str) -> String {
@@ -66,6 +68,7 @@ impl Report {
             total_scenarios: suite.scenarios.len(),
             rows: TABLE.iter().map(|_| Vec::new()).collect(),
             clean: Vec::new(),
+            clean_walls: Vec::new(),
         }
     }
 
@@ -75,8 +78,9 @@ impl Report {
         }
     }
 
-    pub fn record_clean(&mut self, clean: Vec<Outcome>) {
+    pub fn record_clean(&mut self, clean: Vec<Outcome>, wall: Duration) {
         self.clean.push(clean);
+        self.clean_walls.push(wall);
     }
 
     /// Whether every scenario that covers `id` is one the emulation cannot run.
@@ -92,12 +96,41 @@ impl Report {
             })
     }
 
-    /// Everything that makes the run fail, one line each.
+    /// Everything that makes the run fail, one line each: the flakes, then switches or
+    /// behaviours the run does not exercise.
     pub fn problems(&self) -> Vec<String> {
-        let mut problems = Vec::new();
+        let mut problems = self.flakes();
+        for fault in Fault::ALL {
+            if !TABLE.iter().any(|row| row.fault == fault) {
+                problems.push(format!(
+                    "switch {} breaks no behaviour of the switch table",
+                    fault.name()
+                ));
+            }
+        }
+        for (id, _) in &self.behaviours {
+            let exercised = TABLE.iter().zip(&self.rows).any(|(row, results)| {
+                row.behaviour == id
+                    && !results.is_empty()
+                    && results
+                        .iter()
+                        .all(|r| !matches!(r, RowResult::NotExercised))
+            });
+            if !exercised && !self.only_unsupported(id) {
+                problems.push(format!(
+                    "behaviour {id} has no switch that the run exercises"
+                ));
+            }
+        }
+        problems
+    }
+
+    /// A clean scenario failing, or a switch not caught, in any round.
+    fn flakes(&self) -> Vec<String> {
+        let mut flakes = Vec::new();
         for (round, clean) in self.clean.iter().enumerate() {
             for o in clean.iter().filter(|o| !o.passed) {
-                problems.push(format!(
+                flakes.push(format!(
                     "round {}: clean run of {} failed: {}",
                     round + 1,
                     o.id,
@@ -112,7 +145,7 @@ impl Report {
                         .iter()
                         .map(|o| format!("{}: {}", o.id, first_line(&o.message)))
                         .collect();
-                    problems.push(format!(
+                    flakes.push(format!(
                         "round {}: switch {} ({}) not caught: {}",
                         round + 1,
                         row.fault.name(),
@@ -122,21 +155,7 @@ impl Report {
                 }
             }
         }
-        for (id, _) in &self.behaviours {
-            let exercised = TABLE.iter().zip(&self.rows).any(|(row, results)| {
-                row.behaviour == id
-                    && results
-                        .iter()
-                        .all(|r| !matches!(r, RowResult::NotExercised))
-                    && !results.is_empty()
-            });
-            if !exercised && !self.only_unsupported(id) {
-                problems.push(format!(
-                    "behaviour {id} has no switch that the run exercises"
-                ));
-            }
-        }
-        problems
+        flakes
     }
 
     pub fn render(&self, rounds: usize, elapsed: Duration) -> String {
@@ -265,11 +284,19 @@ impl Report {
         let green = first.iter().filter(|o| o.passed).count();
         let _ = writeln!(
             md,
-            "\n{green} of {} scenarios pass end to end here; {} are not supported (below).",
+            "\n{green} of {} scenarios pass end to end here; {} are not supported (below). The \
+             clean pass took {} (wall time per round, its scenarios running {} at a time beside \
+             the first fault runs).",
             self.total_scenarios,
-            self.unsupported.len()
+            self.unsupported.len(),
+            self.clean_walls
+                .iter()
+                .map(|w| format!("{:.0}s", w.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(", "),
+            crate::CONCURRENCY
         );
-        let flakes = self.problems().len();
+        let flakes = self.flakes().len();
         let _ = writeln!(
             md,
             "\n## Stability\n\n{rounds} round(s) of the clean pass and every switch \
