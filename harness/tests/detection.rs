@@ -42,10 +42,6 @@ const FAULT_RUN_CAP: Duration = Duration::from_secs(90);
 /// Scenarios the emulation cannot run, with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[
     (
-        "mysql/readiness",
-        "the MariaDB backend does not tie the pods' readiness probe to the client binary the scenario moves away",
-    ),
-    (
         "mysql/recovery",
         "the MariaDB backend does not keep a pod's server and data across a pod deletion on the same claim",
     ),

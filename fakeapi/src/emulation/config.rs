@@ -84,6 +84,9 @@ pub enum Fault {
     ReplicaAcceptsAppWrites,
     /// Database replicas stop replicating and never catch up.
     ReplicationStopped,
+    /// The database pods' readiness probe passes without the client it runs (so a replica whose
+    /// client is gone stays Ready and in the read Service).
+    ReadinessIgnoresClient,
     /// Replicas ignore the statements of databases other than `petset` (so DDL such as CREATE DATABASE does not reach them).
     DdlNotReplicated,
     /// Every connection through the database read Service reaches the same server.
@@ -96,7 +99,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every switch, in a stable order.
-    pub const ALL: [Fault; 40] = [
+    pub const ALL: [Fault; 41] = [
         Fault::PodsCreatedOutOfOrder,
         Fault::CreatedBeforePreviousReady,
         Fault::PodNamesHashed,
@@ -133,6 +136,7 @@ impl Fault {
         Fault::ReplicaWritable,
         Fault::ReplicaAcceptsAppWrites,
         Fault::ReplicationStopped,
+        Fault::ReadinessIgnoresClient,
         Fault::DdlNotReplicated,
         Fault::ReadServiceOneServer,
         Fault::LivenessReplacesPod,
@@ -178,6 +182,7 @@ impl Fault {
             Fault::ReplicaWritable => "replica-writable",
             Fault::ReplicaAcceptsAppWrites => "replica-accepts-app-writes",
             Fault::ReplicationStopped => "replication-stopped",
+            Fault::ReadinessIgnoresClient => "readiness-ignores-client",
             Fault::DdlNotReplicated => "ddl-not-replicated",
             Fault::ReadServiceOneServer => "read-service-one-server",
             Fault::LivenessReplacesPod => "liveness-replaces-pod",

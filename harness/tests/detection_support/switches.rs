@@ -264,6 +264,12 @@ pub static TABLE: &[Breaks] = &[
         &["distinct"],
     ),
     breaks(
+        "DB-READY-1",
+        Fault::ReadinessIgnoresClient,
+        &["mysql/readiness"],
+        &["pod/mysql-1 not with condition Ready=False"],
+    ),
+    breaks(
         "DB-SCALEIN-1",
         Fault::ClaimsDeletedOnScaleDown,
         &["mysql/scale-and-clone"],
