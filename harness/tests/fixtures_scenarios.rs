@@ -16,6 +16,7 @@ use support::manifests::{
 
 /// The areas the suite is organised in (folders under `scenarios/`).
 const AREAS: &[&str] = &[
+    "services",
     "dns",
     "statefulset",
     "storage",
