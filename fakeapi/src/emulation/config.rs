@@ -56,6 +56,8 @@ pub enum Fault {
     UnreadyPodStaysInDns,
     /// The per-pod DNS name of ordinal 1 is missing from the resolver.
     PodDnsNameMissing,
+    /// A per-pod DNS name keeps answering with the IP of the first pod that had it.
+    PodDnsNameStale,
     /// SRV answers of a headless Service leave out the pod with the highest ordinal.
     SrvTargetMissing,
     /// A StatefulSet pod's hostname is its set's name rather than its own name.
@@ -99,7 +101,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every switch, in a stable order.
-    pub const ALL: [Fault; 41] = [
+    pub const ALL: [Fault; 42] = [
         Fault::PodsCreatedOutOfOrder,
         Fault::CreatedBeforePreviousReady,
         Fault::PodNamesHashed,
@@ -122,6 +124,7 @@ impl Fault {
         Fault::UnreadyPodStaysInEndpoints,
         Fault::UnreadyPodStaysInDns,
         Fault::PodDnsNameMissing,
+        Fault::PodDnsNameStale,
         Fault::SrvTargetMissing,
         Fault::HostnameIsSetName,
         Fault::RollingUpdateForwardOrder,
@@ -168,6 +171,7 @@ impl Fault {
             Fault::UnreadyPodStaysInEndpoints => "unready-pod-stays-in-endpoints",
             Fault::UnreadyPodStaysInDns => "unready-pod-stays-in-dns",
             Fault::PodDnsNameMissing => "pod-dns-name-missing",
+            Fault::PodDnsNameStale => "pod-dns-name-stale",
             Fault::SrvTargetMissing => "srv-target-missing",
             Fault::HostnameIsSetName => "hostname-is-set-name",
             Fault::RollingUpdateForwardOrder => "rolling-update-forward-order",

@@ -7,6 +7,7 @@ use super::kubelet::POD_INDEX;
 use super::objects::{arr, int, name, pod_ready, s};
 use super::state::Shared;
 use crate::exec::ExecOutput;
+use crate::handle::lock;
 
 const DOMAIN: &str = "svc.cluster.local";
 
@@ -104,7 +105,8 @@ fn lookup(shared: &Shared, namespace: &str, query: &str, record: &str) -> Vec<St
             if !headless {
                 return Vec::new();
             }
-            pods.iter()
+            let ips: Vec<String> = pods
+                .iter()
                 .filter(|p| {
                     s(p, "/spec/hostname") == *host
                         && s(p, "/spec/subdomain") == *subdomain
@@ -113,7 +115,16 @@ fn lookup(shared: &Shared, namespace: &str, query: &str, record: &str) -> Vec<St
                 })
                 .map(|p| s(p, "/status/podIP").to_string())
                 .filter(|ip| !ip.is_empty())
-                .collect()
+                .collect();
+            let key = (ns.clone(), format!("{host}.{subdomain}"));
+            let mut first = lock(&shared.first_pod_ips);
+            if let Some(ip) = ips.first() {
+                first.entry(key.clone()).or_insert_with(|| ip.clone());
+            }
+            match first.get(&key) {
+                Some(ip) if shared.config.has(Fault::PodDnsNameStale) => vec![ip.clone()],
+                _ => ips,
+            }
         }
         _ => Vec::new(),
     }

@@ -54,6 +54,8 @@ pub(crate) struct Shared {
     pub(crate) ever_ready: Mutex<HashSet<String>>,
     /// Names each ReplicaSet (by UID) has given its pods.
     pub(crate) pod_names: Mutex<HashMap<String, HashSet<String>>>,
+    /// The first IP each per-pod DNS name (namespace, `<hostname>.<subdomain>`) answered with.
+    pub(crate) first_pod_ips: Mutex<HashMap<(String, String), String>>,
     /// UIDs of claims a pod has mounted before (a later pod on one finds its data).
     pub(crate) mounted: Mutex<HashSet<String>>,
     /// Claims made per (namespace, set, ordinal) under the new-claim fault.
@@ -78,6 +80,7 @@ impl Shared {
             lived: Mutex::new(HashSet::new()),
             mounted: Mutex::new(HashSet::new()),
             ever_ready: Mutex::new(HashSet::new()),
+            first_pod_ips: Mutex::new(HashMap::new()),
             pod_names: Mutex::new(HashMap::new()),
             generations: Mutex::new(BTreeMap::new()),
             backend,

@@ -65,6 +65,12 @@ pub static TABLE: &[Breaks] = &[
         &["web-1.web"],
     ),
     breaks(
+        "DNS-POD-1",
+        Fault::PodDnsNameStale,
+        POD_NAMES,
+        &["dns web-1.web (A)", "pods web-1"],
+    ),
+    breaks(
         "DNS-SRV-1",
         Fault::SrvTargetMissing,
         POD_NAMES,
