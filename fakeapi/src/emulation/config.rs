@@ -93,6 +93,11 @@ pub enum Fault {
     DdlNotReplicated,
     /// Every connection through the database read Service reaches the same server.
     ReadServiceOneServer,
+    /// A new database replica is cloned from the primary rather than from its predecessor.
+    CloneFromPrimary,
+    /// The database server keeps its data in the pod rather than on the pod's claim, so a
+    /// recreated pod starts on an empty database.
+    DatabaseDataNotOnClaim,
     /// A failing liveness probe deletes the pod (to be replaced) instead of restarting its container.
     LivenessReplacesPod,
     /// The scheduler ignores cordons, so an evicted pod can land on the node being drained.
@@ -101,7 +106,7 @@ pub enum Fault {
 
 impl Fault {
     /// Every switch, in a stable order.
-    pub const ALL: [Fault; 42] = [
+    pub const ALL: [Fault; 44] = [
         Fault::PodsCreatedOutOfOrder,
         Fault::CreatedBeforePreviousReady,
         Fault::PodNamesHashed,
@@ -142,6 +147,8 @@ impl Fault {
         Fault::ReadinessIgnoresClient,
         Fault::DdlNotReplicated,
         Fault::ReadServiceOneServer,
+        Fault::CloneFromPrimary,
+        Fault::DatabaseDataNotOnClaim,
         Fault::LivenessReplacesPod,
         Fault::DrainLeavesPodOnNode,
     ];
@@ -189,6 +196,8 @@ impl Fault {
             Fault::ReadinessIgnoresClient => "readiness-ignores-client",
             Fault::DdlNotReplicated => "ddl-not-replicated",
             Fault::ReadServiceOneServer => "read-service-one-server",
+            Fault::CloneFromPrimary => "clone-from-primary",
+            Fault::DatabaseDataNotOnClaim => "database-data-not-on-claim",
             Fault::LivenessReplacesPod => "liveness-replaces-pod",
             Fault::DrainLeavesPodOnNode => "drain-leaves-pod-on-node",
         }

@@ -144,7 +144,12 @@ impl Inner {
             .unwrap_or(&pod.name);
         let pod_dir = self.dir.join("pods").join(&pod.uid);
         let conf = pod_dir.join("conf.d");
-        let data = self.dir.join("claims").join(&claim);
+        let data = if self.fault == Some(Fault::DatabaseDataNotOnClaim) {
+            // As if the data directory were an emptyDir: it goes with the pod.
+            pod_dir.join("data")
+        } else {
+            self.dir.join("claims").join(&claim)
+        };
         for dir in [&conf, &data] {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         }
@@ -164,6 +169,10 @@ impl Inner {
         let mut env = hostname.clone();
         env.extend(self.network.script_env(ns));
         env.push(var("DATA_DIR", &data.display()));
+        if self.fault == Some(Fault::CloneFromPrimary) && ordinal > 1 {
+            // The script's own override of the peer it clones (its predecessor by default).
+            env.push(var("PEER_HOST", &format!("{set}-0.{service}")));
+        }
         init(&scripts, "clone", &env).await?;
 
         if self.fault == Some(Fault::DdlNotReplicated) && ordinal > 0 {

@@ -171,7 +171,7 @@ pub static TABLE: &[Breaks] = &[
         "PV-RETAIN-1",
         Fault::RetainIgnored,
         &["storage/pv-retain"],
-        &["Released"],
+        &["assert persistentvolume/", "to exist, got nothing"],
     ),
     breaks(
         "STS-PVC-POLICY-1",
@@ -274,6 +274,18 @@ pub static TABLE: &[Breaks] = &[
         Fault::ReadinessIgnoresClient,
         &["mysql/readiness"],
         &["pod/mysql-1 not with condition Ready=False"],
+    ),
+    breaks(
+        "DB-CLONE-1",
+        Fault::CloneFromPrimary,
+        &["mysql/scale-and-clone"],
+        &["cloned-from", "mysql-0.mysql"],
+    ),
+    breaks(
+        "DB-RECOVER-1",
+        Fault::DatabaseDataNotOnClaim,
+        &["mysql/recovery"],
+        &["SELECT id FROM ledger", "mysql-0"],
     ),
     breaks(
         "DB-SCALEIN-1",
