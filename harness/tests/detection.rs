@@ -1,6 +1,11 @@
 //! The detection run: the shipped suite against the fake API server's controller emulation.
 //! With no fault switch on, every scenario the emulation supports must pass; with each switch
-//! on, at least one of the scenarios relevant to it must fail. Writes `reports/detection.md`.
+//! on, a scenario that checks the behaviour it breaks must fail saying so. Every catalogue
+//! behaviour has a switch. Writes `reports/detection.md`, a table by behaviour.
+//!
+//! `PETSET_DETECTION_ROUNDS=5 cargo test -p petset --test detection -- --nocapture` repeats the
+//! whole run (clean pass and every switch) five times and counts the flakes: any clean scenario
+//! that fails, or any switch that goes uncaught, in any round.
 
 // Test setup: a failure here is a failure of the run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -9,6 +14,8 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use futures::StreamExt;
 
 use petset::engine::{EngineConfig, ScenarioRun, run_scenario};
 use petset::events::{Event, EventSink, ScenarioOutcome};
@@ -20,52 +27,20 @@ mod detection_support;
 mod support;
 
 use detection_support::mariadb_backend::MariaDbBackend;
+use detection_support::report::{Report, RowResult};
+use detection_support::switches::TABLE;
+
+/// Scenarios run at once: enough to keep two cores busy, few enough that the emulation's
+/// scaled clock is not starved (a starved tick would blur the windows the faults open).
+const CONCURRENCY: usize = 10;
+/// A fault run's scenario is cut short after this long. A caught switch usually fails at once,
+/// but some catches are a wait or an `eventually` running out (up to 60 s for DNS); the cap stays
+/// well above that, so the scenario's own deadline never cuts such a step short and changes its
+/// message.
+const FAULT_RUN_CAP: Duration = Duration::from_secs(90);
 
 /// Scenarios the emulation cannot run, with the reason.
 const UNSUPPORTED: &[(&str, &str)] = &[];
-
-/// Per switch: the scenarios that exercise the broken behaviour, and words the failure message
-/// of at least one of them must all mention, specific enough that an unrelated failure (a
-/// refused login, a timeout elsewhere) does not count as catching the switch.
-fn relevant(fault: Fault) -> (&'static [&'static str], &'static [&'static str]) {
-    match fault {
-        Fault::PodsCreatedOutOfOrder => (
-            &["statefulset/ordered-scaling"],
-            &["was created at", "expected creation order"],
-        ),
-        Fault::ScaleDownForwardOrder => (
-            &["statefulset/ordered-scaling"],
-            &["was deleted at", "expected deletion order"],
-        ),
-        Fault::NewClaimOnRecreate => (
-            &[
-                "storage/data-survives-pod-deletion",
-                "storage/claims-survive-scaling",
-            ],
-            &["www-web-"],
-        ),
-        Fault::ClaimsDeletedOnScaleDown => (
-            &["storage/claims-survive-scaling"],
-            &["persistentvolumeclaims"],
-        ),
-        Fault::PodRenamedOnRecreate => (&["storage/data-survives-pod-deletion"], &["web-1"]),
-        Fault::HeadlessGetsClusterIp => (&["dns/headless-and-clusterip"], &["clusterIP"]),
-        Fault::PodDnsNameMissing => (&["dns/pod-names"], &["web-1.web"]),
-        Fault::RolloutExceedsMaxSurge => (
-            &["deployment/rolling-update-bounds"],
-            &["expected at most 4"],
-        ),
-        Fault::ReplicaWritable => (
-            &["mysql/replication"],
-            &["failed to match the rows", "@@read_only", "mysql-1"],
-        ),
-        Fault::ReplicationStopped => (
-            &["mysql/replication"],
-            &["failed to see matching rows", "SELECT body FROM messages"],
-        ),
-        Fault::PodNeverReady => (&["statefulset/ordered-scaling"], &["1/3 ready"]),
-    }
-}
 
 struct Quiet;
 
@@ -74,11 +49,11 @@ impl EventSink for Quiet {
 }
 
 #[derive(Debug, Clone)]
-struct Outcome {
-    id: String,
-    passed: bool,
-    message: String,
-    elapsed: Duration,
+pub struct Outcome {
+    pub id: String,
+    pub passed: bool,
+    pub message: String,
+    pub elapsed: Duration,
 }
 
 async fn run_one(
@@ -128,172 +103,143 @@ async fn run_one(
     }
 }
 
-fn first_line(text: &str) -> String {
-    text.lines().next().unwrap_or("").replace('|', "\\|")
+fn scenario_id(l: &LoadedScenario) -> String {
+    format!("{}/{}", l.id.area, l.id.name)
+}
+
+/// What one round ran: the clean pass, when its last scenario finished (from the round's start;
+/// the clean runs are queued first), and every (switch, scenario) pair.
+struct Round {
+    clean: Vec<Outcome>,
+    clean_wall: Duration,
+    faults: Vec<(Fault, Outcome)>,
+}
+
+/// One round: the clean pass and every (switch, scenario) pair, `CONCURRENCY` at a time.
+async fn round(supported: &[&LoadedScenario], root: &Path) -> Round {
+    let round_started = Instant::now();
+    let mut jobs: Vec<(Option<Fault>, &LoadedScenario)> =
+        supported.iter().map(|l| (None, *l)).collect();
+    for row in TABLE {
+        for name in row.scenarios {
+            if let Some(l) = supported.iter().find(|l| scenario_id(l) == *name)
+                && !jobs
+                    .iter()
+                    .any(|(f, j)| *f == Some(row.fault) && scenario_id(j) == *name)
+            {
+                jobs.push((Some(row.fault), *l));
+            }
+        }
+    }
+    let outcomes: Vec<(Option<Fault>, Outcome, Duration)> = futures::stream::iter(jobs)
+        .map(|(fault, l)| async move {
+            let outcome = match fault {
+                None => run_one(l, root, EmulationConfig::default(), None, None).await,
+                Some(f) => {
+                    run_one(
+                        l,
+                        root,
+                        EmulationConfig::with_fault(f),
+                        Some(f),
+                        Some(FAULT_RUN_CAP),
+                    )
+                    .await
+                }
+            };
+            (fault, outcome, round_started.elapsed())
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    let mut clean = Vec::new();
+    let mut clean_wall = Duration::ZERO;
+    let mut faults = Vec::new();
+    for (fault, outcome, done_at) in outcomes {
+        match fault {
+            None => {
+                clean_wall = clean_wall.max(done_at);
+                clean.push(outcome);
+            }
+            Some(f) => faults.push((f, outcome)),
+        }
+    }
+    clean.sort_by(|a, b| a.id.cmp(&b.id));
+    Round {
+        clean,
+        clean_wall,
+        faults,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_suite_catches_every_fault_switch() {
     let started = Instant::now();
+    let rounds: usize = std::env::var("PETSET_DETECTION_ROUNDS")
+        .ok()
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(1)
+        .max(1);
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let suite = load_suite(&root).expect("the suite loads");
     assert!(suite.problems.is_empty(), "the shipped suite has problems");
+    assert!(
+        suite.catalogue.is_some(),
+        "the shipped suite has its behaviour catalogue"
+    );
     let unsupported: BTreeMap<&str, &str> = UNSUPPORTED.iter().copied().collect();
-    let id = |l: &LoadedScenario| format!("{}/{}", l.id.area, l.id.name);
     let supported: Vec<&LoadedScenario> = suite
         .scenarios
         .iter()
-        .filter(|l| !unsupported.contains_key(id(l).as_str()))
+        .filter(|l| !unsupported.contains_key(scenario_id(l).as_str()))
         .collect();
 
-    // Clean run: everything supported, concurrently.
-    let clean: Vec<Outcome> = futures::future::join_all(
-        supported
-            .iter()
-            .map(|l| run_one(l, &root, EmulationConfig::default(), None, None)),
-    )
-    .await;
-    let clean_time = started.elapsed();
-
-    // Fault runs: per switch, the relevant supported scenarios, capped at 2 minutes each.
-    let mut jobs = Vec::new();
-    for fault in Fault::ALL {
-        let (scenarios, _) = relevant(fault);
-        for name in scenarios {
-            if let Some(l) = supported.iter().find(|l| id(l) == *name) {
-                jobs.push((fault, *l));
-            }
-        }
-    }
-    let root_ref = &root;
-    let fault_outcomes: Vec<(Fault, Outcome)> =
-        futures::future::join_all(jobs.iter().map(|(fault, l)| async move {
-            (
-                *fault,
-                run_one(
-                    l,
-                    root_ref,
-                    EmulationConfig::with_fault(*fault),
-                    Some(*fault),
-                    Some(Duration::from_secs(120)),
-                )
-                .await,
-            )
-        }))
-        .await;
-
-    // Report.
-    let mut md = String::from(
-        "# Detection run\n\nThe shipped scenarios against the fake API server's controller emulation (`cargo test -p petset --test detection`).\n\n## Fault switches\n\n| switch | scenarios run | caught by | failure (first line) |\n| --- | --- | --- | --- |\n",
-    );
-    let mut caught_count = 0;
-    let mut missed = Vec::new();
-    let mut unexercised = Vec::new();
-    for fault in Fault::ALL {
-        let (_, must_mention) = relevant(fault);
-        let runs: Vec<&Outcome> = fault_outcomes
-            .iter()
-            .filter(|(f, _)| *f == fault)
-            .map(|(_, o)| o)
-            .collect();
-        let catchers: Vec<&Outcome> = runs
-            .iter()
-            .copied()
-            .filter(|o| !o.passed && must_mention.iter().all(|word| o.message.contains(word)))
-            .collect();
-        let ran = if runs.is_empty() {
-            "none (needs an unsupported scenario)".to_string()
-        } else {
-            runs.iter()
-                .map(|o| o.id.clone())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        if runs.is_empty() {
-            unexercised.push(fault.name());
-            md.push_str(&format!(
-                "| {} | {ran} | not exercised | - |\n",
-                fault.name()
-            ));
-        } else if catchers.is_empty() {
-            missed.push(fault.name());
-            let why = runs
+    let mut report = Report::new(&suite, UNSUPPORTED);
+    for r in 0..rounds {
+        let round_started = Instant::now();
+        let Round {
+            clean,
+            clean_wall,
+            faults,
+        } = round(&supported, &root).await;
+        for row in TABLE {
+            let runs: Vec<&Outcome> = faults
                 .iter()
-                .map(|o| {
-                    if o.passed {
-                        format!("{} passed", o.id)
-                    } else {
-                        format!("{}: {}", o.id, first_line(&o.message))
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join("; ");
-            md.push_str(&format!(
-                "| {} | {ran} | **not caught** | {why} |\n",
-                fault.name()
-            ));
-        } else {
-            caught_count += 1;
-            let by = catchers
+                .filter(|(f, o)| *f == row.fault && row.scenarios.contains(&o.id.as_str()))
+                .map(|(_, o)| o)
+                .collect();
+            let result = if runs.is_empty() {
+                RowResult::NotExercised
+            } else if let Some(catcher) = runs
                 .iter()
-                .map(|o| o.id.clone())
-                .collect::<Vec<_>>()
-                .join(", ");
-            md.push_str(&format!(
-                "| {} | {ran} | {by} | {} |\n",
-                fault.name(),
-                first_line(&catchers[0].message)
-            ));
+                .find(|o| !o.passed && row.words.iter().all(|w| o.message.contains(w)))
+            {
+                RowResult::Caught {
+                    by: catcher.id.clone(),
+                    message: catcher.message.clone(),
+                }
+            } else {
+                RowResult::Missed {
+                    runs: runs.iter().map(|o| (*o).clone()).collect(),
+                }
+            };
+            report.record_row(row, result);
         }
+        report.record_clean(clean, clean_wall);
+        println!(
+            "detection round {} of {rounds} took {:.1}s",
+            r + 1,
+            round_started.elapsed().as_secs_f64()
+        );
     }
-    let exercised = Fault::ALL.len() - unexercised.len();
-    let detection = 100.0 * f64::from(caught_count) / exercised.max(1) as f64;
-    md.push_str(&format!("\nDetection: {caught_count} of {exercised} exercised switches caught ({detection:.0}%); not exercised (their scenarios are unsupported here): {}.\n\n## Clean run\n\n| scenario | result | time |\n| --- | --- | --- |\n", if unexercised.is_empty() { "none".to_string() } else { unexercised.join(", ") }));
-    for o in &clean {
-        let result = if o.passed {
-            "passed".to_string()
-        } else {
-            format!("FAILED: {}", first_line(&o.message))
-        };
-        md.push_str(&format!(
-            "| {} | {result} | {:.1}s |\n",
-            o.id,
-            o.elapsed.as_secs_f64()
-        ));
-    }
-    let total = suite.scenarios.len();
-    md.push_str(&format!(
-        "\n{} of {total} scenarios run end to end here.\n\n## Not supported by the emulation\n\n",
-        clean.len()
-    ));
-    let unsupported_lines: Vec<String> = UNSUPPORTED
-        .iter()
-        .map(|(name, why)| format!("- `{name}`: {why}\n"))
-        .collect();
-    if unsupported_lines.is_empty() {
-        md.push_str("None: every shipped scenario runs.\n");
-    }
-    md.extend(unsupported_lines);
-    let elapsed = started.elapsed();
-    md.push_str(&format!(
-        "\nTotal time: {:.0}s (clean run {:.0}s).\n",
-        elapsed.as_secs_f64(),
-        clean_time.as_secs_f64()
-    ));
+    let md = report.render(rounds, started.elapsed());
     std::fs::create_dir_all(root.join("reports")).expect("reports folder");
     std::fs::write(root.join("reports/detection.md"), &md).expect("report written");
     println!("{md}");
-    println!("detection run took {:.1}s", elapsed.as_secs_f64());
 
-    let failed: Vec<String> = clean
-        .iter()
-        .filter(|o| !o.passed)
-        .map(|o| format!("{}: {}", o.id, o.message))
-        .collect();
+    let problems = report.problems();
     assert!(
-        failed.is_empty(),
-        "clean run not green:\n{}",
-        failed.join("\n\n")
+        problems.is_empty(),
+        "detection run failed:\n{}",
+        problems.join("\n")
     );
-    assert!(missed.is_empty(), "switches not caught: {missed:?}");
 }

@@ -8,80 +8,217 @@ use std::time::Duration;
 
 use crate::exec::{ExecOutput, ExecRequest};
 
-/// One broken behaviour. Each switch breaks exactly one thing the catalogue describes.
+/// One broken behaviour. Each switch breaks one thing the catalogue describes and nothing else
+/// the suite checks (as far as the emulation can keep them apart).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Fault {
     /// OrderedReady StatefulSets create their pods from the highest ordinal down.
     PodsCreatedOutOfOrder,
+    /// OrderedReady StatefulSets create the next pod once the previous one is Running, before it is Ready.
+    CreatedBeforePreviousReady,
+    /// StatefulSet pods are named `<set>-<random suffix>` instead of `<set>-<ordinal>`.
+    PodNamesHashed,
     /// Scale-down removes the lowest condemned ordinal first.
     ScaleDownForwardOrder,
-    /// A recreated StatefulSet pod gets a brand-new claim instead of its old one.
-    NewClaimOnRecreate,
-    /// Claims of removed ordinals are deleted on scale-down, whatever the retention policy.
-    ClaimsDeletedOnScaleDown,
+    /// Scale-down deletes the next pod while the previous one is still terminating.
+    ScaleDownNotOneAtATime,
+    /// The StatefulSet controller takes a pod that was Ready once as ready for good when it decides to scale.
+    ScalingIgnoresLostReadiness,
+    /// A StatefulSet's `status.readyReplicas` counts Running pods whether or not they are Ready.
+    ReadyReplicasCountsUnready,
+    /// Parallel StatefulSets create their pods one at a time, each after the previous one is Ready.
+    ParallelWaitsForReady,
+    /// Parallel StatefulSets delete their pods one at a time, each after the previous one is gone.
+    ParallelDeletesOneAtATime,
     /// A recreated StatefulSet pod comes back under a new, hashed name.
     PodRenamedOnRecreate,
+    /// A recreated StatefulSet pod gets a brand-new claim instead of its old one.
+    NewClaimOnRecreate,
+    /// StatefulSet claims are named `<set>-<ordinal>`, without the template's name.
+    ClaimNameWithoutTemplate,
+    /// A StatefulSet pod recreated on its old claim finds the volume empty.
+    VolumeWipedOnRecreate,
+    /// Claims of removed ordinals are deleted on scale-down, whatever the retention policy.
+    ClaimsDeletedOnScaleDown,
+    /// Deleting a StatefulSet deletes its claims, whatever the retention policy.
+    ClaimsDeletedWithSet,
+    /// `persistentVolumeClaimRetentionPolicy` is ignored: claims are always kept.
+    RetentionPolicyIgnored,
+    /// The provisioner deletes a volume whose claim is gone even when its reclaim policy is Retain.
+    RetainIgnored,
+    /// A ReplicaSet's replacement pod takes the name of a pod it replaces.
+    ReplacementReusesPodName,
     /// Headless Services are given a cluster IP (and resolve to it).
     HeadlessGetsClusterIp,
+    /// Endpoints and EndpointSlices list an unready pod as ready.
+    UnreadyPodStaysInEndpoints,
+    /// A headless Service's name keeps resolving to pods that are not Ready.
+    UnreadyPodStaysInDns,
     /// The per-pod DNS name of ordinal 1 is missing from the resolver.
     PodDnsNameMissing,
+    /// A per-pod DNS name keeps answering with the IP of the first pod that had it.
+    PodDnsNameStale,
+    /// SRV answers of a headless Service leave out the pod with the highest ordinal.
+    SrvTargetMissing,
+    /// A StatefulSet pod's hostname is its set's name rather than its own name.
+    HostnameIsSetName,
+    /// StatefulSet rolling updates replace the lowest ordinal first.
+    RollingUpdateForwardOrder,
+    /// StatefulSet rolling updates replace the next pod before the previous replacement is Ready.
+    RollingUpdateSkipsReadiness,
+    /// StatefulSet rolling updates ignore the partition and update every ordinal.
+    PartitionIgnored,
+    /// StatefulSets with `updateStrategy: OnDelete` roll their pods like RollingUpdate.
+    OnDeleteRollsPods,
     /// Deployment rollouts run two pods above maxSurge.
     RolloutExceedsMaxSurge,
+    /// Deployment rollouts take down one pod more than maxUnavailable allows.
+    RolloutBelowMinAvailable,
+    /// Recreate Deployments start the new pods while the old ones are still terminating.
+    RecreateOverlaps,
+    /// A Deployment's change-cause annotation is not copied onto its new ReplicaSet.
+    ChangeCauseNotRecorded,
+    /// Deployments count a pod available as soon as it is Ready, ignoring minReadySeconds.
+    MinReadySecondsIgnored,
     /// Database replicas accept writes (read_only off).
     ReplicaWritable,
+    /// The application user may write on read-only replicas (it holds the privilege that bypasses read_only).
+    ReplicaAcceptsAppWrites,
     /// Database replicas stop replicating and never catch up.
     ReplicationStopped,
-    /// StatefulSet ordinal 1 never turns Ready.
-    PodNeverReady,
+    /// The database pods' readiness probe passes without the client it runs (so a replica whose
+    /// client is gone stays Ready and in the read Service).
+    ReadinessIgnoresClient,
+    /// Replicas ignore the statements of databases other than `petset` (so DDL such as CREATE DATABASE does not reach them).
+    DdlNotReplicated,
+    /// Every connection through the database read Service reaches the same server.
+    ReadServiceOneServer,
+    /// A new database replica is cloned from the primary rather than from its predecessor.
+    CloneFromPrimary,
+    /// The database server keeps its data in the pod rather than on the pod's claim, so a
+    /// recreated pod starts on an empty database.
+    DatabaseDataNotOnClaim,
+    /// A failing liveness probe deletes the pod (to be replaced) instead of restarting its container.
+    LivenessReplacesPod,
+    /// The scheduler ignores cordons, so an evicted pod can land on the node being drained.
+    DrainLeavesPodOnNode,
 }
 
 impl Fault {
     /// Every switch, in a stable order.
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 44] = [
         Fault::PodsCreatedOutOfOrder,
+        Fault::CreatedBeforePreviousReady,
+        Fault::PodNamesHashed,
         Fault::ScaleDownForwardOrder,
-        Fault::NewClaimOnRecreate,
-        Fault::ClaimsDeletedOnScaleDown,
+        Fault::ScaleDownNotOneAtATime,
+        Fault::ScalingIgnoresLostReadiness,
+        Fault::ReadyReplicasCountsUnready,
+        Fault::ParallelWaitsForReady,
+        Fault::ParallelDeletesOneAtATime,
         Fault::PodRenamedOnRecreate,
+        Fault::NewClaimOnRecreate,
+        Fault::ClaimNameWithoutTemplate,
+        Fault::VolumeWipedOnRecreate,
+        Fault::ClaimsDeletedOnScaleDown,
+        Fault::ClaimsDeletedWithSet,
+        Fault::RetentionPolicyIgnored,
+        Fault::RetainIgnored,
+        Fault::ReplacementReusesPodName,
         Fault::HeadlessGetsClusterIp,
+        Fault::UnreadyPodStaysInEndpoints,
+        Fault::UnreadyPodStaysInDns,
         Fault::PodDnsNameMissing,
+        Fault::PodDnsNameStale,
+        Fault::SrvTargetMissing,
+        Fault::HostnameIsSetName,
+        Fault::RollingUpdateForwardOrder,
+        Fault::RollingUpdateSkipsReadiness,
+        Fault::PartitionIgnored,
+        Fault::OnDeleteRollsPods,
         Fault::RolloutExceedsMaxSurge,
+        Fault::RolloutBelowMinAvailable,
+        Fault::RecreateOverlaps,
+        Fault::ChangeCauseNotRecorded,
+        Fault::MinReadySecondsIgnored,
         Fault::ReplicaWritable,
+        Fault::ReplicaAcceptsAppWrites,
         Fault::ReplicationStopped,
-        Fault::PodNeverReady,
+        Fault::ReadinessIgnoresClient,
+        Fault::DdlNotReplicated,
+        Fault::ReadServiceOneServer,
+        Fault::CloneFromPrimary,
+        Fault::DatabaseDataNotOnClaim,
+        Fault::LivenessReplacesPod,
+        Fault::DrainLeavesPodOnNode,
     ];
 
     /// A short kebab-case name for reports.
     pub fn name(self) -> &'static str {
         match self {
             Fault::PodsCreatedOutOfOrder => "pods-created-out-of-order",
+            Fault::CreatedBeforePreviousReady => "created-before-previous-ready",
+            Fault::PodNamesHashed => "pod-names-hashed",
             Fault::ScaleDownForwardOrder => "scale-down-forward-order",
-            Fault::NewClaimOnRecreate => "new-claim-on-recreate",
-            Fault::ClaimsDeletedOnScaleDown => "claims-deleted-on-scale-down",
+            Fault::ScaleDownNotOneAtATime => "scale-down-not-one-at-a-time",
+            Fault::ScalingIgnoresLostReadiness => "scaling-ignores-lost-readiness",
+            Fault::ReadyReplicasCountsUnready => "ready-replicas-counts-unready",
+            Fault::ParallelWaitsForReady => "parallel-waits-for-ready",
+            Fault::ParallelDeletesOneAtATime => "parallel-deletes-one-at-a-time",
             Fault::PodRenamedOnRecreate => "pod-renamed-on-recreate",
+            Fault::NewClaimOnRecreate => "new-claim-on-recreate",
+            Fault::ClaimNameWithoutTemplate => "claim-name-without-template",
+            Fault::VolumeWipedOnRecreate => "volume-wiped-on-recreate",
+            Fault::ClaimsDeletedOnScaleDown => "claims-deleted-on-scale-down",
+            Fault::ClaimsDeletedWithSet => "claims-deleted-with-set",
+            Fault::RetentionPolicyIgnored => "retention-policy-ignored",
+            Fault::RetainIgnored => "retain-ignored",
+            Fault::ReplacementReusesPodName => "replacement-reuses-pod-name",
             Fault::HeadlessGetsClusterIp => "headless-gets-cluster-ip",
+            Fault::UnreadyPodStaysInEndpoints => "unready-pod-stays-in-endpoints",
+            Fault::UnreadyPodStaysInDns => "unready-pod-stays-in-dns",
             Fault::PodDnsNameMissing => "pod-dns-name-missing",
+            Fault::PodDnsNameStale => "pod-dns-name-stale",
+            Fault::SrvTargetMissing => "srv-target-missing",
+            Fault::HostnameIsSetName => "hostname-is-set-name",
+            Fault::RollingUpdateForwardOrder => "rolling-update-forward-order",
+            Fault::RollingUpdateSkipsReadiness => "rolling-update-skips-readiness",
+            Fault::PartitionIgnored => "partition-ignored",
+            Fault::OnDeleteRollsPods => "on-delete-rolls-pods",
             Fault::RolloutExceedsMaxSurge => "rollout-exceeds-max-surge",
+            Fault::RolloutBelowMinAvailable => "rollout-below-min-available",
+            Fault::RecreateOverlaps => "recreate-overlaps",
+            Fault::ChangeCauseNotRecorded => "change-cause-not-recorded",
+            Fault::MinReadySecondsIgnored => "min-ready-seconds-ignored",
             Fault::ReplicaWritable => "replica-writable",
+            Fault::ReplicaAcceptsAppWrites => "replica-accepts-app-writes",
             Fault::ReplicationStopped => "replication-stopped",
-            Fault::PodNeverReady => "pod-never-ready",
+            Fault::ReadinessIgnoresClient => "readiness-ignores-client",
+            Fault::DdlNotReplicated => "ddl-not-replicated",
+            Fault::ReadServiceOneServer => "read-service-one-server",
+            Fault::CloneFromPrimary => "clone-from-primary",
+            Fault::DatabaseDataNotOnClaim => "database-data-not-on-claim",
+            Fault::LivenessReplacesPod => "liveness-replaces-pod",
+            Fault::DrainLeavesPodOnNode => "drain-leaves-pod-on-node",
         }
     }
 }
 
 /// Timing and switches.
+///
+/// The pod spec's own timings (probe `initialDelaySeconds` and `periodSeconds`,
+/// `terminationGracePeriodSeconds`) run on a scaled clock: one of their seconds lasts
+/// [`EmulationConfig::second`] here, so every window a real cluster has (a pod Running but not
+/// yet Ready, a deleted pod still terminating) exists in the emulation too, only shorter.
+/// `minReadySeconds` stays in real seconds: scenarios observe it against the wall clock.
 #[derive(Debug, Clone)]
 pub struct EmulationConfig {
     /// How often every controller looks at the store (one action per controller per tick).
     pub tick: Duration,
-    /// From a pod's scheduling to its containers running.
+    /// From a pod's scheduling to its containers running (image pull and container start).
     pub start_delay: Duration,
-    /// One second of a probe's `initialDelaySeconds`/`periodSeconds` takes this long here.
-    pub probe_second: Duration,
-    /// How long a deleted pod stays terminating (longer when it has a preStop hook).
-    pub termination: Duration,
-    /// Termination of a pod whose container has a preStop hook.
-    pub termination_with_hook: Duration,
+    /// How long one second of the pod spec's timings lasts here.
+    pub second: Duration,
     pub faults: BTreeSet<Fault>,
 }
 
@@ -90,9 +227,7 @@ impl Default for EmulationConfig {
         Self {
             tick: Duration::from_millis(40),
             start_delay: Duration::from_millis(80),
-            probe_second: Duration::from_millis(60),
-            termination: Duration::from_millis(200),
-            termination_with_hook: Duration::from_secs(3),
+            second: Duration::from_millis(100),
             faults: BTreeSet::new(),
         }
     }
@@ -108,6 +243,11 @@ impl EmulationConfig {
 
     pub(crate) fn has(&self, fault: Fault) -> bool {
         self.faults.contains(&fault)
+    }
+
+    /// `seconds` of the pod spec's timings on the scaled clock.
+    pub(crate) fn spec_seconds(&self, seconds: i64) -> Duration {
+        self.second * u32::try_from(seconds.max(0)).unwrap_or(u32::MAX)
     }
 }
 

@@ -34,7 +34,11 @@ fn one(shared: &Shared, namespace: &str, d: &Value, pods: &[Value]) {
     let h = &shared.handle;
     let d_name = name(d);
     let replicas = int(d, "/spec/replicas").unwrap_or(1);
-    let min_ready = int(d, "/spec/minReadySeconds").unwrap_or(0);
+    let min_ready = if shared.config.has(Fault::MinReadySecondsIgnored) {
+        0
+    } else {
+        int(d, "/spec/minReadySeconds").unwrap_or(0)
+    };
     let template = d.pointer("/spec/template").cloned().unwrap_or_default();
     let hash = template_hash(&template);
     let sets: Vec<Value> = h
@@ -43,7 +47,8 @@ fn one(shared: &Shared, namespace: &str, d: &Value, pods: &[Value]) {
         .filter(|rs| owned_by(rs, uid(d)) && !deleting(rs))
         .collect();
     let max_revision = sets.iter().map(revision).max().unwrap_or(0);
-    let cause = annotation(d, CHANGE_CAUSE);
+    let cause =
+        annotation(d, CHANGE_CAUSE).filter(|_| !shared.config.has(Fault::ChangeCauseNotRecorded));
     let Some(new) = sets
         .iter()
         .find(|rs| s(rs, &format!("/metadata/labels/{HASH}")) == hash)
@@ -133,7 +138,9 @@ fn one(shared: &Shared, namespace: &str, d: &Value, pods: &[Value]) {
             .any(|p| old.iter().any(|rs| owned_by(p, uid(rs))));
         if let Some(rs) = old.iter().find(|rs| spec_of(rs) > 0) {
             scale(shared, namespace, rs, 0);
-        } else if !old_running && spec_of(new) != replicas {
+        } else if (!old_running || shared.config.has(Fault::RecreateOverlaps))
+            && spec_of(new) != replicas
+        {
             scale(shared, namespace, new, replicas);
         }
     } else {
@@ -155,6 +162,9 @@ fn one(shared: &Shared, namespace: &str, d: &Value, pods: &[Value]) {
         );
         if unavailable == 0 && surge == 0 {
             unavailable = 1;
+        }
+        if shared.config.has(Fault::RolloutBelowMinAvailable) {
+            unavailable += 1;
         }
         let total_spec = spec_of(new) + old.iter().map(|rs| spec_of(rs)).sum::<i64>();
         let total = total_spec.max(count(&new_pods) + count(&old_pods));

@@ -3,9 +3,11 @@
 //! headless Service, and SRV records of a Service's ports. Answers look like `dig +short`.
 
 use super::config::Fault;
+use super::kubelet::POD_INDEX;
 use super::objects::{arr, int, name, pod_ready, s};
 use super::state::Shared;
 use crate::exec::ExecOutput;
+use crate::handle::lock;
 
 const DOMAIN: &str = "svc.cluster.local";
 
@@ -48,9 +50,11 @@ fn lookup(shared: &Shared, namespace: &str, query: &str, record: &str) -> Vec<St
             };
             let selector = svc.pointer("/spec/selector").cloned().unwrap_or_default();
             let cluster_ip = s(&svc, "/spec/clusterIP");
+            let answers_unready = shared.config.has(Fault::UnreadyPodStaysInDns);
             let backing: Vec<&serde_json::Value> = pods
                 .iter()
-                .filter(|p| super::objects::selects(&selector, p) && pod_ready(p))
+                .filter(|p| super::objects::selects(&selector, p))
+                .filter(|p| pod_ready(p) || answers_unready && cluster_ip == "None")
                 .filter(|p| !super::objects::deleting(p))
                 .collect();
             if record == "SRV" {
@@ -59,9 +63,23 @@ fn lookup(shared: &Shared, namespace: &str, query: &str, record: &str) -> Vec<St
                     .and_then(|p| int(p, "/port"))
                     .unwrap_or(0);
                 if cluster_ip == "None" {
+                    // Under the fault, the pod with the highest ordinal is left out.
+                    let last = backing
+                        .iter()
+                        .filter_map(|p| super::objects::label(p, POD_INDEX))
+                        .filter_map(|i| i.parse::<u32>().ok())
+                        .max()
+                        .filter(|_| shared.config.has(Fault::SrvTargetMissing));
+                    let left_out = |p: &serde_json::Value| {
+                        last.is_some()
+                            && super::objects::label(p, POD_INDEX)
+                                .and_then(|i| i.parse::<u32>().ok())
+                                == last
+                    };
                     return backing
                         .iter()
                         .filter(|p| s(p, "/spec/subdomain") == *service && !missing(p))
+                        .filter(|p| !left_out(p))
                         .map(|p| {
                             let host = s(p, "/spec/hostname");
                             format!("0 100 {port} {host}.{service}.{ns}.{DOMAIN}.")
@@ -87,7 +105,8 @@ fn lookup(shared: &Shared, namespace: &str, query: &str, record: &str) -> Vec<St
             if !headless {
                 return Vec::new();
             }
-            pods.iter()
+            let ips: Vec<String> = pods
+                .iter()
                 .filter(|p| {
                     s(p, "/spec/hostname") == *host
                         && s(p, "/spec/subdomain") == *subdomain
@@ -96,7 +115,16 @@ fn lookup(shared: &Shared, namespace: &str, query: &str, record: &str) -> Vec<St
                 })
                 .map(|p| s(p, "/status/podIP").to_string())
                 .filter(|ip| !ip.is_empty())
-                .collect()
+                .collect();
+            let key = (ns.clone(), format!("{host}.{subdomain}"));
+            let mut first = lock(&shared.first_pod_ips);
+            if let Some(ip) = ips.first() {
+                first.entry(key.clone()).or_insert_with(|| ip.clone());
+            }
+            match first.get(&key) {
+                Some(ip) if shared.config.has(Fault::PodDnsNameStale) => vec![ip.clone()],
+                _ => ips,
+            }
         }
         _ => Vec::new(),
     }

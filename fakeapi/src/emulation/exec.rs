@@ -10,7 +10,6 @@ use serde_json::Value;
 
 use super::files::locate;
 use super::kubelet::pod_info;
-use super::objects::name;
 use super::state::Shared;
 use crate::exec::{ExecOutput, ExecRequest};
 use crate::handle::lock;
@@ -103,7 +102,7 @@ pub(crate) fn script(shared: &Shared, pod: &Value, line: &str) -> Option<ExecOut
         });
     }
     let (command, redirect) = split_redirect(line);
-    let words = words(command, name(pod));
+    let words = words(command, &super::probes::hostname(shared, pod));
     let argv: Vec<&str> = words.iter().map(String::as_str).collect();
     let out = simple(shared, pod, &argv)?;
     let Some((append, target)) = redirect else {
@@ -183,7 +182,7 @@ fn words(line: &str, hostname: &str) -> Vec<String> {
 fn simple(shared: &Shared, pod: &Value, argv: &[&str]) -> Option<ExecOutput> {
     let files = |path: &str| locate(&shared.handle, pod, path);
     let out = match argv {
-        ["hostname"] => ExecOutput::stdout(format!("{}\n", name(pod))),
+        ["hostname"] => ExecOutput::stdout(format!("{}\n", super::probes::hostname(shared, pod))),
         ["echo", rest @ ..] => ExecOutput::stdout(format!("{}\n", rest.join(" "))),
         ["cat", path] => {
             let (key, p) = files(path);

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::objects::{arr, int, name, s, uid};
-use super::state::Shared;
+use super::state::{Runtime, Shared};
 use crate::exec::ExecRequest;
 use crate::handle::lock;
 
-/// A real process cannot keep the scaled clock's pace (a 2 s probe period is 120 ms here, its
-/// 1 s timeout 60 ms), so it gets at least this period and this timeout.
+/// A real process cannot keep the scaled clock's pace (a 2 s probe period is 200 ms here, its
+/// 1 s timeout 100 ms), so it gets at least this period and this timeout.
 const PROCESS_PERIOD: Duration = Duration::from_millis(500);
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -29,28 +29,25 @@ pub(crate) struct ExecProbe {
 }
 
 /// The verdict of the probe's last run (failing until one has passed), starting the next run
-/// when one is due.
-pub(crate) fn passes(shared: &Arc<Shared>, pod: &Value, probe: &Value) -> bool {
+/// when one is due. `slot` is the pod's record, borrowed from the runtime the caller has locked;
+/// `slot_of` finds it again for the run's verdict.
+pub(crate) fn passes(
+    shared: &Arc<Shared>,
+    pod: &Value,
+    probe: &Value,
+    slot: &mut ExecProbe,
+    slot_of: fn(&mut Runtime) -> &mut ExecProbe,
+) -> bool {
     let period = scaled(shared, probe, "periodSeconds", 10).max(PROCESS_PERIOD);
     let timeout = scaled(shared, probe, "timeoutSeconds", 1).max(PROCESS_TIMEOUT);
     let pod_uid = uid(pod).to_string();
-    let (verdict, launch) = {
-        let mut pods = lock(&shared.pods);
-        let Some(rt) = pods.get_mut(&pod_uid) else {
-            return false;
-        };
-        if rt.started.is_none() {
-            return false;
-        }
-        let slot = &mut rt.readiness_exec;
-        let due = slot.last_start.is_none_or(|t| t.elapsed() >= period);
-        let launch = !slot.running && due;
-        if launch {
-            slot.running = true;
-            slot.last_start = Some(Instant::now());
-        }
-        (slot.verdict.unwrap_or(false), launch)
-    };
+    let due = slot.last_start.is_none_or(|t| t.elapsed() >= period);
+    let launch = !slot.running && due;
+    if launch {
+        slot.running = true;
+        slot.last_start = Some(Instant::now());
+    }
+    let verdict = slot.verdict.unwrap_or(false);
     if launch {
         let request = ExecRequest {
             namespace: s(pod, "/metadata/namespace").to_string(),
@@ -74,8 +71,9 @@ pub(crate) fn passes(shared: &Arc<Shared>, pod: &Value, probe: &Value) -> bool {
                 Ok(out) if out.exit_code == 0
             );
             if let Some(rt) = lock(&shared.pods).get_mut(&pod_uid) {
-                rt.readiness_exec.running = false;
-                rt.readiness_exec.verdict = Some(passed);
+                let slot = slot_of(rt);
+                slot.running = false;
+                slot.verdict = Some(passed);
             }
         });
     }
@@ -84,6 +82,7 @@ pub(crate) fn passes(shared: &Arc<Shared>, pod: &Value, probe: &Value) -> bool {
 
 /// A probe's `field` seconds on the emulation's clock.
 fn scaled(shared: &Shared, probe: &Value, field: &str, default: i64) -> Duration {
-    let n = int(probe, &format!("/{field}")).unwrap_or(default).max(0);
-    shared.config.probe_second * u32::try_from(n).unwrap_or(0)
+    shared
+        .config
+        .spec_seconds(int(probe, &format!("/{field}")).unwrap_or(default))
 }

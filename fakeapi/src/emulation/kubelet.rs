@@ -1,11 +1,11 @@
 //! The kubelet: schedules pods onto the emulated nodes, starts them after a short delay (running
-//! the start-up effects the fixtures' init containers have, and the backend's hook), drives
-//! readiness from the readiness probe against the pod's files, restarts a container whose
-//! liveness probe keeps failing, and finishes terminating pods after their grace period.
+//! the start-up effects the fixtures' init containers have, and the backend's hook), publishes
+//! Running and then, in a later update, Ready as the probes say (see [`super::probes`]), and
+//! finishes terminating pods after their grace period on the scaled clock.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Weak};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde_json::{Value, json};
 
@@ -60,7 +60,7 @@ pub(crate) fn reconcile(
             continue;
         }
         if s(pod, "/spec/nodeName").is_empty() {
-            if let Some(node) = super::nodes::pick(&shared.handle, pods) {
+            if let Some(node) = super::nodes::pick(shared, pods) {
                 let _ = shared.handle.patch(
                     "v1",
                     "Pod",
@@ -75,22 +75,30 @@ pub(crate) fn reconcile(
     }
 }
 
+/// A deleted pod stays terminating for its whole grace period (the deletion's own, else the
+/// spec's, else 30 s): what a container that ignores SIGTERM, or a preStop hook as long as the
+/// grace period, makes a real kubelet do. So every window between "deletion started" and
+/// "gone" that a real cluster can show, the emulation shows too.
 fn terminate(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
-    let hook = arr(pod, "/spec/containers")
-        .iter()
-        .any(|c| c.pointer("/lifecycle/preStop").is_some());
-    let grace = if hook {
-        shared.config.termination_with_hook
-    } else {
-        shared.config.termination
-    };
-    let (since, first) = {
+    // The store writes a grace period of 0 once its own clock for it has run out; only a
+    // positive one is a grace period someone asked for.
+    let seconds = int(pod, "/metadata/deletionGracePeriodSeconds")
+        .filter(|s| *s > 0)
+        .or_else(|| int(pod, "/spec/terminationGracePeriodSeconds"))
+        .unwrap_or(30);
+    let grace = shared.config.spec_seconds(seconds);
+    // The end is fixed when the kubelet first sees the deletion, as a real one starts its
+    // countdown then.
+    let (ends, first) = {
         let mut pods = lock(&shared.pods);
         let rt = pods
             .entry(uid(pod).to_string())
             .or_insert_with(|| fresh(shared));
         let first = rt.terminating.is_none();
-        (*rt.terminating.get_or_insert_with(Instant::now), first)
+        (
+            *rt.terminating.get_or_insert_with(|| Instant::now() + grace),
+            first,
+        )
     };
     if first
         && let Some(stop) = shared
@@ -100,7 +108,7 @@ fn terminate(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
     {
         tokio::spawn(stop);
     }
-    if since.elapsed() >= grace {
+    if Instant::now() >= ends {
         let finalizers: Vec<Value> = arr(pod, "/metadata/finalizers")
             .iter()
             .filter(|f| f.as_str() != Some(FINALIZER))
@@ -124,13 +132,15 @@ fn fresh(shared: &Shared) -> Runtime {
         scheduled: Instant::now(),
         restarts: 0,
         ready_since: None,
-        failing_since: None,
+        readiness: Default::default(),
+        liveness: Default::default(),
         starting: false,
         start_error: None,
         ip: shared.pod_ip(),
         terminating: None,
         http: None,
         readiness_exec: Default::default(),
+        liveness_exec: Default::default(),
     }
 }
 
@@ -168,13 +178,23 @@ fn run(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
         let pod = pod.clone();
         tokio::spawn(async move { start(shared, pod).await });
     }
-    probe(shared, pod);
+    if let super::probes::Verdict::Restart = super::probes::probe(shared, pod) {
+        super::probes::fresh_container(shared, pod);
+        seed(shared, pod);
+    }
     publish(shared, namespace, pod);
 }
 
 /// Start-up: the init containers' effects, the container filesystem, the backend, then the
 /// HTTP server for pods that serve port 8080.
 async fn start(shared: Arc<Shared>, pod: Value) {
+    let info = pod_info(&shared, &pod);
+    for claim in &info.claim_uids {
+        let mounted_before = !lock(&shared.mounted).insert(claim.clone());
+        if mounted_before && shared.config.has(Fault::VolumeWipedOnRecreate) {
+            lock(&shared.files).drop_store(&StoreKey::Volume(claim.clone()));
+        }
+    }
     for c in arr(&pod, "/spec/initContainers")
         .iter()
         .chain(arr(&pod, "/spec/containers"))
@@ -183,10 +203,7 @@ async fn start(shared: Arc<Shared>, pod: Value) {
     }
     seed(&shared, &pod);
     let mut error = None;
-    let hook = shared
-        .backend
-        .as_ref()
-        .and_then(|b| b.pod_started(pod_info(&shared, &pod)));
+    let hook = shared.backend.as_ref().and_then(|b| b.pod_started(info));
     if let Some(future) = hook {
         match future.await {
             Ok(files) => {
@@ -204,7 +221,9 @@ async fn start(shared: Arc<Shared>, pod: Value) {
             .any(|p| int(p, "/containerPort") == Some(8080))
     });
     let mut http = None;
-    if serves_http && let Some((addr, task)) = super::http::serve(name(&pod).to_string()).await {
+    if serves_http
+        && let Some((addr, task)) = super::http::serve(super::probes::hostname(&shared, &pod)).await
+    {
         shared
             .handle
             .forward_port(s(&pod, "/metadata/namespace"), name(&pod), 8080, addr);
@@ -249,84 +268,6 @@ fn seed(shared: &Shared, pod: &Value) {
     if mariadb {
         let key = StoreKey::Container(uid(pod).to_string());
         lock(&shared.files).write(&key, CLIENT_BINARY, "", false);
-    }
-}
-
-fn probe_passes(shared: &Arc<Shared>, pod: &Value, probe: &Value) -> bool {
-    let command: Vec<&str> = arr(probe, "/exec/command")
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
-    match command.as_slice() {
-        [] => true,
-        ["sh", "-c", line] => script(shared, pod, line).is_none_or(|o| o.exit_code == 0),
-        ["mariadb", ..] => super::exec_probe::passes(shared, pod, probe),
-        _ => true,
-    }
-}
-
-fn seconds(shared: &Shared, probe: &Value, field: &str, default: i64) -> Duration {
-    let n = int(probe, &format!("/{field}")).unwrap_or(default).max(0);
-    shared.config.probe_second * u32::try_from(n).unwrap_or(0)
-}
-
-/// Readiness and liveness, one evaluation per tick.
-fn probe(shared: &Arc<Shared>, pod: &Value) {
-    let container = arr(pod, "/spec/containers")
-        .first()
-        .cloned()
-        .unwrap_or_default();
-    let readiness = container.get("readinessProbe").cloned();
-    let liveness = container.get("livenessProbe").cloned();
-    let never = shared.config.has(Fault::PodNeverReady) && label(pod, POD_INDEX) == Some("1");
-    let ready_now = readiness
-        .as_ref()
-        .is_none_or(|p| probe_passes(shared, pod, p));
-    let alive = liveness
-        .as_ref()
-        .is_none_or(|p| probe_passes(shared, pod, p));
-    let mut restart = false;
-    {
-        let mut pods = lock(&shared.pods);
-        let Some(rt) = pods.get_mut(uid(pod)) else {
-            return;
-        };
-        let Some(started) = rt.started else {
-            return;
-        };
-        if rt.start_error.is_some() {
-            rt.ready_since = None;
-            return;
-        }
-        let initial = readiness
-            .as_ref()
-            .map(|p| seconds(shared, p, "initialDelaySeconds", 0))
-            .unwrap_or_default();
-        let ready = !never && ready_now && started.elapsed() >= initial;
-        if ready {
-            rt.ready_since.get_or_insert_with(Instant::now);
-        } else {
-            rt.ready_since = None;
-        }
-        if alive {
-            rt.failing_since = None;
-        } else if let Some(p) = &liveness {
-            let since = *rt.failing_since.get_or_insert_with(Instant::now);
-            let threshold = int(p, "/failureThreshold").unwrap_or(3).max(1);
-            let period = seconds(shared, p, "periodSeconds", 10);
-            if since.elapsed() >= period * u32::try_from(threshold).unwrap_or(1) {
-                rt.restarts += 1;
-                rt.started = Some(Instant::now());
-                rt.ready_since = None;
-                rt.failing_since = None;
-                restart = true;
-            }
-        }
-    }
-    if restart {
-        // The restarted container starts from its image: a fresh filesystem.
-        lock(&shared.files).drop_store(&StoreKey::Container(uid(pod).to_string()));
-        seed(shared, pod);
     }
 }
 

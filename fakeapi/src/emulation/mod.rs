@@ -16,6 +16,7 @@ mod http;
 mod kubelet;
 mod nodes;
 mod objects;
+mod probes;
 mod replicaset;
 mod runner;
 mod service;

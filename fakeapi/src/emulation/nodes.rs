@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
+use super::config::Fault;
 use super::objects::{deleting, s};
+use super::state::Shared;
 use crate::handle::Handle;
 
 pub(crate) const NODES: [&str; 2] = ["emulated-node-1", "emulated-node-2"];
@@ -34,8 +36,11 @@ pub(crate) fn ensure(h: &Handle) {
 }
 
 /// The node a new pod should go to, if any is schedulable.
-pub(crate) fn pick(h: &Handle, pods: &[Value]) -> Option<String> {
-    let nodes = h.list("v1", "Node", None);
+pub(crate) fn pick(shared: &Shared, pods: &[Value]) -> Option<String> {
+    if shared.config.has(Fault::DrainLeavesPodOnNode) {
+        return Some(NODES[0].to_string());
+    }
+    let nodes = shared.handle.list("v1", "Node", None);
     nodes
         .iter()
         .filter(|n| n.pointer("/spec/unschedulable").and_then(Value::as_bool) != Some(true))

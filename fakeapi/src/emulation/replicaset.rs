@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
+use super::config::Fault;
 use super::kubelet::FINALIZER;
 use super::objects::{deleting, int, name, owned_by, owner_ref, pod_running_ready, s, uid};
 use super::state::Shared;
@@ -35,14 +36,30 @@ fn one(shared: &Shared, namespace: &str, rs: &Value, pods: &[Value]) {
     let h = &shared.handle;
     let want = int(rs, "/spec/replicas").unwrap_or(1);
     let min_ready = int(rs, "/spec/minReadySeconds").unwrap_or(0);
-    let mut mine: Vec<&Value> = pods
-        .iter()
-        .filter(|p| owned_by(p, uid(rs)) && !deleting(p))
-        .collect();
+    let owned: Vec<&Value> = pods.iter().filter(|p| owned_by(p, uid(rs))).collect();
+    let mut mine: Vec<&Value> = owned.iter().copied().filter(|p| !deleting(p)).collect();
     let have = i64::try_from(mine.len()).unwrap_or(0);
-    if have < want {
+    // Names this ReplicaSet gave before whose pods are gone (only reused under the fault, which
+    // waits for a deleted pod to be gone so that its name is free).
+    let reusable: Vec<String> = {
+        let mut given = lock(&shared.pod_names);
+        let names = given.entry(uid(rs).to_string()).or_default();
+        names.extend(owned.iter().map(|p| name(p).to_string()));
+        names
+            .iter()
+            .filter(|n| !owned.iter().any(|p| name(p) == n.as_str()))
+            .cloned()
+            .collect()
+    };
+    let reuse = shared.config.has(Fault::ReplacementReusesPodName);
+    let terminating = owned.len() > mine.len();
+    if have < want && !(reuse && terminating) {
+        let mut names = reusable.into_iter().filter(|_| reuse);
         for _ in have..want {
-            create_pod(shared, namespace, rs);
+            let pod_name = names
+                .next()
+                .unwrap_or_else(|| format!("{}-{}", name(rs), crate::meta::name_suffix()));
+            create_pod(shared, namespace, rs, &pod_name);
         }
     } else if have > want {
         // Not-ready first, then the newest.
@@ -81,13 +98,13 @@ fn one(shared: &Shared, namespace: &str, rs: &Value, pods: &[Value]) {
     }
 }
 
-fn create_pod(shared: &Shared, namespace: &str, rs: &Value) {
+fn create_pod(shared: &Shared, namespace: &str, rs: &Value, pod_name: &str) {
     let template = rs.pointer("/spec/template").cloned().unwrap_or_default();
     let pod = json!({
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {
-            "name": format!("{}-{}", name(rs), crate::meta::name_suffix()),
+            "name": pod_name,
             "namespace": namespace,
             "labels": template.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
             "annotations": template.pointer("/metadata/annotations").cloned().unwrap_or(json!({})),

@@ -38,6 +38,8 @@ impl Emulation {
         config: EmulationConfig,
         backend: Option<Arc<dyn Backend>>,
     ) -> Self {
+        // The store's grace-period clock runs at the pod spec's scaled second, like the kubelet.
+        handle.set_grace_second(config.second);
         let shared = Arc::new(Shared::new(handle.clone(), config, backend));
         super::nodes::ensure(handle);
         let looping = shared.clone();
@@ -70,7 +72,7 @@ impl Drop for Emulation {
 
 fn step(shared: &Arc<Shared>) {
     let h = &shared.handle;
-    super::volumes::reconcile(h);
+    super::volumes::reconcile(shared);
     let mut live = HashSet::new();
     for ns in h.list("v1", "Namespace", None) {
         let namespace = name(&ns).to_string();

@@ -42,7 +42,7 @@ pub(crate) fn reconcile(shared: &Shared, namespace: &str, pods: &[Value]) {
         let endpoints: Vec<Value> = backing
             .iter()
             .map(|p| {
-                let ready = pod_ready(p);
+                let ready = pod_ready(p) || shared.config.has(Fault::UnreadyPodStaysInEndpoints);
                 let mut e = json!({
                     "addresses": [s(p, "/status/podIP")],
                     "conditions": {"ready": ready, "serving": ready, "terminating": false},
@@ -79,14 +79,16 @@ pub(crate) fn reconcile(shared: &Shared, namespace: &str, pods: &[Value]) {
             slice,
             &["endpoints", "ports"],
         );
+        let listed_ready =
+            |p: &Value| pod_ready(p) || shared.config.has(Fault::UnreadyPodStaysInEndpoints);
         let ready: Vec<Value> = backing
             .iter()
-            .filter(|p| pod_ready(p))
+            .filter(|p| listed_ready(p))
             .map(|p| json!({"ip": s(p, "/status/podIP"), "targetRef": {"kind": "Pod", "name": name(p), "namespace": namespace}}))
             .collect();
         let not_ready: Vec<Value> = backing
             .iter()
-            .filter(|p| !pod_ready(p))
+            .filter(|p| !listed_ready(p))
             .map(|p| json!({"ip": s(p, "/status/podIP"), "targetRef": {"kind": "Pod", "name": name(p), "namespace": namespace}}))
             .collect();
         let mut subset = json!({"ports": arr(&svc, "/spec/ports").iter().map(|p| json!({"name": s(p, "/name"), "port": p.pointer("/port").cloned().unwrap_or(json!(0))})).collect::<Vec<_>>()});

@@ -33,9 +33,15 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
     let set_name = name(set);
     let set_uid = uid(set);
     let replicas = int(set, "/spec/replicas").unwrap_or(1);
+    let f = |fault| shared.config.has(fault);
     let parallel = s(set, "/spec/podManagementPolicy") == "Parallel";
-    let on_delete = s(set, "/spec/updateStrategy/type") == "OnDelete";
-    let partition = int(set, "/spec/updateStrategy/rollingUpdate/partition").unwrap_or(0);
+    let on_delete =
+        s(set, "/spec/updateStrategy/type") == "OnDelete" && !f(Fault::OnDeleteRollsPods);
+    let partition = if f(Fault::PartitionIgnored) {
+        0
+    } else {
+        int(set, "/spec/updateStrategy/rollingUpdate/partition").unwrap_or(0)
+    };
     let template = set.pointer("/spec/template").cloned().unwrap_or_default();
     let update_revision = format!("{set_name}-{}", template_hash(&template));
     ensure_revision(shared, namespace, set, &update_revision, &template);
@@ -69,51 +75,78 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
     if shared.config.has(Fault::PodsCreatedOutOfOrder) {
         missing.reverse();
     }
+    // What the controller takes as ready (the faults make it look at less than it should).
+    let counts_ready = |p: &Value| {
+        pod_running_ready(p)
+            || f(Fault::ScalingIgnoresLostReadiness) && lock(&shared.ever_ready).contains(uid(p))
+    };
+    for p in by_ordinal.values().filter(|p| pod_running_ready(p)) {
+        lock(&shared.ever_ready).insert(uid(p).to_string());
+    }
     let all_ready = |except: &[i64]| {
         by_ordinal
             .iter()
             .filter(|(i, _)| !except.contains(i))
-            .all(|(_, p)| pod_running_ready(p))
+            .all(|(_, p)| counts_ready(p))
+    };
+    let all_running = |except: &[i64]| {
+        by_ordinal
+            .iter()
+            .filter(|(i, _)| !except.contains(i))
+            .all(|(_, p)| !deleting(p) && s(p, "/status/phase") == "Running")
+    };
+    let revision =
+        |i: i64| revision_for(i, on_delete, partition, &current_revision, &update_revision);
+    let delete_pod = |p: &Value| {
+        let _ = h.delete("v1", "Pod", Some(namespace), name(p));
     };
 
-    if parallel {
-        for i in &missing {
-            create_pod(
-                shared,
-                namespace,
-                set,
-                *i,
-                &revision_for(
-                    *i,
-                    on_delete,
-                    partition,
-                    &current_revision,
-                    &update_revision,
-                ),
-            );
+    if parallel && f(Fault::ParallelWaitsForReady) {
+        // Creation waits for readiness one pod at a time; deletion stays parallel.
+        if let Some(i) = missing.first()
+            && all_ready(&condemned)
+        {
+            create_pod(shared, namespace, set, *i, &revision(*i));
         }
         for i in &condemned {
             if let Some(p) = by_ordinal.get(i).filter(|p| !deleting(p)) {
-                let _ = h.delete("v1", "Pod", Some(namespace), name(p));
+                delete_pod(p);
             }
+        }
+    } else if parallel && f(Fault::ParallelDeletesOneAtATime) {
+        for i in &missing {
+            create_pod(shared, namespace, set, *i, &revision(*i));
+        }
+        if !any_terminating && let Some(p) = condemned.first().and_then(|i| by_ordinal.get(i)) {
+            delete_pod(p);
+        }
+    } else if parallel {
+        for i in &missing {
+            create_pod(shared, namespace, set, *i, &revision(*i));
+        }
+        for i in &condemned {
+            if let Some(p) = by_ordinal.get(i).filter(|p| !deleting(p)) {
+                delete_pod(p);
+            }
+        }
+    } else if f(Fault::ScaleDownNotOneAtATime) && missing.is_empty() && !condemned.is_empty() {
+        let next = condemned
+            .iter()
+            .filter_map(|i| by_ordinal.get(i))
+            .find(|p| !deleting(p));
+        if let Some(p) = next {
+            delete_pod(p);
         }
     } else if !any_terminating {
         if let Some(i) = missing.first() {
             // Ordered: every pod there must be Running and Ready first.
-            if all_ready(&condemned) {
-                create_pod(
-                    shared,
-                    namespace,
-                    set,
-                    *i,
-                    &revision_for(
-                        *i,
-                        on_delete,
-                        partition,
-                        &current_revision,
-                        &update_revision,
-                    ),
-                );
+            let previous_done = if f(Fault::CreatedBeforePreviousReady) {
+                all_running(&condemned)
+            } else {
+                all_ready(&condemned)
+            };
+            if previous_done {
+                create_pod(shared, namespace, set, *i, &revision(*i));
             }
         } else if let Some(i) = condemned.first() {
             if (all_ready(&[]) || shared.config.has(Fault::ScaleDownForwardOrder))
@@ -121,11 +154,16 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
             {
                 let _ = h.delete("v1", "Pod", Some(namespace), name(p));
             }
-        } else if !on_delete && all_ready(&[]) {
+        } else if !on_delete && (all_ready(&[]) || f(Fault::RollingUpdateSkipsReadiness)) {
             // Rolling update: the highest ordinal at or above the partition not yet updated.
-            let stale = by_ordinal.iter().rev().find(|(i, p)| {
+            let is_stale = |(i, p): &(&i64, &&Value)| {
                 **i >= partition && label(p, REVISION_LABEL) != Some(update_revision.as_str())
-            });
+            };
+            let stale = if f(Fault::RollingUpdateForwardOrder) {
+                by_ordinal.iter().find(is_stale)
+            } else {
+                by_ordinal.iter().rev().find(is_stale)
+            };
             if let Some((_, p)) = stale {
                 let _ = h.delete("v1", "Pod", Some(namespace), name(p));
             }
@@ -133,8 +171,10 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
     }
 
     // Claims of ordinals that are gone for good.
-    let scaled_delete = s(set, "/spec/persistentVolumeClaimRetentionPolicy/whenScaled") == "Delete"
-        || shared.config.has(Fault::ClaimsDeletedOnScaleDown);
+    let scaled_delete = (s(set, "/spec/persistentVolumeClaimRetentionPolicy/whenScaled")
+        == "Delete"
+        && !f(Fault::RetentionPolicyIgnored))
+        || f(Fault::ClaimsDeletedOnScaleDown);
     if scaled_delete {
         for tpl in arr(set, "/spec/volumeClaimTemplates") {
             for pvc in h.list("v1", "PersistentVolumeClaim", Some(namespace)) {
@@ -154,7 +194,13 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
 
     // Status.
     let live: Vec<&&Value> = by_ordinal.values().filter(|p| !deleting(p)).collect();
-    let ready = live.iter().filter(|p| pod_running_ready(p)).count();
+    let ready = live
+        .iter()
+        .filter(|p| {
+            pod_running_ready(p)
+                || f(Fault::ReadyReplicasCountsUnready) && s(p, "/status/phase") == "Running"
+        })
+        .count();
     let updated = live
         .iter()
         .filter(|p| label(p, REVISION_LABEL) == Some(update_revision.as_str()))
@@ -262,7 +308,9 @@ fn create_pod(shared: &Shared, namespace: &str, set: &Value, ordinal: i64, revis
     let ord = u32::try_from(ordinal).unwrap_or(0);
     let key = (namespace.to_string(), uid(set).to_string(), ord);
     let lived_before = lock(&shared.lived).contains(&key);
-    let pod_name = if lived_before && shared.config.has(Fault::PodRenamedOnRecreate) {
+    let hashed = shared.config.has(Fault::PodNamesHashed)
+        || lived_before && shared.config.has(Fault::PodRenamedOnRecreate);
+    let pod_name = if hashed {
         format!("{set_name}-{}", crate::meta::name_suffix())
     } else {
         format!("{set_name}-{ordinal}")
@@ -313,7 +361,11 @@ fn claim_for(
     lived_before: bool,
 ) -> String {
     let h = &shared.handle;
-    let base = format!("{}-{}-{ordinal}", name(tpl), name(set));
+    let base = if shared.config.has(Fault::ClaimNameWithoutTemplate) {
+        format!("{}-{ordinal}", name(set))
+    } else {
+        format!("{}-{}-{ordinal}", name(tpl), name(set))
+    };
     let claim = if lived_before && shared.config.has(Fault::NewClaimOnRecreate) {
         let mut generations = lock(&shared.generations);
         let n = generations
@@ -340,11 +392,13 @@ fn claim_for(
             }
         }
         let mut metadata = json!({"name": claim, "namespace": namespace, "labels": labels});
-        if s(
+        let when_deleted = s(
             set,
             "/spec/persistentVolumeClaimRetentionPolicy/whenDeleted",
-        ) == "Delete"
-        {
+        );
+        let owned = when_deleted == "Delete" && !shared.config.has(Fault::RetentionPolicyIgnored)
+            || shared.config.has(Fault::ClaimsDeletedWithSet);
+        if owned {
             metadata["ownerReferences"] = json!([owner_ref(set)]);
         }
         let _ = h.create(json!({

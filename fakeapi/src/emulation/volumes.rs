@@ -4,10 +4,12 @@
 
 use serde_json::json;
 
+use super::config::Fault;
 use super::objects::{deleting, name, s, uid};
-use crate::handle::Handle;
+use super::state::Shared;
 
-pub(crate) fn reconcile(h: &Handle) {
+pub(crate) fn reconcile(shared: &Shared) {
+    let h = &shared.handle;
     for pvc in h.list("v1", "PersistentVolumeClaim", None) {
         if deleting(&pvc) || s(&pvc, "/status/phase") == "Bound" {
             continue;
@@ -56,7 +58,9 @@ pub(crate) fn reconcile(h: &Handle) {
         if present {
             continue;
         }
-        if s(&pv, "/spec/persistentVolumeReclaimPolicy") == "Retain" {
+        if s(&pv, "/spec/persistentVolumeReclaimPolicy") == "Retain"
+            && !shared.config.has(Fault::RetainIgnored)
+        {
             if s(&pv, "/status/phase") != "Released" {
                 let _ = h.set_status(
                     "v1",

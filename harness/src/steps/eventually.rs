@@ -20,6 +20,11 @@ pub(crate) struct Attempts<T, E> {
 
 /// Runs `attempt` once, or (with `retrying`) until it returns `Ok` or `deadline` passes.
 /// Every attempt is itself cut off at the deadline; one cut off that way returns `timed_out()`.
+///
+/// A failed attempt that ends at the deadline was cut short (by this or by its own use of the
+/// deadline: "no answer before the deadline"), so it says only that petset could not ask in
+/// time. The failure reported is then the last attempt that finished before the deadline: the
+/// latest complete answer, which says what the cluster got wrong.
 pub(crate) async fn until_ok<T, E, F, Fut>(
     retrying: bool,
     deadline: Instant,
@@ -49,22 +54,31 @@ where
     let started = Instant::now();
     let mut backoff = Backoff::for_checks();
     let mut attempts = 0;
+    let mut last_complete: Option<Result<T, E>> = None;
     loop {
         attempts += 1;
         let last = match tokio::time::timeout_at(deadline, attempt()).await {
             Ok(result) => result,
             Err(_) => Err(timed_out()),
         };
+        let in_time = Instant::now() < deadline;
         let done = match &last {
             Ok(_) => true,
-            Err(error) => !retrying || is_final(error) || Instant::now() >= deadline,
+            Err(error) => !retrying || is_final(error) || !in_time,
         };
         if done || !backoff.pause(deadline).await {
+            let last = match (last, last_complete) {
+                (Err(_), Some(complete)) if !in_time => complete,
+                (last, _) => last,
+            };
             return Attempts {
                 last,
                 attempts,
                 elapsed: started.elapsed(),
             };
+        }
+        if in_time {
+            last_complete = Some(last);
         }
     }
 }
@@ -114,6 +128,29 @@ mod tests {
         )
         .await;
         assert_eq!((outcome.last, outcome.attempts), (Err("no"), 1));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_attempt_cut_short_by_the_deadline_does_not_hide_the_last_answer() {
+        let calls = AtomicU32::new(0);
+        let outcome: Attempts<(), &str> = until_ok(
+            true,
+            Instant::now() + Duration::from_secs(2),
+            || "timed out",
+            || {
+                let first = calls.fetch_add(1, Ordering::SeqCst) == 0;
+                async move {
+                    if first {
+                        Err("wrong answer")
+                    } else {
+                        std::future::pending().await
+                    }
+                }
+            },
+        )
+        .await;
+        assert_eq!(outcome.last, Err("wrong answer"));
+        assert_eq!(outcome.attempts, 2);
     }
 
     #[tokio::test(start_paused = true)]

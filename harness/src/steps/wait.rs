@@ -6,7 +6,7 @@ use crate::api::to_value;
 use crate::events::Failure;
 use crate::scenario::kinds;
 use crate::scenario::model::{WaitFor, WaitStep};
-use crate::wait::{Watched, evaluate, wait_for};
+use crate::wait::{Verdict, Watched, evaluate, wait_for};
 use serde_json::Value;
 
 impl Execute for kinds::Wait {
@@ -23,7 +23,12 @@ async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
     let (kind, single) = (target.kind, target.is_single());
     let outcome = wait_for(&watched, deadline, |objects| {
         let values: Vec<Value> = objects.iter().map(to_value).collect();
-        evaluate(&until, kind, single, &values)
+        match step.count {
+            Some(want) if values.len() != want as usize => {
+                Verdict::NotYet(format!("{} match, want {want}", values.len()))
+            }
+            _ => evaluate(&until, kind, single, &values),
+        }
     })
     .await;
     let wanted = until.describe();

@@ -5,7 +5,7 @@
 //! its database again; a new ordinal on an empty claim is cloned from its predecessor with
 //! mariabackup and mbstream. Credentials come from the Secret the scenario applied. Execs of the
 //! `mariadb` client (the SQL step's and the readiness probe's) are answered by these servers. The
-//! two database fault switches break it here.
+//! database fault switches break it here.
 
 use std::collections::{BTreeMap, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -144,7 +144,12 @@ impl Inner {
             .unwrap_or(&pod.name);
         let pod_dir = self.dir.join("pods").join(&pod.uid);
         let conf = pod_dir.join("conf.d");
-        let data = self.dir.join("claims").join(&claim);
+        let data = if self.fault == Some(Fault::DatabaseDataNotOnClaim) {
+            // As if the data directory were an emptyDir: it goes with the pod.
+            pod_dir.join("data")
+        } else {
+            self.dir.join("claims").join(&claim)
+        };
         for dir in [&conf, &data] {
             std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
         }
@@ -164,7 +169,19 @@ impl Inner {
         let mut env = hostname.clone();
         env.extend(self.network.script_env(ns));
         env.push(var("DATA_DIR", &data.display()));
+        if self.fault == Some(Fault::CloneFromPrimary) && ordinal > 1 {
+            // The script's own override of the peer it clones (its predecessor by default).
+            env.push(var("PEER_HOST", &format!("{set}-0.{service}")));
+        }
         init(&scripts, "clone", &env).await?;
+
+        if self.fault == Some(Fault::DdlNotReplicated) && ordinal > 0 {
+            // A replication filter on the application's database: statements run outside it
+            // (CREATE DATABASE, DROP DATABASE) are skipped.
+            let database = lookup(&server_env, "MARIADB_DATABASE").unwrap_or_default();
+            let filter = format!("[mariadbd]\nreplicate_do_db = {database}\n");
+            std::fs::write(conf.join("zz-fault-filter.cnf"), filter).map_err(|e| e.to_string())?;
+        }
 
         // The server, on the claim's data and the option files init-config wrote.
         let initialised = data.join("mysql").is_dir();
@@ -186,6 +203,12 @@ impl Inner {
         }
         if self.fault == Some(Fault::ReplicaWritable) && ordinal > 0 {
             admin(&server, &root_password, "SET GLOBAL read_only = OFF")?;
+        }
+        if self.fault == Some(Fault::ReplicaAcceptsAppWrites) && ordinal > 0 {
+            // The privilege that bypasses read_only, on this replica only (kept out of its binlog).
+            let user = lookup(&server_env, "MARIADB_USER").unwrap_or_default();
+            let grant = format!("SET sql_log_bin=0; GRANT READ_ONLY ADMIN ON *.* TO '{user}'@'%'");
+            admin(&server, &root_password, &grant)?;
         }
         let own = |port: u16| format!("{}.{service}:{port}", pod.name);
         self.network
@@ -462,7 +485,11 @@ impl Inner {
                     .map(|(_, run)| run)
                     .collect();
                 if short == "mysql-read" && !in_ns.is_empty() {
-                    let next = self.next_read.fetch_add(1, Ordering::Relaxed);
+                    let next = if self.fault == Some(Fault::ReadServiceOneServer) {
+                        0
+                    } else {
+                        self.next_read.fetch_add(1, Ordering::Relaxed)
+                    };
                     Some(in_ns[next % in_ns.len()].server.clone())
                 } else {
                     pods.get(&(request.namespace.clone(), short.clone()))

@@ -1,4 +1,5 @@
-//! Test support for the detection run: what sits behind the emulated pods.
+//! Test support for the detection run: what sits behind the emulated pods, the switch table and
+//! the report.
 
 mod backend_checks;
 pub mod mariadb_backend;
@@ -6,3 +7,5 @@ mod pod_env;
 mod pod_network;
 mod pod_processes;
 mod pod_scripts;
+pub mod report;
+pub mod switches;

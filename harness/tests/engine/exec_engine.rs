@@ -86,7 +86,9 @@ fn namespace_deleted_or_terminating(handle: &Handle, name: &str) -> bool {
         .is_none_or(|ns| ns["metadata"]["deletionTimestamp"].is_string())
 }
 
-const POD: &str = "{apiVersion: v1, kind: Pod, metadata: {name: web-0, labels: {app: web}}, spec: {containers: [{name: nginx, image: 'nginx:1.27'}]}}";
+/// A 1 s grace period: the emulation terminates a deleted pod for its whole grace period (on its
+/// scaled clock, 100 ms here), which the default 30 s would make outlast these tests' cleanup.
+const POD: &str = "{apiVersion: v1, kind: Pod, metadata: {name: web-0, labels: {app: web}}, spec: {terminationGracePeriodSeconds: 1, containers: [{name: nginx, image: 'nginx:1.27'}]}}";
 
 #[tokio::test]
 async fn a_passing_scenario_runs_in_its_own_labelled_namespace_and_cleans_up() {

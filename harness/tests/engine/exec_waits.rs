@@ -335,3 +335,31 @@ async fn a_watch_start_refused_with_410_lists_afresh() {
         "{observation:?}"
     );
 }
+
+#[tokio::test]
+async fn a_selector_wait_with_a_count_does_not_pass_on_the_objects_left() {
+    let fake = TestCluster::start().await;
+    let mut ctx = fake.ctx("ns");
+    fake.create(pod("ns", "web-0", json!({"app": "web"})));
+    fake.handle()
+        .set_pod_ready("ns", "web-0", true, None)
+        .expect("ready");
+    // Every pod there is ready, but two of the three the scenario set up are gone.
+    let wait = step(
+        "wait: {target: {kind: pod, selector: app=web}, for: ready, count: 3, timeout: 300ms}",
+    );
+    let failure = within(10, run_step(&wait, &mut ctx))
+        .await
+        .expect_err("one pod is not three");
+    assert!(
+        failure.message.contains("1 match, want 3"),
+        "{}",
+        failure.message
+    );
+    let wait =
+        step("wait: {target: {kind: pod, selector: app=web}, for: ready, count: 1, timeout: 5s}");
+    let report = within(10, run_step(&wait, &mut ctx))
+        .await
+        .expect("the one pod is ready");
+    assert!(report.detail.contains("all 1: web-0"), "{}", report.detail);
+}

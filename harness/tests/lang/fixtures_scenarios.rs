@@ -14,6 +14,7 @@ use std::time::Duration;
 
 /// The areas the suite is organised in (folders under `scenarios/`).
 const AREAS: &[&str] = &[
+    "services",
     "dns",
     "statefulset",
     "storage",

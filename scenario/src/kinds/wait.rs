@@ -14,6 +14,11 @@ pub struct WaitStep {
     pub target: Target,
     #[serde(rename = "for")]
     pub until: WaitFor,
+    /// With a selector target: exactly this many objects must match, as well as satisfy `for`
+    /// (required for `ready`, `rolledOut`, `bound`, `phase`, `condition` and `matches`, so that
+    /// a wait cannot pass on whatever few objects are left).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u32>,
     /// Deadline for this wait (default 2m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
@@ -122,5 +127,33 @@ impl StepKind for Wait {
         if let WaitFor::Matches(partial) = &wait.until {
             check.operators(&["for", "matches"], partial);
         }
+        check_count(wait, check);
+    }
+}
+
+/// A selector wait that checks every object must also say how many it expects: without a count
+/// it passes on whatever few objects are left; a single named target has nothing to count.
+fn check_count(wait: &WaitStep, check: &mut StepCheck<'_, '_>) {
+    let every_object = matches!(
+        wait.until,
+        WaitFor::Ready
+            | WaitFor::RolledOut
+            | WaitFor::Bound
+            | WaitFor::Phase(_)
+            | WaitFor::Condition(_)
+            | WaitFor::Matches(_)
+    );
+    if wait.target.is_single() && wait.count.is_some() {
+        check.error(
+            &["count"],
+            "`count` needs a set of objects, not one named object",
+            "drop `count`, or target `{kind: pod, selector: app=web}`",
+        );
+    } else if !wait.target.is_single() && every_object && wait.count.is_none() {
+        check.error(
+            &["target"],
+            "a wait over a selector must say how many objects it expects",
+            "add `count: N` beside `for`: the wait then also needs exactly N matching objects",
+        );
     }
 }
