@@ -6,7 +6,7 @@ use crate::api::to_value;
 use crate::events::Failure;
 use crate::scenario::kinds;
 use crate::scenario::model::{WaitFor, WaitStep};
-use crate::wait::{Verdict, Watched, evaluate, wait_for};
+use crate::wait::{WaitVerdict, Watched, evaluate, wait_for};
 use serde_json::Value;
 
 impl Execute for kinds::Wait {
@@ -25,7 +25,7 @@ async fn run(step: &WaitStep, ctx: &StepContext) -> StepResult {
         let values: Vec<Value> = objects.iter().map(to_value).collect();
         match step.count {
             Some(want) if values.len() != want as usize => {
-                Verdict::NotYet(format!("{} match, want {want}", values.len()))
+                WaitVerdict::NotYet(format!("{} match, want {want}", values.len()))
             }
             _ => evaluate(&until, kind, single, &values),
         }
