@@ -83,7 +83,10 @@ impl Handle {
     ) -> Result<(String, String), crate::status::ApiError> {
         let name = target.name.clone().unwrap_or_default();
         let ns = target.ns_key().to_string();
-        if lock(&self.shared.store).get(target.res, &ns, &name).is_none() {
+        if lock(&self.shared.store)
+            .get(target.res, &ns, &name)
+            .is_none()
+        {
             return Err(crate::status::ApiError::not_found(target.rt(), &name));
         }
         Ok((ns, name))
