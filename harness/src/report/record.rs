@@ -245,10 +245,16 @@ impl ScenarioRecord {
                         _ => None,
                     })
                     .collect();
-                if earlier.is_empty() {
-                    TrialVerdict::Passed
-                } else {
-                    TrialVerdict::Flaky(earlier)
+                // Under `--repeat` every attempt is a run of its own, not a retry: one failed
+                // run fails the scenario, as the trial's exit status says.
+                let repeated = last
+                    .finished
+                    .as_ref()
+                    .is_some_and(|f| f.properties.contains_key("runs"));
+                match earlier.first() {
+                    None => TrialVerdict::Passed,
+                    Some(first) if repeated => TrialVerdict::Failed(first),
+                    Some(_) => TrialVerdict::Flaky(earlier),
                 }
             }
         }
