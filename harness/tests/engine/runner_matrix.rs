@@ -74,3 +74,65 @@ fn a_matrix_expands_into_one_trial_per_combination_with_its_values() {
     let message = message.as_ref().map(|m| m.to_string()).unwrap_or_default();
     assert!(message.contains("mariadb:10.11"), "{message}");
 }
+
+const COLLECTING: &str = r#"description: A failed check leaves the object it read behind.
+covers: [STS-ORDER-1]
+steps:
+  - apply: {files: [big/configmap.yaml]}
+  - assert: {target: configmap/big, matches: {data: {state: ready}}}
+onFailure:
+  - object: {target: configmap/big}
+"#;
+
+#[test]
+fn on_failure_output_reaches_the_junit_failure_body_bounded() {
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    let cluster = runtime.block_on(TestCluster::start());
+    let dir = tempfile::tempdir().expect("a suite folder");
+    // More than a collector section may carry (8 KiB), less than the whole body may (32 KiB,
+    // which the check's own "last observed" copy of the object shares).
+    let filler = "x".repeat(12 * 1024);
+    let fixture = format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: big}}\ndata:\n  state: starting\n  filler: {filler}\n  zzz-last-key: the-end\n"
+    );
+    for (path, text) in [
+        ("scenarios/db/collecting.yaml", COLLECTING),
+        ("fixtures/big/configmap.yaml", fixture.as_str()),
+    ] {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+        std::fs::write(path, text).expect("written");
+    }
+    let (suite, catalogue) = petset::runner::load(dir.path());
+    let source = EngineCluster {
+        client: cluster.client.clone(),
+        fixtures: dir.path().join("fixtures"),
+    };
+    let input = RunInput {
+        suite,
+        catalogue,
+        settings: Ok(settings(dir.path(), 0)),
+    };
+    let outcome = petset::runner::run(&args(dir.path(), &[]), input, &source);
+    assert_eq!(outcome.conclusion.expect("trials ran").num_failed, 1);
+
+    let xml = std::fs::read_to_string(dir.path().join("reports/junit.xml")).expect("a report");
+    let report = Report::deserialize_from_str(&xml).expect("JUnit parses");
+    let case = &report.test_suites[0].test_cases[0];
+    let TestCaseStatus::NonSuccess { description, .. } = &case.status else {
+        panic!("the scenario fails: {xml}");
+    };
+    let body = description
+        .as_ref()
+        .map(|d| d.to_string())
+        .unwrap_or_default();
+    let section = body
+        .find("== onFailure: object configmap/big ==")
+        .unwrap_or_else(|| panic!("no collector section in the failure body:\n{body}"));
+    let collected = &body[section..];
+    assert!(collected.contains("zzz-last-key: the-end"), "{collected}");
+    assert!(
+        !collected.contains(&"x".repeat(9 * 1024)),
+        "the section is cut to its last 8 KiB"
+    );
+}
