@@ -216,8 +216,47 @@ impl Checker {
         let mut flow = steps::Flow::default();
         // The matrix's variables are set in every combination, before the first step.
         flow.captures.extend(super::matrix::matrix_names(root));
+        let place = |what: &str, step_at: StepAt<'_>, index: usize| {
+            let (line, _) = file.line_column(step_at.whole().start);
+            format!("{what} {} (line {line})", index + 1)
+        };
+        let mut later = BTreeMap::new();
+        for &(index, step) in steps {
+            if let Some(name) = step.captures() {
+                later
+                    .entry(name.to_owned())
+                    .or_insert_with(|| place("step", at(index), index));
+            }
+        }
+        let mut finally_later = BTreeMap::new();
+        for &(index, step) in parts.finally {
+            if let Some(name) = step.captures() {
+                finally_later
+                    .entry(name.to_owned())
+                    .or_insert_with(|| place("finally step", at_in(finally_node, index), index));
+            }
+        }
+        flow.later = later;
+        for (name, place) in &finally_later {
+            flow.later
+                .entry(name.clone())
+                .or_insert_with(|| place.clone());
+        }
         for &(index, step) in steps {
             steps::check_step(&at(index), step, &objects, &gates, &mut flow, &mut out);
+        }
+        // Collectors run right after a failure: what the steps capture may be set, what
+        // `finally` captures is not.
+        if gates.variables {
+            let collectors = steps::Flow {
+                captures: flow.captures.clone(),
+                later: finally_later,
+                ..steps::Flow::default()
+            };
+            let items = root.and_then(|r| r.get("onFailure")).and_then(Node::as_seq);
+            for index in 0..items.map_or(0, <[Node]>::len) {
+                steps::check_collector(&at_in(items, index), &collectors, &mut out);
+            }
         }
         // `finally` steps follow the steps: they may use what the steps captured and created.
         for &(index, step) in parts.finally {

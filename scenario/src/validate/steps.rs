@@ -4,13 +4,13 @@
 
 use super::check::StepAt;
 use super::references::Objects;
-use super::variables::check_variables;
+use super::variables::{Scope, check_variables};
 use crate::diagnostic::Diagnostic;
 use crate::expect::Selector;
 use crate::model::{Kind, Step, Target, TextMatch};
 use crate::similar;
 use crate::yaml::Point;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// Variables every step may use.
 pub const BUILTIN_VARIABLES: &[&str] = &["namespace", "clusterDomain", "pod"];
@@ -28,6 +28,9 @@ pub(crate) struct Gates {
 pub(crate) struct Flow {
     pub(crate) captures: BTreeSet<String>,
     pub(crate) marks: BTreeSet<String>,
+    /// Every variable some step captures, with the first step that does (`step 4 (line 12)`),
+    /// so that a use before it says where it comes from.
+    pub(crate) later: BTreeMap<String, String>,
 }
 
 pub(crate) fn check_step(
@@ -40,7 +43,7 @@ pub(crate) fn check_step(
 ) {
     let mut report = Report { at, out };
     if gates.variables {
-        check_variables(&mut report, flow);
+        check_variables(&mut report, flow, Scope::Step);
     }
     for (target, path) in step.targets() {
         check_target(&mut report, objects, gates, target, path);
@@ -117,6 +120,11 @@ impl StepCheck<'_, '_> {
     pub(crate) fn text(&mut self, field: &str, expected: Option<&TextMatch>) {
         text(&mut self.report, field, expected);
     }
+}
+
+/// Checks the `${...}` of an `onFailure` collector: `flow` holds what the steps capture.
+pub(crate) fn check_collector(at: &StepAt<'_>, flow: &Flow, out: &mut Vec<Diagnostic>) {
+    check_variables(&mut Report { at, out }, flow, Scope::Collector);
 }
 
 pub(crate) struct Report<'a, 'b> {
