@@ -11,7 +11,7 @@ use super::coverage::{CoverageReporter, text as coverage_text};
 use super::error::ReportError;
 use super::junit;
 use super::terminal::{TerminalReporter, summary};
-use super::timeline_files::{self, TIMELINES_DIR};
+use super::timeline_files::{self, FAILURES_DIR, TIMELINES_DIR};
 use crate::events::{Event, EventSink};
 
 /// The run record, the renderers of a run, and where their files go.
@@ -81,11 +81,12 @@ impl Reporters {
         if let Some(done) = written.as_ref() {
             return Ok(done.clone());
         }
-        let (junit, coverage, timelines) = self.record.read(|record| {
+        let (junit, coverage, timelines, failures) = self.record.read(|record| {
             (
                 junit::write(record, &self.junit_path),
                 self.coverage.write(record, &self.coverage_dir),
                 timeline_files::write(record, &self.coverage_dir),
+                timeline_files::write_failures(record, &self.coverage_dir),
             )
         });
         let mut files = vec![
@@ -108,9 +109,16 @@ impl Reporters {
                 path: self.coverage_dir.join(TIMELINES_DIR),
             });
         }
+        if failures.as_ref().is_ok_and(|written| !written.is_empty()) {
+            files.push(Written {
+                what: "failures",
+                path: self.coverage_dir.join(FAILURES_DIR),
+            });
+        }
         junit?;
         coverage?;
         timelines?;
+        failures?;
         *written = Some(files.clone());
         Ok(files)
     }

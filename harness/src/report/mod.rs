@@ -1,5 +1,6 @@
 //! Reporters: one aggregator folds the event stream into the run record, and the terminal,
-//! JUnit XML, the coverage table and the timeline files render from that record.
+//! JUnit XML, the coverage table, the timeline files and the failure files render from that
+//! record.
 
 mod aggregator;
 mod coverage;
@@ -8,6 +9,7 @@ mod fanout;
 mod junit;
 mod live_timeline;
 mod record;
+mod sections;
 mod setup;
 mod terminal;
 mod timeline_files;
@@ -26,6 +28,6 @@ pub use record::{
     ScenarioRecord, TrialVerdict, failure_text,
 };
 pub use terminal::{TerminalReporter, WriteDebug};
-pub use timeline_files::{TIMELINES_DIR, timeline_file};
+pub use timeline_files::{FAILURES_DIR, TIMELINES_DIR, failure_file, timeline_file};
 
 pub(crate) use fanout::write_file;

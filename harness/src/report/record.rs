@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
-use super::timeline_files::timeline_file;
+use super::sections::{self, SECTION_CAP, Whole, cut};
+use super::timeline_files::{failure_file, timeline_file};
 use crate::events::{
     ClusterInfo, Event, Failure, Figure, ScenarioId, ScenarioOutcome, StepOutcome,
 };
@@ -54,6 +55,9 @@ pub struct AttemptRecord {
     pub timeline: Vec<String>,
     /// Where the whole timeline is written, as a failure names it: `reports/timelines/...`.
     pub timeline_file: String,
+    /// Where the whole failure is written, as a cut failure body names it:
+    /// `reports/failures/...`.
+    pub failure_file: String,
     /// `step N (summary)` of the last step that failed.
     pub failed_step: Option<String>,
     pub steps: BTreeMap<usize, StepHead>,
@@ -201,6 +205,7 @@ impl ScenarioRecord {
                 self.attempts.push(AttemptRecord {
                     attempt: number,
                     timeline_file: format!("reports/{}", timeline_file(&self.id)),
+                    failure_file: format!("reports/{}", failure_file(&self.id)),
                     ..AttemptRecord::default()
                 });
                 self.attempts.len() - 1
@@ -216,6 +221,7 @@ impl ScenarioRecord {
             self.attempts.push(AttemptRecord {
                 attempt: 1,
                 timeline_file: format!("reports/{}", timeline_file(&self.id)),
+                failure_file: format!("reports/{}", failure_file(&self.id)),
                 ..AttemptRecord::default()
             });
         }
@@ -280,14 +286,30 @@ impl AttemptRecord {
     }
 
     /// The failure body: expected vs actual, the timeline and the diagnostics, at most
-    /// [`FAILURE_BODY_CAP`] bytes.
+    /// [`FAILURE_BODY_CAP`] bytes, each part under its own budget (see [`sections`]); when the
+    /// body is still too long, what petset gathered is cut and the onFailure output kept.
     pub fn failure_body(&self, failure: &Failure) -> String {
-        let whole = self.whole_timeline();
-        bounded(
-            &body_text(failure, &self.timeline, whole),
-            FAILURE_BODY_CAP,
-            whole,
-        )
+        let whole = Whole {
+            failure: (!self.failure_file.is_empty()).then_some(self.failure_file.as_str()),
+            timeline: self.whole_timeline(),
+        };
+        let (head, collected) = body_parts(failure, &self.timeline, whole);
+        let room = FAILURE_BODY_CAP.saturating_sub(collected.len());
+        format!("{}{collected}", cut(&head, room, whole))
+    }
+
+    /// The whole failure, no part cut, for the failure file a cut body names.
+    pub(crate) fn whole_failure(&self, failure: &Failure) -> String {
+        let mut sections = Vec::new();
+        message_sections(failure, &mut sections);
+        let timeline = if failure.timeline.trim().is_empty() {
+            self.timeline.join("\n")
+        } else {
+            failure.timeline.clone()
+        };
+        push_section(&mut sections, "timeline", &timeline);
+        push_section(&mut sections, "diagnostics", &failure.diagnostics);
+        sections.join("\n\n")
     }
 
     /// The file holding the whole timeline, when one is written.
@@ -299,8 +321,11 @@ impl AttemptRecord {
     /// The step log followed by the latest [`OUTPUT_TIMELINE_LINES`] of the streamed timeline
     /// (folded), for system-out; at most [`OUTPUT_CAP`] bytes.
     pub fn output(&self) -> String {
-        let whole = self.whole_timeline();
-        bounded(&self.full_output(whole), OUTPUT_CAP, whole)
+        let whole = Whole {
+            failure: None,
+            timeline: self.whole_timeline(),
+        };
+        cut(&self.full_output(whole.timeline), OUTPUT_CAP, whole)
     }
 
     fn full_output(&self, whole: Option<&str>) -> String {
@@ -327,54 +352,58 @@ impl AttemptRecord {
 /// The body of a failure: the rest of its message, expected vs actual, the timeline (the
 /// failure's own, or the streamed one when it has none, either bounded) and the diagnostics.
 pub fn failure_text(failure: &Failure, streamed_timeline: &[String]) -> String {
-    body_text(failure, streamed_timeline, None)
+    let (head, collected) = body_parts(failure, streamed_timeline, Whole::default());
+    head + &collected
 }
 
-fn body_text(failure: &Failure, streamed_timeline: &[String], whole: Option<&str>) -> String {
-    let mut sections = Vec::new();
+/// The rest of a failure's message, its expected and its actual.
+fn message_sections(failure: &Failure, sections: &mut Vec<String>) {
     let rest: Vec<&str> = failure.message.lines().skip(1).collect();
     if !rest.is_empty() {
         sections.push(rest.join("\n"));
     }
-    push_section(&mut sections, "expected", &failure.expected);
-    push_section(&mut sections, "actual", &failure.actual);
+    push_section(sections, "expected", &failure.expected);
+    push_section(sections, "actual", &failure.actual);
+}
+
+/// The body of a failure in two parts, each part of it under its own budget: everything up to
+/// the onFailure collectors' output, and that output (with what separates it from the first).
+fn body_parts(
+    failure: &Failure,
+    streamed_timeline: &[String],
+    whole: Whole<'_>,
+) -> (String, String) {
+    let mut sections = Vec::new();
+    let capped = Failure {
+        expected: cut(&failure.expected, SECTION_CAP, whole),
+        actual: cut(&failure.actual, SECTION_CAP, whole),
+        ..Failure::new(cut(&failure.message, SECTION_CAP, whole))
+    };
+    message_sections(&capped, &mut sections);
     // The engine sends a bounded excerpt already; other executors may not.
     let own: Vec<&str> = failure.timeline.lines().collect();
     let timeline = if failure.timeline.trim().is_empty() {
-        excerpt(streamed_timeline, &[], whole)
+        excerpt(streamed_timeline, &[], whole.timeline)
     } else if own.len() > EXCERPT_MAX_LINES + 1 {
-        excerpt(&own, &[], whole)
+        excerpt(&own, &[], whole.timeline)
     } else {
         failure.timeline.clone()
     };
     push_section(&mut sections, "timeline", &timeline);
-    push_section(&mut sections, "diagnostics", &failure.diagnostics);
-    sections.join("\n\n")
-}
-
-/// `text` cut to at most `cap` bytes (on a character boundary), saying what was cut and where
-/// the whole timeline is.
-fn bounded(text: &str, cap: usize, whole: Option<&str>) -> String {
-    if text.len() <= cap {
-        return text.to_owned();
+    let (gathered, collected) = sections::diagnostics(&failure.diagnostics, whole);
+    push_section(&mut sections, "diagnostics", &gathered);
+    let head = sections.join("\n\n");
+    let collected = collected.trim_end();
+    if collected.trim().is_empty() {
+        return (head, String::new());
     }
-    let note = |left_out: usize| {
-        let mut note = format!(
-            "\n[{left_out} more bytes left out: reports keep at most {} KiB here",
-            cap / 1024
-        );
-        if let Some(whole) = whole {
-            note.push_str(&format!("; the whole timeline: {whole}"));
-        }
-        note.push(']');
-        note
+    let indented: Vec<String> = collected.lines().map(|l| format!("  {l}")).collect();
+    let lead = match (gathered.trim().is_empty(), head.is_empty()) {
+        (false, _) => "\n",
+        (true, true) => "diagnostics:\n",
+        (true, false) => "\n\ndiagnostics:\n",
     };
-    // The note's own length depends on the count; a generous estimate keeps it under `cap`.
-    let mut keep = cap.saturating_sub(note(text.len()).len());
-    while !text.is_char_boundary(keep) {
-        keep -= 1;
-    }
-    format!("{}{}", &text[..keep], note(text.len() - keep))
+    (head, format!("{lead}{}", indented.join("\n")))
 }
 
 fn push_section(sections: &mut Vec<String>, title: &str, text: &str) {
@@ -477,12 +506,18 @@ mod tests {
         };
         // Multi-byte characters, so a cut in the middle of one would be a bug.
         let failure = Failure {
-            message: "step 1 (exec pod/web-0): exit 1".into(),
+            message: format!("step 1 (exec pod/web-0): exit 1\n{}", "é".repeat(100_000)),
             actual: "é".repeat(100_000),
+            diagnostics: format!("== pod/web-0 (last observed) ==\n{}\n", "é".repeat(5_000))
+                .repeat(6),
             ..Failure::default()
         };
         let body = attempt.failure_body(&failure);
         assert!(body.len() <= FAILURE_BODY_CAP, "{}", body.len());
+        assert!(
+            body.contains("more bytes left out: reports keep at most 8 KiB here"),
+            "the actual is cut to its own budget"
+        );
         assert!(
             body.ends_with(
                 "more bytes left out: reports keep at most 32 KiB here; the whole timeline: \

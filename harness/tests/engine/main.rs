@@ -30,6 +30,7 @@ mod report_golden;
 mod report_junit;
 mod report_no_cluster;
 mod report_secrets;
+mod report_sections;
 mod runner_behaviour;
 mod runner_matrix;
 mod runner_nextest;
