@@ -1,5 +1,6 @@
 //! The meaning pass: a loaded scenario checked against the catalogue, the fixtures and itself.
 
+use super::combinations::{self, Combos};
 use super::manifests::{self, Created, Fixture};
 use super::references::Objects;
 use super::steps;
@@ -83,11 +84,28 @@ impl Checker {
 
     /// Problems found in fixture files read so far, each file once.
     pub fn fixture_problems(&self) -> Vec<(PathBuf, Vec<Diagnostic>)> {
-        self.fixtures
-            .borrow()
-            .iter()
-            .filter(|(_, fixture)| !fixture.problems.is_empty())
-            .map(|(name, fixture)| (fixture_display(name), fixture.problems.clone()))
+        // A file checked both as written and with a matrix's values lists each problem once.
+        let mut by_file: BTreeMap<PathBuf, Vec<Diagnostic>> = BTreeMap::new();
+        for (key, fixture) in self.fixtures.borrow().iter() {
+            let name = key.split('\n').next().unwrap_or(key);
+            let problems = by_file.entry(fixture_display(name)).or_default();
+            for problem in &fixture.problems {
+                let same = |known: &Diagnostic| {
+                    (known.line, known.column, known.code, &known.message)
+                        == (problem.line, problem.column, problem.code, &problem.message)
+                };
+                if !problems.iter().any(same) {
+                    problems.push(problem.clone());
+                }
+            }
+        }
+        by_file
+            .into_iter()
+            .filter(|(_, problems)| !problems.is_empty())
+            .map(|(path, mut problems)| {
+                problems.sort_by_key(|d| (d.line, d.column));
+                (path, problems)
+            })
             .collect()
     }
 
@@ -160,6 +178,7 @@ impl Checker {
             self.check_covers(file, root, covers, &mut out);
         }
         super::matrix::check_matrix(file, root, &mut out);
+        let combos = Combos::of(root);
 
         let at_in = |node, index| StepAt::of(file, node, index);
         let at = |index: usize| at_in(steps_node, index);
@@ -181,7 +200,7 @@ impl Checker {
                 }
                 for spanned in &apply.files {
                     let span = located(file, &spanned.referenced, &spanned.value);
-                    match self.fixture(file, &spanned.value, span, &mut out) {
+                    match self.fixture(file, &spanned.value, span, &combos, &mut out) {
                         Some(fixture) => {
                             all_read &= !fixture.incomplete;
                             created.extend(fixture.objects.iter().cloned());
@@ -198,8 +217,15 @@ impl Checker {
                         .0
                     });
                     let fallback = location_byte(file, &spanned.referenced);
-                    match manifests::check_manifest(file, node, &spanned.value, fallback, &mut out)
-                    {
+                    let check = |value: &serde_json::Value, out: &mut Vec<Diagnostic>| {
+                        manifests::check_manifest(file, node, value, fallback, out)
+                    };
+                    let object = if combos.used_in(&spanned.value.to_string()) {
+                        combinations::manifest(file, &combos, &spanned.value, check, &mut out)
+                    } else {
+                        check(&spanned.value, &mut out)
+                    };
+                    match object {
                         Some(object) => created.push(object),
                         None => all_read = false,
                     }
@@ -262,6 +288,20 @@ impl Checker {
         for &(index, step) in parts.finally {
             let step_at = at_in(finally_node, index);
             steps::check_step(&step_at, step, &objects, &gates, &mut flow, &mut out);
+        }
+        // Selectors written with matrix variables, as each combination has them.
+        let lists = [(steps, steps_node), (parts.finally, finally_node)];
+        for (list, node) in lists {
+            for &(index, step) in list {
+                for (target, path) in step.targets() {
+                    if let Some(selector) = target.selector.as_deref()
+                        && combos.used_in(selector)
+                    {
+                        let span = at_in(node, index).span(path, Point::Value);
+                        combinations::selector(file, &combos, selector, span, &mut out);
+                    }
+                }
+            }
         }
         out.sort_by_key(|d| (d.path != file.path, d.line, d.column));
         out
@@ -329,6 +369,7 @@ impl Checker {
         file: &SourceFile,
         name: &str,
         span: Range<usize>,
+        combos: &Combos<'_>,
         out: &mut Vec<Diagnostic>,
     ) -> Option<Rc<Fixture>> {
         let relative = Path::new(name);
@@ -343,12 +384,55 @@ impl Checker {
             );
             return None;
         }
+        if !combos.all.is_empty() {
+            // Checked once per scenario file and matrix: what only some combinations have is
+            // reported in the scenario, at its matrix.
+            let key = format!("{name}\n{}\n{}", file.path.display(), combos.key());
+            let cached = self.fixtures.borrow().get(&key).cloned();
+            let fixture = match cached {
+                Some(fixture) => fixture,
+                None => {
+                    let text = self.fixture_text(name, span.clone(), file, out)?;
+                    if !combos.used_in(&text) {
+                        return self.fixture(file, name, span, &Combos::default(), out);
+                    }
+                    let fixture = Rc::new(combinations::fixture(
+                        file,
+                        combos,
+                        &SourceFile::new(fixture_display(name), text),
+                    ));
+                    self.fixtures.borrow_mut().insert(key, fixture.clone());
+                    fixture
+                }
+            };
+            out.extend(fixture.by_combination.iter().cloned());
+            return Some(self.report_broken(file, name, span, fixture, out));
+        }
         if let Some(fixture) = self.fixtures.borrow().get(name) {
             return Some(self.report_broken(file, name, span, fixture.clone(), out));
         }
-        let path = self.root.join("fixtures").join(relative);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(text) => text,
+        let text = self.fixture_text(name, span.clone(), file, out)?;
+        let fixture = Rc::new(manifests::check_fixture(&SourceFile::new(
+            fixture_display(name),
+            text,
+        )));
+        self.fixtures
+            .borrow_mut()
+            .insert(name.to_owned(), fixture.clone());
+        Some(self.report_broken(file, name, span, fixture, out))
+    }
+
+    /// The text of fixture file `name`, or an error in `file` saying why there is none.
+    fn fixture_text(
+        &self,
+        name: &str,
+        span: Range<usize>,
+        file: &SourceFile,
+        out: &mut Vec<Diagnostic>,
+    ) -> Option<String> {
+        let path = self.root.join("fixtures").join(name);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Some(text),
             Err(error) => {
                 let (message, help) = if error.kind() == std::io::ErrorKind::NotFound {
                     let names = self.fixture_names();
@@ -368,17 +452,9 @@ impl Checker {
                         .label("no such file")
                         .help(help),
                 );
-                return None;
+                None
             }
-        };
-        let fixture = Rc::new(manifests::check_fixture(&SourceFile::new(
-            fixture_display(name),
-            text,
-        )));
-        self.fixtures
-            .borrow_mut()
-            .insert(name.to_owned(), fixture.clone());
-        Some(self.report_broken(file, name, span, fixture, out))
+        }
     }
 
     fn report_broken(

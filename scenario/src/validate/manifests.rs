@@ -39,6 +39,9 @@ pub(crate) struct Fixture {
     pub objects: Vec<Created>,
     /// Some document could not be read as an object, so `objects` may lack what it creates.
     pub incomplete: bool,
+    /// Checked with a matrix's values: the problems only some combinations have, in the
+    /// scenario file at its matrix.
+    pub by_combination: Vec<Diagnostic>,
 }
 
 /// Reads and checks every document of a fixture file.

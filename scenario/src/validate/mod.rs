@@ -5,6 +5,7 @@
 //! marks set earlier; fields that only make sense together are given together.
 
 mod check;
+mod combinations;
 mod enums_table;
 mod kinds;
 mod manifests;
