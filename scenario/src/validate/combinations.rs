@@ -85,12 +85,15 @@ impl<'a> Combos<'a> {
     }
 }
 
+/// For each value put in a text: where its `${name}` was written and where the value went.
+pub(crate) type Moved = Vec<(Range<usize>, Range<usize>)>;
+
+/// Where a problem is: file, line, column and code.
+type Place = (PathBuf, usize, usize, &'static str);
+
 /// `text` with the matrix variables of `parameters` put in and every other `${...}` left as
 /// written; with, for each put in, where it was and where it went (byte ranges).
-pub(crate) fn substitute(
-    text: &str,
-    parameters: &Parameters,
-) -> (String, Vec<(Range<usize>, Range<usize>)>) {
+pub(crate) fn substitute(text: &str, parameters: &Parameters) -> (String, Moved) {
     let mut out = String::with_capacity(text.len());
     let mut moved = Vec::new();
     let mut at = 0;
@@ -187,8 +190,7 @@ pub(crate) fn sort_out(
     combos: &Combos<'_>,
     found: Found,
 ) -> (Vec<Diagnostic>, Vec<Diagnostic>) {
-    let mut places: BTreeMap<(PathBuf, usize, usize, &'static str), Vec<(usize, Diagnostic)>> =
-        BTreeMap::new();
+    let mut places: BTreeMap<Place, Found> = BTreeMap::new();
     for (index, diagnostic) in found {
         let place = (
             diagnostic.path.clone(),
