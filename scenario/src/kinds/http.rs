@@ -1,7 +1,7 @@
 //! `http`: GET a path on a pod's port through a port-forward and check status and body.
 
 use super::StepKind;
-use crate::model::{Duration, Target, TextMatch};
+use crate::model::{Duration, PathTemplate, Target, TextMatch};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,18 +12,16 @@ use serde::{Deserialize, Serialize};
 pub struct HttpStep {
     pub target: Target,
     pub port: u16,
-    #[serde(default = "root_path")]
-    pub path: String,
+    /// The path and query to GET, e.g. `/healthz` or `/whoami?pod=${pod}`.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub path: PathTemplate,
     #[serde(default = "http_ok")]
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<TextMatch>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eventually: Option<Duration>,
-}
-
-fn root_path() -> String {
-    "/".to_owned()
 }
 
 fn http_ok() -> u16 {
