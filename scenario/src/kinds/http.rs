@@ -1,6 +1,6 @@
 //! `http`: GET a path on a pod's port through a port-forward and check status and body.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, PathTemplate, Target, TextMatch};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -28,18 +28,12 @@ fn http_ok() -> u16 {
     200
 }
 
-/// The `http` step kind.
-pub struct Http;
-
-impl StepKind for Http {
-    type Body = HttpStep;
-    const NAME: &'static str = "http";
-
+impl KindRules for super::Http {
     fn summary(http: &HttpStep) -> String {
         format!("http {}:{}{}", http.target, http.port, http.path)
     }
 
-    fn targets(http: &HttpStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(http: &HttpStep) -> Named<'_> {
         vec![(&http.target, &["target"])]
     }
 

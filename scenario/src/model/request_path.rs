@@ -5,9 +5,7 @@
 use super::variables::with_placeholders;
 use super::{TemplateError, Variables};
 use http::uri::PathAndQuery;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::borrow::Cow;
-use std::fmt;
 
 /// How a request path error starts, so the loader can give it its own code and hint.
 pub(crate) const PATH_ERROR: &str = "invalid request path";
@@ -80,24 +78,7 @@ impl Default for PathTemplate {
     }
 }
 
-impl fmt::Display for PathTemplate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for PathTemplate {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        Self::parse(&text).map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for PathTemplate {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
+super::text_type!(PathTemplate, PathTemplate::parse);
 
 #[cfg(test)]
 mod tests {
