@@ -3,7 +3,7 @@
 //! of their containers' logs. Gathering never fails: what cannot be read is said so in the text.
 
 use crate::api::{list_target, render_objects, render_value, with_retry};
-use crate::scenario::model::{Kind, Target};
+use crate::scenario::model::{Kind, ResolvedTarget};
 use crate::wait::conditions::ready;
 use k8s_openapi::api::core::v1::{Event, Pod};
 use kube::api::{Api, ListParams, LogParams};
@@ -22,7 +22,7 @@ const LOG_LINES: i64 = 20;
 pub async fn gather(
     client: &kube::Client,
     namespace: &str,
-    targets: &[Target],
+    targets: &[ResolvedTarget],
     budget: Duration,
 ) -> String {
     let deadline = crate::clock::from_now(budget);

@@ -2,7 +2,7 @@
 //! and the value at fault, what was expected in plain words, and where exactly.
 
 use crate::diagnostic::{Diagnostic, SourceFile};
-use crate::model::{Kind, Step};
+use crate::model::{Kind, PATH_ERROR, PATH_HINT, SELECTOR_ERROR, Step};
 use crate::similar;
 use crate::yaml::{MAX_NODES, SyntaxError};
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter};
@@ -291,6 +291,9 @@ pub(crate) fn shape_diagnostic(
             .label("wrong type")
             .help(SCHEMA_HINT),
         E::Message { .. } => {
+            if let Some((code, label, help)) = template_error(&message) {
+                return file.error(code, span, message).label(label).help(help);
+            }
             let (message, hint) = split_hint(&message);
             let kind_hint = message
                 .strip_prefix("unknown kind `")
@@ -304,6 +307,22 @@ pub(crate) fn shape_diagnostic(
             .error("syntax::yaml", span, message)
             .label("here")
             .help("fix the YAML here; nothing else in this part is checked until it parses"),
+    }
+}
+
+/// The code, label and hint of a label selector or request path the loader refused: these have
+/// their own code, as every other check of a step's values does.
+fn template_error(message: &str) -> Option<(&'static str, &'static str, &'static str)> {
+    if message.starts_with(SELECTOR_ERROR) {
+        Some((
+            "step::selector",
+            "invalid selector",
+            "write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`",
+        ))
+    } else if message.starts_with(PATH_ERROR) {
+        Some(("step::http-path", "invalid path", PATH_HINT))
+    } else {
+        None
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading the objects a step's target names, with retries.
 
 use super::{ApiError, api_resource, dynamic_api, with_retry};
-use crate::scenario::model::{Kind, Target};
+use crate::scenario::model::{Kind, ResolvedTarget};
 use kube::Client;
 use kube::api::{Api, DynamicObject, ListParams, TypeMeta};
 use tokio::time::Instant;
@@ -29,7 +29,7 @@ pub async fn get_opt(
 pub async fn list_target(
     client: &Client,
     namespace: &str,
-    target: &Target,
+    target: &ResolvedTarget,
     deadline: Instant,
 ) -> Result<Vec<DynamicObject>, ApiError> {
     let api = dynamic_api(client, target.kind, namespace);
@@ -41,7 +41,7 @@ pub async fn list_target(
     }
     let mut params = ListParams::default();
     if let Some(selector) = &target.selector {
-        params = params.labels(selector);
+        params = params.labels(selector.as_str());
     }
     let list = with_retry(&format!("list {target}"), deadline, || api.list(&params)).await?;
     let mut items = list.items;

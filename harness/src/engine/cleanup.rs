@@ -4,7 +4,7 @@
 //! go is reported with the objects and finalizers holding it.
 
 use crate::api::{claims, dynamic_api, with_retry, with_retry_on_conflict};
-use crate::scenario::model::{Kind, Target};
+use crate::scenario::model::{Kind, ResolvedTarget};
 use crate::steps::manifest::OWNER_NAMESPACE_LABEL;
 use crate::wait::{WaitVerdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Namespace;
@@ -155,7 +155,7 @@ pub async fn delete_namespace(
         ));
     }
     for (kind, name) in &owned {
-        let watched = Watched::new(client, "", &Target::object(*kind, name));
+        let watched = Watched::new(client, "", &ResolvedTarget::object(*kind, name));
         let gone = wait_for(&watched, deadline, |left| match left.first() {
             None => WaitVerdict::Met("gone".to_owned()),
             Some(object) => WaitVerdict::NotYet(finalizers(object)),

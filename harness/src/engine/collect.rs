@@ -4,7 +4,7 @@
 
 use crate::api::{list_target, render_objects, with_retry};
 use crate::diagnostics::events_where;
-use crate::scenario::model::{Collector, CommandCollector, LogsCollector, Target};
+use crate::scenario::model::{Collector, CommandCollector, LogsCollector, ResolvedTarget, Target};
 use crate::steps::{StepContext, run_collector_command};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, LogParams};
@@ -88,7 +88,7 @@ async fn one(collector: &Collector, ctx: &StepContext, deadline: Instant) -> Str
 /// Runs `collect` on `target` with the scenario's variables put in, or says why it cannot.
 async fn with_target<F, Fut>(ctx: &StepContext, target: &Target, collect: F) -> String
 where
-    F: FnOnce(Target) -> Fut,
+    F: FnOnce(ResolvedTarget) -> Fut,
     Fut: std::future::Future<Output = String>,
 {
     match ctx.resolve(target) {
@@ -100,7 +100,7 @@ where
 async fn container_logs(
     ctx: &StepContext,
     logs: &LogsCollector,
-    target: Target,
+    target: ResolvedTarget,
     deadline: Instant,
 ) -> String {
     let Some(name) = target.name.as_deref() else {

@@ -14,7 +14,7 @@ use crate::events::{
 };
 use crate::redact::{MaskingSink, SecretValues};
 use crate::report::timeline_file;
-use crate::scenario::model::{Step, Target};
+use crate::scenario::model::{ResolvedTarget, Step};
 use crate::steps::{StepContext, run_step};
 use crate::timeline::{Recorder, Timeline, excerpt};
 use serde_saphyr::Spanned;
@@ -429,7 +429,7 @@ async fn run_one(
 
 /// The timeline lines a failure shows: those of `subjects` (the failed step's targets) and the
 /// latest, folded, naming the file the reports write the whole timeline to.
-fn timeline_excerpt(timeline: &Timeline, subjects: &[Target], id: &ScenarioId) -> String {
+fn timeline_excerpt(timeline: &Timeline, subjects: &[ResolvedTarget], id: &ScenarioId) -> String {
     let lines: Vec<String> = timeline.snapshot().iter().map(|e| e.to_line()).collect();
     let subjects: Vec<String> = subjects
         .iter()

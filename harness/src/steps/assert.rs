@@ -16,14 +16,14 @@ use crate::expect::{
 };
 use crate::redact::redact_secret;
 use crate::scenario::kinds;
-use crate::scenario::model::{AssertStep, ItemsMatch, Kind, Target};
+use crate::scenario::model::{AssertStep, ItemsMatch, Kind, ResolvedTarget};
 use crate::wait::{WaitVerdict, Watched, wait_for};
 use serde_json::{Map, Value, json};
 
 /// The step's expectations, with variables substituted.
 #[derive(Debug, Clone)]
 pub(crate) struct Expectation {
-    pub target: Target,
+    pub target: ResolvedTarget,
     pub absent: bool,
     pub matches: Option<Value>,
     pub count: Option<u32>,
@@ -337,8 +337,9 @@ fn failure(expectation: &Expectation, judgement: &Judgement, when: &str) -> Fail
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::scenario::model::ParsedSelector;
 
-    fn expectation(target: Target) -> Expectation {
+    fn expectation(target: ResolvedTarget) -> Expectation {
         Expectation {
             target,
             absent: false,
@@ -354,17 +355,17 @@ mod tests {
         json!({"metadata": {"name": name, "uid": "u"}, "status": {"phase": phase}})
     }
 
-    fn selected() -> Target {
-        Target {
+    fn selected() -> ResolvedTarget {
+        ResolvedTarget {
             kind: Kind::Pod,
             name: None,
-            selector: Some("app=web".into()),
+            selector: Some(ParsedSelector::parse("app=web").expect("a selector")),
         }
     }
 
     #[test]
     fn a_secret_mismatch_names_the_key_and_shows_no_value() {
-        let mut e = expectation(Target::object(Kind::Secret, "db"));
+        let mut e = expectation(ResolvedTarget::object(Kind::Secret, "db"));
         let secret = json!({"metadata": {"name": "db"}, "type": "Opaque",
             "data": {"password": "aHVudGVyMjI=", "user": "YXBw"}});
         e.matches = Some(json!({"data": {"password": "bm9wZQ=="}}));
@@ -389,7 +390,7 @@ mod tests {
 
     #[test]
     fn single_object_mismatch_shows_a_field_diff() {
-        let mut e = expectation(Target::object(Kind::Pod, "web-0"));
+        let mut e = expectation(ResolvedTarget::object(Kind::Pod, "web-0"));
         e.matches = Some(json!({"status": {"phase": "Running"}}));
         let judgement = e.judge(&[pod("web-0", "Pending")]).expect_err("pending");
         assert_eq!(

@@ -1,8 +1,9 @@
 //! What every step gets to work with, and what it returns.
 
-use crate::events::{Failure, Figure};
+use crate::events::{Failure, FailureKind, Figure};
 use crate::redact::SecretValues;
-use crate::scenario::model::Target;
+pub use crate::scenario::model::Variables;
+use crate::scenario::model::{ResolvedTarget, Target, TemplateError};
 use crate::timeline::Timeline;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -12,103 +13,6 @@ use tokio::time::Instant;
 
 /// The DNS domain of kind, k3d and most clusters; `PETSET_CLUSTER_DOMAIN` overrides it.
 pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
-
-/// The scenario's variables: `namespace`, captures, and `pod` inside per-pod loops.
-#[derive(Debug, Clone, Default)]
-pub struct Variables {
-    values: BTreeMap<String, String>,
-}
-
-impl Variables {
-    pub fn set(&mut self, name: impl Into<String>, value: impl Into<String>) {
-        self.values.insert(name.into(), value.into());
-    }
-
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.values.get(name).map(String::as_str)
-    }
-
-    /// Every variable and its value, by name.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.values
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str()))
-    }
-
-    /// Replaces every `${name}` in `text`; unknown names are an error naming them.
-    pub fn substitute(&self, text: &str) -> Result<String, String> {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            let Some(end) = after.find('}') else {
-                return Err(format!("unclosed `${{` in `{text}`"));
-            };
-            let name = &after[..end];
-            match self.get(name) {
-                Some(value) => out.push_str(value),
-                None => {
-                    let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
-                    return Err(format!(
-                        "unknown variable `${{{name}}}` (known: {})",
-                        known.join(", ")
-                    ));
-                }
-            }
-            rest = &after[end + 1..];
-        }
-        out.push_str(rest);
-        Ok(out)
-    }
-
-    /// Replaces every `${name}` naming a known variable and leaves the rest as written, as
-    /// `envsubst` given the list of variables does: fixture files carry shell scripts whose own
-    /// `${VAR:-default}` expansions are not petset's.
-    pub fn substitute_known(&self, text: &str) -> String {
-        let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            match after
-                .find('}')
-                .and_then(|end| Some((end, self.get(&after[..end])?)))
-            {
-                Some((end, value)) => {
-                    out.push_str(value);
-                    rest = &after[end + 1..];
-                }
-                None => {
-                    out.push_str("${");
-                    rest = after;
-                }
-            }
-        }
-        out.push_str(rest);
-        out
-    }
-
-    /// Substitutes variables in every string inside a JSON value (manifests, partial objects).
-    pub fn substitute_value(&self, value: &serde_json::Value) -> Result<serde_json::Value, String> {
-        use serde_json::Value;
-        Ok(match value {
-            Value::String(text) => Value::String(self.substitute(text)?),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| self.substitute_value(item))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(key, item)| Ok((self.substitute(key)?, self.substitute_value(item)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            other => other.clone(),
-        })
-    }
-}
 
 /// Everything a step needs: the cluster, the scenario's namespace, its variables and timeline.
 #[derive(Clone)]
@@ -177,19 +81,22 @@ impl StepContext {
         }
     }
 
-    /// `target` with `${...}` variables in its name and selector replaced.
-    pub fn resolve(&self, target: &Target) -> Result<Target, Failure> {
-        let substitute = |text: &Option<String>| {
-            text.as_deref()
-                .map(|text| self.vars.substitute(text))
-                .transpose()
-                .map_err(|error| Failure::new(format!("{target}: {error}")))
-        };
-        Ok(Target {
-            kind: target.kind,
-            name: substitute(&target.name)?,
-            selector: substitute(&target.selector)?,
-        })
+    /// `target` with `${...}` variables in its name and selector replaced, the selector parsed.
+    /// A value that breaks the selector's grammar is a mistake in the scenario.
+    pub fn resolve(&self, target: &Target) -> Result<ResolvedTarget, Failure> {
+        target
+            .resolve(&self.vars)
+            .map_err(|error| template_failure(&target.to_string(), &error))
+    }
+}
+
+/// A step's failure to fill in a template with the run's values, said about `what`: a value
+/// that breaks the template's grammar is a mistake in the scenario.
+pub(crate) fn template_failure(what: &str, error: &TemplateError) -> Failure {
+    let failure = Failure::new(format!("{what}: {error}"));
+    match error {
+        TemplateError::Grammar(_) => failure.with_kind(FailureKind::InvalidScenario),
+        TemplateError::Substitution(_) => failure,
     }
 }
 
@@ -245,25 +152,3 @@ impl StepReport {
 
 /// A step either passes with a report or fails with a diagnosable failure.
 pub type StepResult = Result<StepReport, Failure>;
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn substitutes_known_variables_and_names_unknown_ones() {
-        let mut vars = Variables::default();
-        vars.set("namespace", "petset-x1");
-        vars.set("pod", "web-0");
-        assert_eq!(
-            vars.substitute("${pod}.nginx.${namespace}.svc"),
-            Ok("web-0.nginx.petset-x1.svc".to_owned())
-        );
-        let error = vars.substitute("${vol0}").expect_err("unknown variable");
-        assert!(
-            error.contains("vol0") && error.contains("namespace"),
-            "{error}"
-        );
-        assert!(vars.substitute("${pod").is_err());
-    }
-}

@@ -1,5 +1,5 @@
-//! `cordon` and `uncordon`: mark a node (named, or the one a pod runs on) unschedulable or
-//! schedulable again. Cordoned nodes are remembered so cleanup uncordons them.
+//! `cordon`: mark a node (named, or the one a pod runs on) unschedulable. Cordoned nodes are
+//! remembered so cleanup uncordons them.
 
 use super::dispatch::Execute;
 use super::{StepContext, StepReport, StepResult};
@@ -17,12 +17,6 @@ impl Execute for kinds::Cordon {
     }
 }
 
-impl Execute for kinds::Uncordon {
-    async fn run(step: &NodeStep, ctx: &mut StepContext) -> StepResult {
-        uncordon(step, ctx).await
-    }
-}
-
 async fn cordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
     let deadline = ctx.deadline_after(None);
     let node = resolve_node(ctx, step.node.as_deref(), step.node_of.as_ref(), deadline).await?;
@@ -30,14 +24,6 @@ async fn cordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
     ctx.cordoned.add(&node);
     set_unschedulable(ctx, &node, true, deadline).await?;
     Ok(StepReport::detail(format!("cordoned node/{node}")))
-}
-
-async fn uncordon(step: &NodeStep, ctx: &StepContext) -> StepResult {
-    let deadline = ctx.deadline_after(None);
-    let node = resolve_node(ctx, step.node.as_deref(), step.node_of.as_ref(), deadline).await?;
-    set_unschedulable(ctx, &node, false, deadline).await?;
-    ctx.cordoned.remove(&node);
-    Ok(StepReport::detail(format!("uncordoned node/{node}")))
 }
 
 pub(crate) async fn set_unschedulable(

@@ -9,7 +9,8 @@ use crate::scenario::kinds::{self, StepKind};
 use crate::scenario::model::Step;
 
 /// The cluster side of a step kind: how a step of the kind runs. Its language side (name,
-/// schema, checks, summary, targets, time limit) is the kind's [`StepKind`].
+/// schema, checks, summary, targets, time limit) is the kind's [`StepKind`] and
+/// [`KindRules`](crate::scenario::kinds::KindRules).
 pub(crate) trait Execute: StepKind {
     async fn run(body: &Self::Body, ctx: &mut StepContext) -> StepResult;
 }
@@ -44,7 +45,7 @@ fn with_note(text: &str, retried: &Retried) -> String {
 }
 
 macro_rules! run_kinds {
-    ($( $(#[$doc:meta])* $variant:ident($body:ident), )*) => {
+    ($( $(#[$doc:meta])* $module:ident: $variant:ident($body:ident), )*) => {
         async fn run_kind(step: &Step, ctx: &mut StepContext) -> StepResult {
             match step {
                 $( Step::$variant(body) => <kinds::$variant as Execute>::run(body, ctx).await, )*

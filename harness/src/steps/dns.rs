@@ -12,9 +12,12 @@ use super::{StepContext, StepReport, StepResult, Variables};
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
 use crate::expect::object_name;
+use crate::expect::{Requirement, Selector};
 use crate::net::pod_exec::{CommandOutput, run_in_pod};
 use crate::scenario::kinds;
-use crate::scenario::model::{DnsExpect, DnsStep, Kind, RecordType, Target};
+use crate::scenario::model::{
+    DnsExpect, DnsStep, Kind, ParsedSelector, RecordType, ResolvedTarget, Target,
+};
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
 use serde_json::Value;
@@ -232,15 +235,7 @@ async fn wanted(
     vars: &Variables,
     deadline: Instant,
 ) -> Result<Wanted, String> {
-    let resolve = |target: &Target| -> Result<Target, String> {
-        let substitute =
-            |text: &Option<String>| text.as_deref().map(|t| vars.substitute(t)).transpose();
-        Ok(Target {
-            kind: target.kind,
-            name: substitute(&target.name)?,
-            selector: substitute(&target.selector)?,
-        })
-    };
+    let resolve = |target: &Target| target.resolve(vars).map_err(|error| error.to_string());
     let check_type = |wanted: RecordType| {
         if record == wanted {
             Ok(())
@@ -321,7 +316,7 @@ async fn wanted(
                 };
                 let selector = service_selector(service)
                     .ok_or_else(|| format!("{target} has no pod selector"))?;
-                let pods_target = Target {
+                let pods_target = ResolvedTarget {
                     kind: Kind::Pod,
                     name: None,
                     selector: Some(selector),
@@ -357,7 +352,7 @@ async fn wanted(
 
 async fn objects(
     ctx: &StepContext,
-    target: &Target,
+    target: &ResolvedTarget,
     kind: Kind,
     deadline: Instant,
 ) -> Result<Vec<Value>, String> {
@@ -404,18 +399,19 @@ fn cluster_ips(service: &Value) -> BTreeSet<IpAddr> {
 }
 
 /// `spec.selector` as a label selector string.
-fn service_selector(service: &Value) -> Option<String> {
+fn service_selector(service: &Value) -> Option<ParsedSelector> {
     let selector = service.pointer("/spec/selector")?.as_object()?;
     if selector.is_empty() {
         return None;
     }
-    Some(
-        selector
-            .iter()
-            .filter_map(|(key, value)| value.as_str().map(|v| format!("{key}={v}")))
-            .collect::<Vec<_>>()
-            .join(","),
-    )
+    let requirements = selector
+        .iter()
+        .filter_map(|(key, value)| {
+            let value = value.as_str()?;
+            Some(Requirement::Equals(key.clone(), value.to_owned()))
+        })
+        .collect();
+    Some(Selector { requirements }.into())
 }
 
 /// The SRV target host of a pod, as the cluster DNS names it: its `spec.hostname` (a
@@ -475,8 +471,9 @@ mod tests {
         assert_eq!(service_of("_web._tcp.nginx.ns.svc.cluster.local"), "nginx");
         assert_eq!(service_of("nginx"), "nginx");
         assert_eq!(
-            service_selector(&json!({"spec": {"selector": {"app": "web", "tier": "front"}}})),
-            Some("app=web,tier=front".into())
+            service_selector(&json!({"spec": {"selector": {"app": "web", "tier": "front"}}}))
+                .map(|selector| selector.to_string()),
+            Some("app=web,tier=front".to_owned())
         );
     }
 

@@ -73,7 +73,7 @@ pub(crate) async fn ensure_probe(ctx: &StepContext, deadline: Instant) -> Result
             Failure::new(format!("dns probe: {error}")).with_kind(error.failure_kind())
         })?;
     }
-    let target = crate::scenario::model::Target::object(Kind::Pod, PROBE_POD);
+    let target = crate::scenario::model::ResolvedTarget::object(Kind::Pod, PROBE_POD);
     let watched = Watched::new(&ctx.client, &ctx.namespace, &target);
     wait_for(&watched, deadline, |objects| {
         let values: Vec<Value> = objects.iter().map(crate::api::to_value).collect();

@@ -13,7 +13,7 @@ use super::{StepContext, StepReport, StepResult};
 use crate::api::{ApiError, describe_kube_error, with_retry};
 use crate::events::{Failure, FailureKind};
 use crate::scenario::kinds;
-use crate::scenario::model::{DrainStep, Kind, Target};
+use crate::scenario::model::{DrainStep, Kind, ResolvedTarget};
 use crate::wait::{WaitVerdict, Watched, wait_for};
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, EvictParams, ListParams};
@@ -62,7 +62,7 @@ async fn run(step: &DrainStep, ctx: &StepContext) -> StepResult {
         uids.insert(uid.clone());
     }
     if !uids.is_empty() {
-        let target = Target {
+        let target = ResolvedTarget {
             kind: Kind::Pod,
             name: None,
             selector: None,

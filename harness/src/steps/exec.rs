@@ -93,7 +93,7 @@ async fn run(step: &ExecStep, ctx: &mut StepContext) -> StepResult {
 async fn attempt(
     step: &ExecStep,
     ctx: &StepContext,
-    target: &crate::scenario::model::Target,
+    target: &crate::scenario::model::ResolvedTarget,
     pods_api: &Api<Pod>,
     deadline: Instant,
 ) -> Result<Vec<(String, CommandOutput)>, AttemptError> {

@@ -8,9 +8,10 @@
 //! so its answer would not be the one the step asks for.
 
 use super::context::Variables;
+use super::context::template_failure;
 use super::dispatch::Execute;
 use super::eventually::{tried, until_ok_or_final};
-use super::http_wire::{self, NoResponse, Response, request_path};
+use super::http_wire::{self, NoResponse, Response};
 use super::pods::{live_pods, more, pod_name};
 use super::{StepContext, StepReport, StepResult};
 use crate::api::describe_kube_error;
@@ -20,7 +21,7 @@ use crate::expect::{
 };
 use crate::net::subprotocol_refusal;
 use crate::scenario::kinds;
-use crate::scenario::model::{HttpStep, Target, TextMatch};
+use crate::scenario::model::{HttpStep, ResolvedTarget, TextMatch};
 use http::uri::PathAndQuery;
 use k8s_openapi::api::core::v1::Pod;
 use kube::Api;
@@ -54,12 +55,9 @@ async fn run(step: &HttpStep, ctx: &StepContext) -> StepResult {
     }
     // `${pod}` only ever puts a pod name in the path, and a pod name is valid in any path: a
     // path refused for one pod is refused for all and on every attempt, so refuse it now.
-    if let Ok(text) = with_pod(&ctx.vars, "pod").substitute(&step.path) {
-        parse_path(&text).map_err(|failure| Failure {
-            message: format!("http GET {target}:{}: {}", step.port, failure.message),
-            ..failure
-        })?;
-    }
+    step.path
+        .resolve(&with_pod(&ctx.vars, "pod"))
+        .map_err(|error| template_failure(&format!("http GET {target}:{}", step.port), &error))?;
     let deadline = ctx.deadline_after(step.eventually.map(|d| d.as_std()));
     let pods_api: Api<Pod> = Api::namespaced(ctx.client.clone(), &ctx.namespace);
     let timed_out = || Unmet::Failed(Failure::new("no answer before the deadline"));
@@ -100,7 +98,7 @@ enum Unmet {
 async fn attempt(
     step: &HttpStep,
     ctx: &StepContext,
-    target: &Target,
+    target: &ResolvedTarget,
     pods_api: &Api<Pod>,
     deadline: Instant,
 ) -> Result<Vec<String>, Unmet> {
@@ -112,10 +110,10 @@ async fn attempt(
     for pod in &pods {
         let name = pod_name(pod);
         let vars = with_pod(&ctx.vars, &name);
-        let path = vars
-            .substitute(&step.path)
-            .map_err(|error| Unmet::Failed(Failure::new(error)))?;
-        let path = parse_path(&path).map_err(Unmet::Failed)?;
+        let path = step
+            .path
+            .resolve(&vars)
+            .map_err(|error| Unmet::Failed(template_failure("http", &error)))?;
         let body = step
             .body
             .as_ref()
@@ -150,11 +148,6 @@ fn with_pod(vars: &Variables, pod: &str) -> Variables {
     let mut vars = vars.clone();
     vars.set("pod", pod.to_owned());
     vars
-}
-
-/// The substituted path as a request path; refused, it is a mistake in the scenario.
-fn parse_path(text: &str) -> Result<PathAndQuery, Failure> {
-    request_path(text).map_err(|why| Failure::new(why).with_kind(FailureKind::InvalidScenario))
 }
 
 fn judge(status: u16, body: Option<&TextMatch>, outcome: &Result<Response, String>) -> Mismatch {

@@ -1,6 +1,7 @@
 //! One HTTP/1.1 GET over an already open byte stream (the port-forward to a pod), spoken by
 //! hyper's client connection: hyper writes the request and reads the response (Content-Length,
-//! chunked or until the connection closes), and the path goes in only once parsed as a URI path.
+//! chunked or until the connection closes). The path comes parsed, from the step's
+//! [`PathTemplate`](crate::scenario::model::PathTemplate).
 
 use bytes::Bytes;
 use http::header::{ACCEPT, CONNECTION, HOST, HeaderValue, USER_AGENT};
@@ -48,22 +49,6 @@ impl NoResponse {
             before_head: false,
         }
     }
-}
-
-/// `text` as the path (and query) of a request: a missing leading `/` is added; a space, a
-/// control character or anything else a request line cannot carry is refused, with a hint.
-pub(crate) fn request_path(text: &str) -> Result<PathAndQuery, String> {
-    let path = if text.starts_with('/') {
-        text.to_owned()
-    } else {
-        format!("/{text}")
-    };
-    PathAndQuery::try_from(path.as_str()).map_err(|error| {
-        format!(
-            "path {text:?} is not a valid request path ({error}); percent-encode spaces and \
-             other special characters, e.g. %20 for a space"
-        )
-    })
 }
 
 /// Sends `GET path` with `Host: host` and `Connection: close` over `stream`, and reads the
@@ -196,29 +181,10 @@ mod tests {
     ) -> (Result<Response, NoResponse>, String) {
         let (client, server) = duplex(64 * 1024);
         let peer = peer(server, answer.into(), close);
-        let path = request_path("hostname").expect("a valid path");
+        let path = PathAndQuery::from_static("/hostname");
         let outcome = get(client, "web-0", &path, 1024).await;
         let request = peer.await.expect("the peer ran");
         (outcome, request)
-    }
-
-    #[test]
-    fn paths_are_parsed_and_bad_ones_refused() {
-        assert_eq!(
-            request_path("hostname").map(|p| p.to_string()),
-            Ok("/hostname".to_owned())
-        );
-        assert_eq!(
-            request_path("/a/b?c=d&e").map(|p| p.to_string()),
-            Ok("/a/b?c=d&e".to_owned())
-        );
-        for bad in ["/a b", "/x\r\nHost: evil", "/tab\there", "/nul\0"] {
-            let error = request_path(bad).expect_err(bad);
-            assert!(
-                error.contains("is not a valid request path") && error.contains("%20"),
-                "{error}"
-            );
-        }
     }
 
     #[tokio::test]

@@ -2,36 +2,28 @@
 //!
 //! Each kind's file implements [`dispatch::Execute`] for the kind's marker type from
 //! `petset_scenario::kinds`, where the kind's name, schema, checks, summary, targets and time
-//! limit live; the dispatch is generated from the same registry of kinds.
+//! limit live; the `mod` line of each kind and the dispatch are generated from the same registry
+//! of kinds.
 
-mod apply;
-mod assert;
-mod capture;
-mod command;
 mod context;
-mod cordon;
-mod delete;
 mod dispatch;
-mod dns;
 mod dns_answer;
 pub mod dns_probe;
-mod drain;
 mod eventually;
-mod exec;
-mod http;
 mod http_wire;
 mod kubeconfig_file;
 mod local_process;
 pub mod manifest;
-mod mark;
-mod observe;
-mod patch;
 mod pods;
-mod rollout;
-mod scale;
-mod sql;
-mod timeline;
-mod wait;
+
+/// Each step kind's file, named by the registry of kinds.
+macro_rules! kind_modules {
+    ($( $(#[$doc:meta])* $module:ident: $variant:ident($body:ident), )*) => {
+        $( mod $module; )*
+    };
+}
+
+petset_scenario::step_kinds!(kind_modules);
 
 pub use apply::FIELD_MANAGER;
 pub(crate) use command::run_collector_command;

@@ -19,7 +19,7 @@ use crate::expect::{
     Mismatch, append_differences, each, object_name, project_all, validate, yamlish,
 };
 use crate::scenario::kinds;
-use crate::scenario::model::{ObserveStep, Target};
+use crate::scenario::model::{ObserveStep, ResolvedTarget};
 use crate::timeline::delivered::{Delivered, Listed, NotConfirmed, wait_until_delivered};
 use crate::wait::{Observation, WaitError, WaitVerdict, Watched, wait_for};
 use kube::api::ListParams;
@@ -237,7 +237,7 @@ enum Ended {
 /// The objects the watch follows, as the API lists them now.
 async fn list_watched(
     watched: &Watched,
-    target: &Target,
+    target: &ResolvedTarget,
     deadline: Instant,
 ) -> Result<Vec<Listed>, ApiError> {
     let mut params = ListParams::default();

@@ -4,7 +4,7 @@ use super::StepContext;
 use crate::api::{list_target, to_value};
 use crate::events::Failure;
 use crate::expect::{natural_cmp, object_name};
-use crate::scenario::model::{Kind, Target};
+use crate::scenario::model::{Kind, ResolvedTarget};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -12,7 +12,7 @@ use tokio::time::Instant;
 /// not exist, or a selector matching nothing, is a failure naming the target.
 pub(crate) async fn live_pods(
     ctx: &StepContext,
-    target: &Target,
+    target: &ResolvedTarget,
     deadline: Instant,
 ) -> Result<Vec<Value>, Failure> {
     if target.kind != Kind::Pod {

@@ -9,7 +9,6 @@ use super::dispatch::Execute;
 use super::pods::more;
 use super::{StepContext, StepReport, StepResult};
 use crate::events::{Failure, FailureKind};
-use crate::expect::Selector;
 use crate::scenario::kinds;
 use crate::scenario::model::{TimelineExpect, TimelineStep};
 use crate::timeline::assertions::{Subjects, Violation, Window, describe, evaluate};
@@ -23,16 +22,10 @@ impl Execute for kinds::Timeline {
 
 async fn run(step: &TimelineStep, ctx: &StepContext) -> StepResult {
     let target = ctx.resolve(&step.target)?;
-    let selector = target
-        .selector
-        .as_deref()
-        .map(Selector::parse)
-        .transpose()
-        .map_err(|error| Failure::new(format!("timeline: {error}")))?;
     let subjects = Subjects {
         kind: target.kind,
         name: target.name.clone(),
-        selector,
+        selector: target.selector.clone(),
     };
     let since = step
         .since

@@ -13,7 +13,7 @@ use crate::api::{
     render_objects, watch_trouble,
 };
 use crate::events::FailureKind;
-use crate::scenario::model::Target;
+use crate::scenario::model::ResolvedTarget;
 use futures::StreamExt;
 use futures::stream::BoxStream;
 use kube::api::{Api, ApiResource, DynamicObject};
@@ -35,12 +35,15 @@ pub struct Watched {
 
 impl Watched {
     /// Watches what `target` names (name and selector already substituted) in `namespace`.
-    pub fn new(client: &kube::Client, namespace: &str, target: &Target) -> Self {
+    pub fn new(client: &kube::Client, namespace: &str, target: &ResolvedTarget) -> Self {
         Self::from_api(
             dynamic_api(client, target.kind, namespace),
             api_resource(target.kind),
             target.name.clone(),
-            target.selector.clone(),
+            target
+                .selector
+                .as_ref()
+                .map(|selector| selector.as_str().to_owned()),
         )
     }
 

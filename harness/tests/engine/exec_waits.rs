@@ -6,7 +6,7 @@
 //! machine is.
 
 use crate::support::test_cluster::{TestCluster, pod, step, until, within};
-use petset::scenario::model::{Kind, Target};
+use petset::scenario::model::{Kind, ResolvedTarget};
 use petset::steps::run_step;
 use petset::wait::{WaitError, WaitVerdict, Watched, wait_for};
 use petset_fakeapi::{Lasting, RequestFilter, Verb};
@@ -14,8 +14,8 @@ use serde_json::json;
 use std::time::Duration;
 use tokio::time::Instant;
 
-fn web0() -> Target {
-    Target::object(Kind::Pod, "web-0")
+fn web0() -> ResolvedTarget {
+    ResolvedTarget::object(Kind::Pod, "web-0")
 }
 
 fn ready(objects: &[kube::api::DynamicObject]) -> WaitVerdict {

@@ -11,6 +11,7 @@ mod runner_support;
 mod checks_commands;
 mod checks_local_commands;
 mod checks_objects;
+mod checks_templates;
 mod checks_timeline;
 mod cluster_images;
 mod cluster_probe;

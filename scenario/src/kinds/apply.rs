@@ -1,6 +1,6 @@
 //! `apply`: create or update objects from fixture files or inline manifests.
 
-use super::StepKind;
+use super::KindRules;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -20,13 +20,7 @@ pub struct ApplyStep {
     pub manifests: Vec<Spanned<Value>>,
 }
 
-/// The `apply` step kind.
-pub struct Apply;
-
-impl StepKind for Apply {
-    type Body = ApplyStep;
-    const NAME: &'static str = "apply";
-
+impl KindRules for super::Apply {
     fn summary(apply: &ApplyStep) -> String {
         let mut parts: Vec<String> = apply.files.iter().map(|f| f.value.clone()).collect();
         if !apply.manifests.is_empty() {

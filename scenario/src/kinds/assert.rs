@@ -1,6 +1,6 @@
 //! `assert`: compare live objects with a partial object, a count, a list, or absence.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, ItemsMatch, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -39,18 +39,12 @@ pub struct AssertStep {
     pub eventually: Option<Duration>,
 }
 
-/// The `assert` step kind.
-pub struct Assert;
-
-impl StepKind for Assert {
-    type Body = AssertStep;
-    const NAME: &'static str = "assert";
-
+impl KindRules for super::Assert {
     fn summary(assert: &AssertStep) -> String {
         format!("assert {}", assert.target)
     }
 
-    fn targets(assert: &AssertStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(assert: &AssertStep) -> Named<'_> {
         vec![(&assert.target, &["target"])]
     }
 

@@ -1,6 +1,6 @@
 //! `capture`: save one field of one object under a name, for `${name}` in later steps.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{FieldPath, Target};
 use crate::validate::{BUILTIN_VARIABLES, StepCheck};
 use schemars::JsonSchema;
@@ -19,13 +19,7 @@ pub struct CaptureStep {
     pub name: String,
 }
 
-/// The `capture` step kind.
-pub struct Capture;
-
-impl StepKind for Capture {
-    type Body = CaptureStep;
-    const NAME: &'static str = "capture";
-
+impl KindRules for super::Capture {
     fn summary(capture: &CaptureStep) -> String {
         format!(
             "capture {} {} as {}",
@@ -33,7 +27,7 @@ impl StepKind for Capture {
         )
     }
 
-    fn targets(capture: &CaptureStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(capture: &CaptureStep) -> Named<'_> {
         vec![(&capture.target, &["target"])]
     }
 

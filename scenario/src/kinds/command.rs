@@ -1,13 +1,15 @@
 //! `command`: run a program on the machine running petset (`helm`, `kubectl`, a script in the
 //! suite) against the scenario's cluster and namespace, and check its output and exit code.
 
-use super::StepKind;
-use crate::model::{Duration, TextMatch};
+use super::KindRules;
+use super::output::with_output;
+use crate::model::Duration;
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+with_output! {
 /// `command`: run a program on the machine running petset, with `KUBECONFIG` pointing at the
 /// scenario's cluster and `PETSET_NAMESPACE` set to its namespace.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
@@ -24,31 +26,13 @@ pub struct CommandStep {
     /// default, 2 minutes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<Duration>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stdout: Option<TextMatch>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stderr: Option<TextMatch>,
-    /// The expected exit code (default 0).
-    #[serde(default)]
-    pub exit_code: i32,
-    /// Run again until the expectations hold or this long has passed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eventually: Option<Duration>,
-    /// Save stdout (trimmed) under this name for `${name}` later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capture_stdout: Option<String>,
 }
-
-/// The `command` step kind.
-pub struct Command;
+}
 
 /// Environment variables petset sets itself, which `env` may not replace.
 pub const RESERVED_ENV: [&str; 2] = ["KUBECONFIG", "PETSET_NAMESPACE"];
 
-impl StepKind for Command {
-    type Body = CommandStep;
-    const NAME: &'static str = "command";
-
+impl KindRules for super::Command {
     fn summary(command: &CommandStep) -> String {
         format!("command {}", command.run.join(" "))
     }
@@ -97,8 +81,7 @@ impl StepKind for Command {
                 "give each run less time than the whole retry window",
             );
         }
-        check.text("stdout", command.stdout.as_ref());
-        check.text("stderr", command.stderr.as_ref());
+        command.check_output(check);
     }
 
     fn captures(command: &CommandStep) -> Option<&str> {

@@ -1,6 +1,6 @@
-//! `cordon` and `uncordon`: mark a node unschedulable, and schedulable again.
+//! `cordon`: mark a node unschedulable. `uncordon` names its node the same way.
 
-use super::StepKind;
+use super::{Cordon, KindRules, Named, StepKind};
 use crate::model::{Kind, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -18,38 +18,17 @@ pub struct NodeStep {
     pub node_of: Option<Target>,
 }
 
-/// The `cordon` step kind.
-pub struct Cordon;
+/// The kinds that name a node as a [`NodeStep`] does, and read it alike.
+pub(super) trait NodeKind: StepKind<Body = NodeStep> {}
 
-impl StepKind for Cordon {
-    type Body = NodeStep;
-    const NAME: &'static str = "cordon";
+impl NodeKind for Cordon {}
 
+impl<K: NodeKind> KindRules for K {
     fn summary(node: &NodeStep) -> String {
-        format!("cordon {}", node_name(&node.node, &node.node_of))
+        format!("{} {}", K::NAME, node_name(&node.node, &node.node_of))
     }
 
-    fn targets(node: &NodeStep) -> Vec<(&Target, &'static [&'static str])> {
-        node_of(&node.node_of)
-    }
-
-    fn check(node: &NodeStep, check: &mut StepCheck<'_, '_>) {
-        node_choice(check, node.node.as_ref(), node.node_of.as_ref());
-    }
-}
-
-/// The `uncordon` step kind.
-pub struct Uncordon;
-
-impl StepKind for Uncordon {
-    type Body = NodeStep;
-    const NAME: &'static str = "uncordon";
-
-    fn summary(node: &NodeStep) -> String {
-        format!("uncordon {}", node_name(&node.node, &node.node_of))
-    }
-
-    fn targets(node: &NodeStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(node: &NodeStep) -> Named<'_> {
         node_of(&node.node_of)
     }
 
@@ -68,7 +47,7 @@ pub(super) fn node_name(node: &Option<String>, node_of: &Option<Target>) -> Stri
 }
 
 /// The pod named by `nodeOf`, as a target of the step.
-pub(super) fn node_of(node_of: &Option<Target>) -> Vec<(&Target, &'static [&'static str])> {
+pub(super) fn node_of(node_of: &Option<Target>) -> Named<'_> {
     node_of.iter().map(|pod| (pod, &["nodeOf"][..])).collect()
 }
 

@@ -1,6 +1,6 @@
 //! `delete`: remove objects by name or selector, like `kubectl delete`.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, Target};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -25,18 +25,12 @@ fn yes() -> bool {
     true
 }
 
-/// The `delete` step kind.
-pub struct Delete;
-
-impl StepKind for Delete {
-    type Body = DeleteStep;
-    const NAME: &'static str = "delete";
-
+impl KindRules for super::Delete {
     fn summary(delete: &DeleteStep) -> String {
         format!("delete {}", delete.target)
     }
 
-    fn targets(delete: &DeleteStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(delete: &DeleteStep) -> Named<'_> {
         vec![(&delete.target, &["target"])]
     }
 

@@ -1,7 +1,7 @@
 //! `dns`: resolve a name from inside the cluster, like `host web-0.nginx` in a throw-away pod,
 //! and compare the answer with live pod and service IPs.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, Kind, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -50,19 +50,13 @@ pub enum DnsExpect {
     NotFound,
 }
 
-/// The `dns` step kind.
-pub struct Dns;
-
-impl StepKind for Dns {
-    type Body = DnsStep;
-    const NAME: &'static str = "dns";
-
+impl KindRules for super::Dns {
     fn summary(dns: &DnsStep) -> String {
         format!("dns {}", dns.name)
     }
 
-    fn targets(dns: &DnsStep) -> Vec<(&Target, &'static [&'static str])> {
-        let mut found: Vec<(&Target, &'static [&'static str])> = Vec::new();
+    fn targets(dns: &DnsStep) -> Named<'_> {
+        let mut found: Named<'_> = Vec::new();
         if let Some(from) = &dns.from {
             found.push((from, &["from"]));
         }

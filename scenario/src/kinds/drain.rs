@@ -1,6 +1,6 @@
 //! `drain`: cordon a node and evict its pods, like `kubectl drain --ignore-daemonsets`.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use super::cordon::{node_choice, node_name, node_of};
 use crate::model::{Duration, Target};
 use crate::validate::StepCheck;
@@ -20,18 +20,12 @@ pub struct DrainStep {
     pub timeout: Option<Duration>,
 }
 
-/// The `drain` step kind.
-pub struct Drain;
-
-impl StepKind for Drain {
-    type Body = DrainStep;
-    const NAME: &'static str = "drain";
-
+impl KindRules for super::Drain {
     fn summary(drain: &DrainStep) -> String {
         format!("drain {}", node_name(&drain.node, &drain.node_of))
     }
 
-    fn targets(drain: &DrainStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(drain: &DrainStep) -> Named<'_> {
         node_of(&drain.node_of)
     }
 

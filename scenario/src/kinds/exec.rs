@@ -1,12 +1,14 @@
 //! `exec`: run a command in a container and check its output and exit code, like
 //! `kubectl exec`.
 
-use super::StepKind;
-use crate::model::{Duration, Target, TextMatch};
+use super::output::with_output;
+use super::{KindRules, Named};
+use crate::model::Target;
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+with_output! {
 /// `exec`: run a command in a container, like `kubectl exec`.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -18,33 +20,15 @@ pub struct ExecStep {
     pub container: Option<String>,
     /// The command and its arguments; use `[sh, -c, "..."]` for a shell line.
     pub command: Vec<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stdout: Option<TextMatch>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stderr: Option<TextMatch>,
-    /// The expected exit code (default 0).
-    #[serde(default)]
-    pub exit_code: i32,
-    /// Retry until the expectations hold or this long has passed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub eventually: Option<Duration>,
-    /// Save stdout (trimmed) under this name for `${name}` later.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub capture_stdout: Option<String>,
+}
 }
 
-/// The `exec` step kind.
-pub struct Exec;
-
-impl StepKind for Exec {
-    type Body = ExecStep;
-    const NAME: &'static str = "exec";
-
+impl KindRules for super::Exec {
     fn summary(exec: &ExecStep) -> String {
         format!("exec {} -- {}", exec.target, exec.command.join(" "))
     }
 
-    fn targets(exec: &ExecStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(exec: &ExecStep) -> Named<'_> {
         vec![(&exec.target, &["target"])]
     }
 
@@ -62,8 +46,7 @@ impl StepKind for Exec {
             );
         }
         check.pods_only(&exec.target, "target", "exec");
-        check.text("stdout", exec.stdout.as_ref());
-        check.text("stderr", exec.stderr.as_ref());
+        exec.check_output(check);
         if exec.capture_stdout.is_some() && !exec.target.is_single() {
             check.error(
                 &["captureStdout"],

@@ -1,7 +1,7 @@
 //! `http`: GET a path on a pod's port through a port-forward and check status and body.
 
-use super::StepKind;
-use crate::model::{Duration, Target, TextMatch};
+use super::{KindRules, Named};
+use crate::model::{Duration, PathTemplate, Target, TextMatch};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,8 +12,10 @@ use serde::{Deserialize, Serialize};
 pub struct HttpStep {
     pub target: Target,
     pub port: u16,
-    #[serde(default = "root_path")]
-    pub path: String,
+    /// The path and query to GET, e.g. `/healthz` or `/whoami?pod=${pod}`.
+    #[serde(default)]
+    #[schemars(with = "String")]
+    pub path: PathTemplate,
     #[serde(default = "http_ok")]
     pub status: u16,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -22,26 +24,16 @@ pub struct HttpStep {
     pub eventually: Option<Duration>,
 }
 
-fn root_path() -> String {
-    "/".to_owned()
-}
-
 fn http_ok() -> u16 {
     200
 }
 
-/// The `http` step kind.
-pub struct Http;
-
-impl StepKind for Http {
-    type Body = HttpStep;
-    const NAME: &'static str = "http";
-
+impl KindRules for super::Http {
     fn summary(http: &HttpStep) -> String {
         format!("http {}:{}{}", http.target, http.port, http.path)
     }
 
-    fn targets(http: &HttpStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(http: &HttpStep) -> Named<'_> {
         vec![(&http.target, &["target"])]
     }
 

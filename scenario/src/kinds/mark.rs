@@ -1,18 +1,12 @@
 //! `mark`: a named point on the recorded timeline, for `timeline: {since: <mark>}`.
 
-use super::StepKind;
+use super::KindRules;
 use crate::validate::StepCheck;
 
 /// The mark's name.
 pub type MarkStep = String;
 
-/// The `mark` step kind.
-pub struct Mark;
-
-impl StepKind for Mark {
-    type Body = MarkStep;
-    const NAME: &'static str = "mark";
-
+impl KindRules for super::Mark {
     fn summary(name: &MarkStep) -> String {
         format!("mark {name}")
     }

@@ -1,70 +1,42 @@
-//! Step kinds, one file each: the body a kind deserializes into (its schema), its name, its
-//! meaning checks, its summary, the objects it names and its time limit.
+//! Step kinds, one file each: the body a kind deserializes into (its schema), its meaning
+//! checks, its summary, the objects it names and its time limit.
 //!
-//! The registry [`step_kinds!`](crate::step_kinds) lists every kind once; the [`Step`] enum,
-//! [`Step::KIND_NAMES`] and the dispatch to each kind's [`StepKind`] are generated from it, and
-//! a crate that runs steps generates its own dispatch from the same list. Adding a kind is one
-//! file here, one file where it runs, and one line in the registry.
+//! The registry [`step_kinds!`](crate::step_kinds) lists every kind once, as `module: Marker(Body)`.
+//! Generated from it: the `mod` line of each kind's file, the re-export of its types, its marker
+//! type with its [`StepKind`] (name and body), the [`Step`] enum, [`Step::KIND_NAMES`] and the
+//! dispatch to each kind's [`KindRules`]; a crate that runs steps generates its own modules and
+//! dispatch from the same list. Adding a kind is its file here, its file where it runs, and one
+//! line in the registry.
 //!
 //! [`Step`]: crate::model::Step
 //! [`Step::KIND_NAMES`]: crate::model::Step::KIND_NAMES
 
-mod apply;
-mod assert;
-mod capture;
-mod command;
-mod cordon;
-mod delete;
-mod dns;
-mod drain;
-mod exec;
-mod http;
-mod mark;
-mod observe;
-mod patch;
-mod rollout;
-mod scale;
-mod sql;
-mod timeline;
-mod wait;
-
-pub use apply::{Apply, ApplyStep};
-pub use assert::{Assert, AssertStep};
-pub use capture::{Capture, CaptureStep};
-pub use command::{Command, CommandStep, RESERVED_ENV};
-pub use cordon::{Cordon, NodeStep, Uncordon};
-pub use delete::{Delete, DeleteStep};
-pub use dns::{Dns, DnsExpect, DnsStep, RecordType};
-pub use drain::{Drain, DrainStep};
-pub use exec::{Exec, ExecStep};
-pub use http::{Http, HttpStep};
-pub use mark::{Mark, MarkStep};
-pub use observe::{Observe, ObserveStep};
-pub use patch::{Patch, PatchStep, PatchType};
-pub use rollout::{Rollout, RolloutStep};
-pub use scale::{Scale, ScaleStep};
-pub use sql::{RowsExpect, SecretKeyRef, Sql, SqlStep, SqlVia};
-pub use timeline::{CountBound, NeverOverlap, PodState, Timeline, TimelineExpect, TimelineStep};
-pub use wait::{ConditionMatch, Wait, WaitFor, WaitStep};
+mod output;
 
 use crate::model::Target;
 use crate::validate::StepCheck;
 
-/// The language side of a step kind. Implemented by a marker type per kind (`kinds::Scale`),
-/// so that two kinds may share a body (`cordon` and `uncordon`) and a crate that runs steps can
-/// implement its own trait for the same markers.
+/// A step kind's identity, generated from the registry for its marker type (`kinds::Scale`):
+/// two kinds may share a body (`cordon` and `uncordon`), and a crate that runs steps implements
+/// its own trait for the same markers.
 pub trait StepKind {
     /// What the kind's key holds in a scenario file, e.g. [`ScaleStep`].
     type Body;
 
-    /// The kind's key as written in files, e.g. `scale`.
+    /// The kind's key as written in files, e.g. `scale`: the name of its module.
     const NAME: &'static str;
+}
 
+/// The objects a step names, each with the path of its field in the step's body.
+pub type Named<'a> = Vec<(&'a Target, &'static [&'static str])>;
+
+/// The language side of a step kind, written in the kind's file.
+pub trait KindRules: StepKind {
     /// A short description, e.g. `scale sts/web to 5`.
     fn summary(body: &Self::Body) -> String;
 
     /// Every object the step names, with the path of its field in the step's body.
-    fn targets(_body: &Self::Body) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(_body: &Self::Body) -> Named<'_> {
         Vec::new()
     }
 
@@ -99,54 +71,85 @@ pub trait StepKind {
 }
 
 /// The registry of step kinds: calls `$callback!` with every kind as
-/// `/// description` `Variant(Body),`, in the order the schema lists them. The variant names the
-/// kind's marker type in [`kinds`](crate::kinds) and its serde key (camelCase of the variant).
+/// `/// description` `module: Variant(Body),`, in the order the schema lists them. The module is
+/// the kind's file and its key in scenario files; the variant names the kind's marker type in
+/// [`kinds`](crate::kinds) and its [`Step`](crate::model::Step) variant (serde's camelCase of it
+/// is the module's name, which a unit test checks).
 #[macro_export]
 macro_rules! step_kinds {
     ($callback:ident) => {
         $callback! {
             /// Create or update objects from fixture files or inline manifests (server-side apply).
-            Apply(ApplyStep),
+            apply: Apply(ApplyStep),
             /// Delete objects by name or selector, waiting until they are gone unless told otherwise.
-            Delete(DeleteStep),
+            delete: Delete(DeleteStep),
             /// Change `spec.replicas` through the `/scale` subresource, like `kubectl scale`.
-            Scale(ScaleStep),
+            scale: Scale(ScaleStep),
             /// Patch an object (strategic, merge or JSON patch), or set container images.
-            Patch(PatchStep),
+            patch: Patch(PatchStep),
             /// Roll a Deployment or StatefulSet back, like `kubectl rollout undo`.
-            Rollout(RolloutStep),
+            rollout: Rollout(RolloutStep),
             /// Wait until a condition holds, like `kubectl wait`.
-            Wait(WaitStep),
+            wait: Wait(WaitStep),
             /// Run a command in a container and check its output and exit code.
-            Exec(ExecStep),
+            exec: Exec(ExecStep),
             /// Run a program on the machine running petset (helm, kubectl, a script in the suite)
             /// against the scenario's cluster, and check its output and exit code.
-            Command(CommandStep),
+            command: Command(CommandStep),
             /// Run SQL against a database pod and check rows or the error it returns.
-            Sql(SqlStep),
+            sql: Sql(SqlStep),
             /// Resolve a name from inside the cluster and compare it with live pod and service IPs.
-            Dns(DnsStep),
+            dns: Dns(DnsStep),
             /// Send an HTTP GET to a pod's port through a port-forward.
-            Http(HttpStep),
+            http: Http(HttpStep),
             /// Check live objects against a partial object, a count, or absence.
-            Assert(AssertStep),
+            assert: Assert(AssertStep),
             /// Check the order and counts of what happened, from the recorded timeline.
-            Timeline(TimelineStep),
+            timeline: Timeline(TimelineStep),
             /// Save a field of an object (a volumeName, a uid) under a name, for `${name}` later.
-            Capture(CaptureStep),
+            capture: Capture(CaptureStep),
             /// Put a named mark on the timeline, for `timeline: {since: <mark>}`.
-            Mark(MarkStep),
+            mark: Mark(MarkStep),
             /// Mark a node unschedulable.
-            Cordon(NodeStep),
+            cordon: Cordon(NodeStep),
             /// Mark a node schedulable again.
-            Uncordon(NodeStep),
+            uncordon: Uncordon(NodeStep),
             /// Cordon a node and evict its pods through the Eviction API, respecting PodDisruptionBudgets.
-            Drain(DrainStep),
+            drain: Drain(DrainStep),
             /// Check that something does not change for a while (e.g. scaling halts).
-            Observe(ObserveStep),
+            observe: Observe(ObserveStep),
         }
     };
 }
+
+macro_rules! declare_kinds {
+    ($( $(#[$doc:meta])* $module:ident: $variant:ident($body:ident), )*) => {
+        $( mod $module; )*
+
+        /// The types step bodies are written in, every kind's file's public items.
+        pub mod bodies {
+            // A kind may have no types of its own (`uncordon` reads `cordon`'s body).
+            $(
+                #[allow(unused_imports)]
+                pub use super::$module::*;
+            )*
+        }
+
+        pub use bodies::*;
+
+        $(
+            $(#[$doc])*
+            pub struct $variant;
+
+            impl StepKind for $variant {
+                type Body = $body;
+                const NAME: &'static str = stringify!($module);
+            }
+        )*
+    };
+}
+
+step_kinds!(declare_kinds);
 
 #[cfg(test)]
 mod tests {

@@ -1,6 +1,6 @@
 //! `observe`: watch the target for a while and fail if it changes in a way it must not.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -25,18 +25,12 @@ pub struct ObserveStep {
     pub keeps: Option<Value>,
 }
 
-/// The `observe` step kind.
-pub struct Observe;
-
-impl StepKind for Observe {
-    type Body = ObserveStep;
-    const NAME: &'static str = "observe";
-
+impl KindRules for super::Observe {
     fn summary(observe: &ObserveStep) -> String {
         format!("observe {} for {}", observe.target, observe.during)
     }
 
-    fn targets(observe: &ObserveStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(observe: &ObserveStep) -> Named<'_> {
         vec![(&observe.target, &["target"])]
     }
 

@@ -1,6 +1,6 @@
 //! `patch`: change an object, like `kubectl patch` or `kubectl set image`.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::Target;
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -39,18 +39,12 @@ pub struct PatchStep {
     pub change_cause: Option<String>,
 }
 
-/// The `patch` step kind.
-pub struct Patch;
-
-impl StepKind for Patch {
-    type Body = PatchStep;
-    const NAME: &'static str = "patch";
-
+impl KindRules for super::Patch {
     fn summary(patch: &PatchStep) -> String {
         format!("patch {}", patch.target)
     }
 
-    fn targets(patch: &PatchStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(patch: &PatchStep) -> Named<'_> {
         vec![(&patch.target, &["target"])]
     }
 

@@ -1,6 +1,6 @@
 //! `rollout`: roll back to an earlier revision, like `kubectl rollout undo --to-revision`.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Kind, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -17,13 +17,7 @@ pub struct RolloutStep {
     pub to_revision: Option<i64>,
 }
 
-/// The `rollout` step kind.
-pub struct Rollout;
-
-impl StepKind for Rollout {
-    type Body = RolloutStep;
-    const NAME: &'static str = "rollout";
-
+impl KindRules for super::Rollout {
     fn summary(rollout: &RolloutStep) -> String {
         match rollout.to_revision {
             Some(revision) => format!("rollout undo {} to revision {revision}", rollout.undo),
@@ -31,7 +25,7 @@ impl StepKind for Rollout {
         }
     }
 
-    fn targets(rollout: &RolloutStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(rollout: &RolloutStep) -> Named<'_> {
         vec![(&rollout.undo, &["undo"])]
     }
 

@@ -1,6 +1,6 @@
 //! `scale`: set the replica count through the `/scale` subresource, like `kubectl scale`.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Kind, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -15,18 +15,12 @@ pub struct ScaleStep {
     pub replicas: i32,
 }
 
-/// The `scale` step kind.
-pub struct Scale;
-
-impl StepKind for Scale {
-    type Body = ScaleStep;
-    const NAME: &'static str = "scale";
-
+impl KindRules for super::Scale {
     fn summary(scale: &ScaleStep) -> String {
         format!("scale {} to {}", scale.target, scale.replicas)
     }
 
-    fn targets(scale: &ScaleStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(scale: &ScaleStep) -> Named<'_> {
         vec![(&scale.target, &["target"])]
     }
 

@@ -1,7 +1,7 @@
 //! `sql`: run statements or a query against a MySQL/MariaDB pod and check rows or the error
 //! it returns.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, Password, RowsMatch, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -92,18 +92,12 @@ pub struct RowsExpect {
     pub distinct_at_least: Option<usize>,
 }
 
-/// The `sql` step kind.
-pub struct Sql;
-
-impl StepKind for Sql {
-    type Body = SqlStep;
-    const NAME: &'static str = "sql";
-
+impl KindRules for super::Sql {
     fn summary(sql: &SqlStep) -> String {
         format!("sql on {}", sql.target)
     }
 
-    fn targets(sql: &SqlStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(sql: &SqlStep) -> Named<'_> {
         vec![(&sql.target, &["target"])]
     }
 

@@ -1,6 +1,6 @@
 //! `timeline`: assertions over everything recorded in the namespace since the start or a mark.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::Target;
 use crate::similar;
 use crate::validate::StepCheck;
@@ -73,18 +73,12 @@ pub struct NeverOverlap {
     pub state: PodState,
 }
 
-/// The `timeline` step kind.
-pub struct Timeline;
-
-impl StepKind for Timeline {
-    type Body = TimelineStep;
-    const NAME: &'static str = "timeline";
-
+impl KindRules for super::Timeline {
     fn summary(timeline: &TimelineStep) -> String {
         format!("timeline of {}", timeline.target)
     }
 
-    fn targets(timeline: &TimelineStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(timeline: &TimelineStep) -> Named<'_> {
         vec![(&timeline.target, &["target"])]
     }
 

@@ -1,6 +1,6 @@
 //! `wait`: block until the target satisfies a condition, like `kubectl wait`.
 
-use super::StepKind;
+use super::{KindRules, Named};
 use crate::model::{Duration, Kind, Target};
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
@@ -84,18 +84,12 @@ impl WaitFor {
     }
 }
 
-/// The `wait` step kind.
-pub struct Wait;
-
-impl StepKind for Wait {
-    type Body = WaitStep;
-    const NAME: &'static str = "wait";
-
+impl KindRules for super::Wait {
     fn summary(wait: &WaitStep) -> String {
         format!("wait {} for {}", wait.target, wait.until.describe())
     }
 
-    fn targets(wait: &WaitStep) -> Vec<(&Target, &'static [&'static str])> {
+    fn targets(wait: &WaitStep) -> Named<'_> {
         vec![(&wait.target, &["target"])]
     }
 

@@ -3,10 +3,8 @@
 //! `metadata.annotations["deployment.kubernetes.io/revision"]` (a quoted key may hold dots).
 
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 use std::str::FromStr;
 
 /// A parsed field path, kept with the text it was written as.
@@ -142,25 +140,6 @@ fn parse_segments(path: &str) -> Result<Vec<Segment>, String> {
     Ok(segments)
 }
 
-impl fmt::Display for FieldPath {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.text)
-    }
-}
-
-impl<'de> Deserialize<'de> for FieldPath {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        text.parse().map_err(serde::de::Error::custom)
-    }
-}
-
-impl Serialize for FieldPath {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.text)
-    }
-}
-
 impl JsonSchema for FieldPath {
     fn schema_name() -> Cow<'static, str> {
         "FieldPath".into()
@@ -174,6 +153,8 @@ impl JsonSchema for FieldPath {
         })
     }
 }
+
+super::text_type!(FieldPath, str::parse);
 
 #[cfg(test)]
 mod tests {

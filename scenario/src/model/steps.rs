@@ -1,21 +1,16 @@
 //! The `Step` enum that names every step kind, generated from the registry in
 //! [`kinds`](crate::kinds), and what can be asked of any step through its kind.
 
-use crate::kinds::{self, StepKind};
+use crate::kinds::{self, KindRules, StepKind};
 use crate::model::Target;
 use crate::validate::StepCheck;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-pub use crate::kinds::{
-    ApplyStep, AssertStep, CaptureStep, CommandStep, ConditionMatch, CountBound, DeleteStep,
-    DnsExpect, DnsStep, DrainStep, ExecStep, HttpStep, MarkStep, NeverOverlap, NodeStep,
-    ObserveStep, PatchStep, PatchType, PodState, RecordType, RolloutStep, RowsExpect, ScaleStep,
-    SecretKeyRef, SqlStep, SqlVia, TimelineExpect, TimelineStep, WaitFor, WaitStep,
-};
+pub use crate::kinds::bodies::*;
 
 macro_rules! define_steps {
-    ($( $(#[$doc:meta])* $variant:ident($body:ident), )*) => {
+    ($( $(#[$doc:meta])* $module:ident: $variant:ident($body:ident), )*) => {
         /// One step of a scenario, written as a one-key map: `- apply: {...}`, `- wait: {...}`.
         #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -1,6 +1,6 @@
 //! What a step acts on: one object (`pod/web-0`) or a set (`{kind: pod, selector: app=web}`).
 
-use super::Kind;
+use super::{Kind, ParsedSelector, SelectorTemplate, TemplateError, Variables};
 use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::de::{self, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer, Serialize};
@@ -10,20 +10,26 @@ use std::fmt;
 /// The object or objects a step is about.
 ///
 /// Written either the way kubectl takes one object, `pod/web-0` or `sts/web`, or as a map naming
-/// a kind and optionally a name or a label selector: `{kind: pod, selector: app=web}`. Names may
-/// use `${...}` variables, which are substituted when the step runs.
+/// a kind and optionally a name or a label selector: `{kind: pod, selector: app=web}`. Names and
+/// selectors may use `${...}` variables, which are substituted when the step runs: `S` is the
+/// selector as written ([`SelectorTemplate`]) in a scenario, and parsed with the run's values
+/// ([`ParsedSelector`]) in the [`ResolvedTarget`] a step acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct Target {
+pub struct Target<S = SelectorTemplate> {
     pub kind: Kind,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// A label selector in kubectl's syntax: `app=web,tier!=db`, `env in (a,b)`, `!legacy`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub selector: Option<String>,
+    pub selector: Option<S>,
 }
 
-impl Target {
+/// A target with its variables substituted and its selector parsed: what a step lists, watches
+/// and matches.
+pub type ResolvedTarget = Target<ParsedSelector>;
+
+impl<S> Target<S> {
     pub fn object(kind: Kind, name: impl Into<String>) -> Self {
         Self {
             kind,
@@ -38,7 +44,28 @@ impl Target {
     }
 }
 
-impl fmt::Display for Target {
+impl Target {
+    /// The target with `vars` substituted in its name and selector, the selector parsed; the
+    /// error names a missing variable, or one whose value breaks the selector.
+    pub fn resolve(&self, vars: &Variables) -> Result<ResolvedTarget, TemplateError> {
+        Ok(Target {
+            kind: self.kind,
+            name: self
+                .name
+                .as_deref()
+                .map(|name| vars.substitute(name))
+                .transpose()
+                .map_err(TemplateError::Substitution)?,
+            selector: self
+                .selector
+                .as_ref()
+                .map(|selector| selector.resolve(vars))
+                .transpose()?,
+        })
+    }
+}
+
+impl<S: fmt::Display> fmt::Display for Target<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.name, &self.selector) {
             (Some(name), _) => write!(f, "{}/{}", self.kind, name),
@@ -56,7 +83,7 @@ struct TargetFields {
     #[serde(default)]
     name: Option<String>,
     #[serde(default)]
-    selector: Option<String>,
+    selector: Option<SelectorTemplate>,
 }
 
 fn parse_object_ref<E: de::Error>(text: &str) -> Result<Target, E> {

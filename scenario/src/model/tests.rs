@@ -46,7 +46,10 @@ fn reads_the_documented_syntax() {
     assert_eq!(scenario.steps[2].referenced.line(), 9);
     match &scenario.steps[3].value {
         Step::Wait(wait) => {
-            assert_eq!(wait.target.selector.as_deref(), Some("app=web"));
+            assert_eq!(
+                wait.target.selector.as_ref().map(SelectorTemplate::as_str),
+                Some("app=web")
+            );
             assert_eq!(wait.until, WaitFor::ReadyCount(3));
         }
         other => panic!("expected a wait step, got {other:?}"),

@@ -46,14 +46,11 @@ impl Objects {
             });
         }
         if let Some(selector) = &target.selector {
-            if selector.contains("${") {
-                return Ok(());
-            }
-            let Ok(parsed) = Selector::parse(selector) else {
-                // Reported by the selector check.
+            // A selector with variables is only known when the step runs.
+            let Some(parsed) = selector.fixed() else {
                 return Ok(());
             };
-            if self.selects(target.kind, &parsed) {
+            if self.selects(target.kind, parsed.selector()) {
                 return Ok(());
             }
             return Err(Unknown {
@@ -274,6 +271,7 @@ fn hashed_child(name: &str, parent: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::SelectorTemplate;
     use std::collections::BTreeMap;
 
     fn sts() -> Created {
@@ -316,7 +314,7 @@ mod tests {
         let select = |selector: &str| Target {
             kind: Kind::Pod,
             name: None,
-            selector: Some(selector.into()),
+            selector: Some(SelectorTemplate::parse(selector).expect("a selector")),
         };
         assert!(objects.check(&select("app=web")).is_ok());
         assert!(objects.check(&select("app=wbe")).is_err());

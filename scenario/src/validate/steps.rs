@@ -1,12 +1,10 @@
-//! Per-step meaning common to every kind (targets, label selectors, references to objects,
-//! variables) and the [`StepCheck`] a kind's own checks write to; the checks of each kind are
+//! Per-step meaning common to every kind (targets, references to objects, variables) and the [`StepCheck`] a kind's own checks write to; the checks of each kind are
 //! in [`kinds`](crate::kinds).
 
 use super::check::StepAt;
 use super::references::Objects;
 use super::variables::{Scope, check_variables};
 use crate::diagnostic::Diagnostic;
-use crate::expect::Selector;
 use crate::model::{Kind, Step, Target, TextMatch};
 use crate::similar;
 use crate::yaml::Point;
@@ -224,21 +222,6 @@ fn check_target(
     target: &Target,
     path: &[&str],
 ) {
-    if let Some(selector) = &target.selector
-        && !selector.contains("${")
-        && let Err(error) = Selector::parse(selector)
-    {
-        let span = report.at.span(path, Point::Value);
-        report.out.push(
-            report
-                .at
-                .file
-                .error("step::selector", span, error.to_string())
-                .label("invalid selector")
-                .help("write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`"),
-        );
-        return;
-    }
     if !gates.references {
         return;
     }

@@ -1,7 +1,7 @@
 //! Every timeline assertion, holding and violated, over synthetic timelines.
 
 use super::*;
-use crate::expect::Selector;
+use crate::scenario::model::ParsedSelector;
 use crate::scenario::model::{CountBound, Kind, NeverOverlap, PodState, TimelineExpect};
 use crate::timeline::{Change, TimelineEntry};
 use std::collections::BTreeMap;
@@ -127,7 +127,7 @@ fn pods() -> Subjects {
     Subjects {
         kind: Kind::Pod,
         name: None,
-        selector: Some(Selector::parse("app=web").expect("selector")),
+        selector: Some(ParsedSelector::parse("app=web").expect("selector")),
     }
 }
 

@@ -1,8 +1,8 @@
 //! Which entries an assertion reads: the objects it speaks of, the window after a mark, and the
 //! violation it reports.
 
-use crate::expect::Selector;
 use crate::scenario::model::Kind;
+use crate::scenario::model::ParsedSelector;
 use crate::timeline::{Change, TimelineEntry};
 
 /// Which recorded objects an assertion speaks of: one kind, by name or label selector.
@@ -10,7 +10,7 @@ use crate::timeline::{Change, TimelineEntry};
 pub struct Subjects {
     pub kind: Kind,
     pub name: Option<String>,
-    pub selector: Option<Selector>,
+    pub selector: Option<ParsedSelector>,
 }
 
 impl Subjects {
