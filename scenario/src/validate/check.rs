@@ -294,7 +294,7 @@ impl Checker {
         for (list, node) in lists {
             for &(index, step) in list {
                 for (target, path) in step.targets() {
-                    if let Some(selector) = target.selector.as_deref()
+                    if let Some(selector) = target.selector.as_ref().map(|s| s.as_str())
                         && combos.used_in(selector)
                     {
                         let span = at_in(node, index).span(path, Point::Value);
