@@ -71,7 +71,6 @@ mod store;
 mod strict;
 mod subprotocol;
 mod subresources;
-mod validation;
 mod version;
 mod watch;
 

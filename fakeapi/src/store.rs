@@ -74,6 +74,9 @@ pub(crate) struct WriteCtx {
     pub verb: Verb,
     pub origin: Origin,
     pub subresource: Option<&'static str>,
+    /// `dryRun=All`: an update runs every check and answers what it would store, but stores
+    /// nothing and publishes no event.
+    pub dry_run: bool,
 }
 
 impl WriteCtx {
@@ -82,6 +85,7 @@ impl WriteCtx {
             verb,
             origin: Origin::Api,
             subresource: None,
+            dry_run: false,
         }
     }
 
@@ -90,7 +94,13 @@ impl WriteCtx {
             verb,
             origin: Origin::Handle,
             subresource: None,
+            dry_run: false,
         }
+    }
+
+    pub(crate) fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
     }
 
     pub(crate) fn sub(mut self, subresource: &'static str) -> Self {
@@ -379,7 +389,7 @@ impl Store {
             generation += 1;
         }
         metadata_mut(&mut merged).insert("generation".into(), json!(generation));
-        if &merged == old {
+        if &merged == old || ctx.dry_run {
             return Ok(merged);
         }
         // The last finalizer gone from an object being deleted removes it, unless a pod's
