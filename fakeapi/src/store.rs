@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::defaults;
 use crate::deletion::{self, Timing};
 use crate::events::{Origin, Verb, WriteEvent};
+use crate::lag::WatchLag;
 use crate::meta::{self, metadata_mut};
 use crate::resources::{self, ResourceId, ResourceType};
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -55,6 +56,8 @@ pub(crate) struct StoredEvent {
     pub res: ResourceId,
     pub ns: String,
     pub object: Value,
+    /// When the watch cache has it: watches send it no earlier (see `lag.rs`).
+    pub visible_at: tokio::time::Instant,
 }
 
 /// Which part of an object an update may change.
@@ -132,6 +135,8 @@ pub(crate) struct Store {
     pending: Vec<WriteEvent>,
     next_cluster_ip: u32,
     timing: Timing,
+    /// How far watches trail the store.
+    watch_lag: WatchLag,
     /// Pods in their grace period, with the time it ends.
     graceful: BTreeMap<ObjKey, tokio::time::Instant>,
     /// Terminating namespaces, with the time their controller starts on them.
@@ -155,6 +160,7 @@ impl Store {
             pending: Vec::new(),
             next_cluster_ip: 1,
             timing: Timing::default(),
+            watch_lag: crate::lag::DEFAULT,
             graceful: BTreeMap::new(),
             terminating: BTreeMap::new(),
         };
@@ -175,6 +181,10 @@ impl Store {
     /// The count of writes so far (what the latest resourceVersion encodes).
     pub(crate) fn write_count(&self) -> u64 {
         self.rv
+    }
+
+    pub(crate) fn set_watch_lag(&mut self, lag: WatchLag) {
+        self.watch_lag = lag;
     }
 
     pub(crate) fn set_history_limit(&mut self, limit: usize) {
@@ -522,6 +532,7 @@ impl Store {
             res: k.res,
             ns: k.ns.clone(),
             object: object.clone(),
+            visible_at: self.watch_lag.visible_at(tokio::time::Instant::now()),
         });
         self.history.push_back(event.clone());
         self.trim_history();
