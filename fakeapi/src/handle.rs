@@ -75,7 +75,7 @@ impl std::fmt::Debug for Handle {
 }
 
 impl Handle {
-    /// The namespace and name of the object a subresource request (exec, port-forward) names,
+    /// The namespace and name of the pod a subresource request (log, exec, port-forward) names,
     /// or the 404 the API server answers when it does not exist.
     pub(crate) fn existing_object(
         &self,

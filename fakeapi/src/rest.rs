@@ -49,11 +49,7 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
         }
         Some("status") if target.rt().status => {}
         Some(_) => {
-            return Err(ApiError::new(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            ));
+            return Err(ApiError::no_such_resource());
         }
     }
     let part = if target.sub.is_some() {

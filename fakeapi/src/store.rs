@@ -326,9 +326,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let rt = resources::get(res);
         let k = key(res, ns, name);
-        let Some(old) = self.objects.get(&k) else {
-            return Err(ApiError::not_found(rt, name));
-        };
+        let old = self.existing(&k)?;
         if !new.is_object() {
             return Err(ApiError::bad_request(
                 "the request body is not a JSON object",
@@ -421,6 +419,13 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored object at `k`, or the 404 the API server answers.
+    fn existing(&self, k: &ObjKey) -> Result<&Value, ApiError> {
+        self.objects
+            .get(k)
+            .ok_or_else(|| ApiError::not_found(resources::get(k.res), &k.name))
+    }
+
     /// Deletes an object; one with finalizers only gets its deletionTimestamp.
     pub(crate) fn delete(
         &mut self,
@@ -432,9 +437,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let rt = resources::get(res);
         let k = key(res, ns, name);
-        let Some(old) = self.objects.get(&k) else {
-            return Err(ApiError::not_found(rt, name));
-        };
+        let old = self.existing(&k)?;
         if rt.is_namespace() {
             return Ok(self.delete_namespace(name, ctx));
         }
@@ -444,9 +447,7 @@ impl Store {
                 return Ok(out);
             }
         }
-        let Some(old) = self.objects.get(&k) else {
-            return Err(ApiError::not_found(rt, name));
-        };
+        let old = self.existing(&k)?;
         if meta::has_finalizers(old) {
             if meta::is_deleting(old) {
                 return Ok(old.clone());
