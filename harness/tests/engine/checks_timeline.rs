@@ -92,6 +92,31 @@ async fn a_violation_the_watch_delivers_late_fails_a_count() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_change_the_default_watch_lag_still_holds_back_is_counted() -> TestResult {
+    let mut world = World::start(NS).await?;
+    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    world.passes("mark: up").await;
+    for name in ["web-0", "web-1", "web-2"] {
+        world.pod(name, json!({"app": "web"}))?;
+    }
+    recorded(&world, added("web-2")).await;
+    // No injected fault: the fake's watches trail its writes by default, as an API server's
+    // watch cache does, so the recorder has not seen web-3 when the step starts reading. Only a
+    // step that waits for the recorder to reach the API's resourceVersion counts it.
+    world.pod("web-3", json!({"app": "web"}))?;
+    let failure = world
+        .fails("timeline: {target: {kind: pod, selector: app=web}, since: up, expect: [{atMost: {count: 3}}]}")
+        .await;
+    assert!(
+        failure.message.contains(": 4 pods existing at +")
+            && failure.message.contains("pod/web-3 ADDED"),
+        "{}",
+        failure.message
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_creation_the_watch_delivers_late_is_reported_as_the_ordering_broken() -> TestResult {
     let mut world = World::start(NS).await?;
     let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
