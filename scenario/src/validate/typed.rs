@@ -14,9 +14,12 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 use serde_json::Value;
 use std::cell::RefCell;
 
+/// One type's walk.
+type Check = fn(&Value) -> Findings;
+
 /// The typed checks by `apiVersion` and kind: the kinds a scenario may apply, and the few more
 /// an API server stores (namespaces, service accounts).
-const TYPES: &[(&str, &str, fn(&Value) -> Findings)] = &[
+const TYPES: &[(&str, &str, Check)] = &[
     ("v1", "Pod", check::<core::v1::Pod>),
     ("v1", "Service", check::<core::v1::Service>),
     ("v1", "Endpoints", check::<core::v1::Endpoints>),
@@ -61,7 +64,7 @@ const TYPES: &[(&str, &str, fn(&Value) -> Findings)] = &[
 ];
 
 /// The typed check of `api_version`/`kind`, if k8s-openapi's type for it is listed.
-pub(crate) fn checker(api_version: &str, kind: &str) -> Option<fn(&Value) -> Findings> {
+pub(crate) fn checker(api_version: &str, kind: &str) -> Option<Check> {
     TYPES
         .iter()
         .find(|(version, name, _)| *version == api_version && *name == kind)
