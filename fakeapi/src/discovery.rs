@@ -47,7 +47,7 @@ pub(crate) async fn group(Path(group): Path<String>) -> Response {
             doc["apiVersion"] = json!("v1");
             Json(doc).into_response()
         }
-        None => not_found(),
+        None => ApiError::no_such_resource().into_response(),
     }
 }
 
@@ -55,17 +55,8 @@ pub(crate) async fn group_resources(Path((group, version)): Path<(String, String
     if GROUPS.iter().any(|(g, v)| *g == group && *v == version) {
         Json(resource_list(&group, &version)).into_response()
     } else {
-        not_found()
+        ApiError::no_such_resource().into_response()
     }
-}
-
-fn not_found() -> Response {
-    ApiError::new(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-    )
-    .into_response()
 }
 
 fn group_doc(group: &str, version: &str) -> Value {

@@ -12,7 +12,7 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::handle::Handle;
-use crate::path::{Params, RequestTarget};
+use crate::path::Params;
 use crate::status::ApiError;
 use crate::subprotocol::{self, Stream};
 
@@ -71,10 +71,9 @@ pub(crate) type ExecHandler =
 pub(crate) async fn serve(
     h: &Handle,
     req: Request,
-    target: &RequestTarget,
+    (ns, pod): (String, String),
     params: &Params,
 ) -> Result<Response, ApiError> {
-    let (ns, pod) = h.existing_object(target)?;
     let command: Vec<String> = params.get_all("command").map(str::to_string).collect();
     if command.is_empty() {
         return Err(ApiError::bad_request("you must specify at least 1 command"));

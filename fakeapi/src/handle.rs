@@ -75,7 +75,7 @@ impl std::fmt::Debug for Handle {
 }
 
 impl Handle {
-    /// The namespace and name of the object a subresource request (exec, port-forward) names,
+    /// The namespace and name of the pod a subresource request (log, exec, port-forward) names,
     /// or the 404 the API server answers when it does not exist.
     pub(crate) fn existing_object(
         &self,
@@ -466,6 +466,19 @@ impl Handle {
     /// `handle.delay_watch_events(RequestFilter::any().resource("pods"), Duration::from_secs(2))`
     pub fn delay_watch_events(&self, filter: RequestFilter, delay: Duration) {
         self.faults().delay_watch_events(filter, delay);
+    }
+
+    /// How far watches trail writes: each committed change reaches watches a random time in
+    /// `[min, max]` after the write was answered (default 5 to 25 ms), in resourceVersion
+    /// order, as a real API server's watch cache trails etcd (see `lag.rs`). Gets and lists are
+    /// always current. `set_watch_lag(Duration::ZERO, Duration::ZERO)` delivers at once; only a
+    /// test about lag-free ordering has reason to. Applies to changes committed from now on.
+    pub fn set_watch_lag(&self, min: Duration, max: Duration) {
+        let lag = crate::lag::WatchLag {
+            min,
+            max: max.max(min),
+        };
+        lock(&self.shared.store).set_watch_lag(lag);
     }
 
     /// Makes every port-forward fail its websocket upgrade as `refusal` says, until

@@ -16,10 +16,15 @@
 //!   claims and volumes keep their protection finalizers while in use; namespaces stay
 //!   Terminating while their controller empties them (see `deletion.rs`).
 //! - resourceVersions are opaque strings, neither numeric nor ordered (see `version.rs`).
+//! - Watches trail writes, as a real API server's watch cache trails etcd: each change reaches
+//!   watches 5 to 25 ms after its write was answered, in order (see `lag.rs` and
+//!   [`Handle::set_watch_lag`]). Gets and lists are current. A client that must see its own
+//!   write in a watch waits for the write's resourceVersion.
 //! - Schema validation is limited to what the k8s-openapi types and the table of allowed enum
-//!   values can tell: unsupported values are refused (`422`) on apply and create, unknown fields
-//!   on every server-side apply and on creates with `fieldValidation=Strict` (`400`), worded as
-//!   the API server words them; `dryRun=All` answers applies and creates without storing. No
+//!   values can tell: unsupported values are refused (`422`) on API writes of objects, unknown
+//!   fields on every server-side apply and on creates, replaces and patches with
+//!   `fieldValidation=Strict` (`400`), worded as the API server words them; `dryRun=All`
+//!   answers applies, creates, replaces and patches without storing. No
 //!   other validation and no admission; a few defaults are filled on create (Service cluster
 //!   IPs, `spec.replicas`, pod and claim phases), and status is dropped from API creates.
 //! - Server-side apply merges strategically, prunes fields its manager stopped applying, and
@@ -56,6 +61,7 @@ mod events;
 mod exec;
 mod faults;
 mod handle;
+mod lag;
 mod managed;
 mod meta;
 mod openapi;
@@ -71,7 +77,6 @@ mod store;
 mod strict;
 mod subprotocol;
 mod subresources;
-mod validation;
 mod version;
 mod watch;
 

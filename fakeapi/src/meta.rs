@@ -55,9 +55,14 @@ fn random_u64() -> u64 {
     h.finish()
 }
 
+/// A random number in `[0, 1)`, in steps of a thousandth.
+pub(crate) fn random_fraction() -> f64 {
+    (random_u64() % 1000) as f64 / 1000.0
+}
+
 /// A random duration between `min` and twice `min`.
 pub(crate) fn spread(min: std::time::Duration) -> std::time::Duration {
-    min + min.mul_f64((random_u64() % 1000) as f64 / 1000.0)
+    min + min.mul_f64(random_fraction())
 }
 
 /// A fresh version-4-shaped UUID string.

@@ -29,12 +29,12 @@ pub(crate) async fn group_version(Path(path): Path<String>) -> Response {
     let (group, version) = match path.split('/').collect::<Vec<_>>().as_slice() {
         ["api", v] => ("", *v),
         ["apis", g, v] => (*g, *v),
-        _ => return not_found(),
+        _ => return ApiError::no_such_resource().into_response(),
     };
     let known = (group.is_empty() && version == "v1")
         || GROUPS.iter().any(|(g, v)| *g == group && *v == version);
     if !known {
-        return not_found();
+        return ApiError::no_such_resource().into_response();
     }
     let mut paths = Map::new();
     for rt in resources::in_group_version(group, version) {
@@ -46,15 +46,6 @@ pub(crate) async fn group_version(Path(path): Path<String>) -> Response {
         "paths": paths,
         "components": {"schemas": {}},
     }))
-    .into_response()
-}
-
-fn not_found() -> Response {
-    ApiError::new(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-    )
     .into_response()
 }
 

@@ -27,21 +27,13 @@ impl RequestTarget {
     }
 }
 
-fn not_found() -> ApiError {
-    ApiError::new(
-        404,
-        "NotFound",
-        "the server could not find the requested resource",
-    )
-}
-
 /// Parses `/api/v1/...` and `/apis/{group}/{version}/...` resource paths.
 pub(crate) fn parse(path: &str) -> Result<RequestTarget, ApiError> {
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
     let (group, version, rest) = match segs.as_slice() {
         ["api", v, rest @ ..] => ("", *v, rest),
         ["apis", g, v, rest @ ..] => (*g, *v, rest),
-        _ => return Err(not_found()),
+        _ => return Err(ApiError::no_such_resource()),
     };
     let namespaced_type = |plural: &str| {
         resources::by_plural(group, version, plural).filter(|&r| resources::get(r).namespaced)
@@ -56,13 +48,14 @@ pub(crate) fn parse(path: &str) -> Result<RequestTarget, ApiError> {
         [p] => (*p, None, None),
         [p, n] => (*p, Some(n.to_string()), None),
         [p, n, s] => (*p, Some(n.to_string()), Some(s.to_string())),
-        _ => return Err(not_found()),
+        _ => return Err(ApiError::no_such_resource()),
     };
-    let res = resources::by_plural(group, version, plural).ok_or_else(not_found)?;
+    let res =
+        resources::by_plural(group, version, plural).ok_or_else(ApiError::no_such_resource)?;
     let rt = resources::get(res);
     // A namespaced object is only addressable inside its namespace.
     if rt.namespaced && ns.is_none() && name.is_some() {
-        return Err(not_found());
+        return Err(ApiError::no_such_resource());
     }
     Ok(RequestTarget { res, ns, name, sub })
 }

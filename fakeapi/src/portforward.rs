@@ -20,17 +20,16 @@ const CLOSE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 use crate::exec::normal_close;
 use crate::handle::Handle;
-use crate::path::{Params, RequestTarget};
+use crate::path::Params;
 use crate::status::ApiError;
 use crate::subprotocol::{self, Stream};
 
 pub(crate) async fn serve(
     h: &Handle,
     req: Request,
-    target: &RequestTarget,
+    (ns, pod): (String, String),
     params: &Params,
 ) -> Result<Response, ApiError> {
-    let (ns, pod) = h.existing_object(target)?;
     let ports = params
         .get_all("ports")
         .flat_map(|p| p.split(','))

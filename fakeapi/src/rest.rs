@@ -49,11 +49,7 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
         }
         Some("status") if target.rt().status => {}
         Some(_) => {
-            return Err(ApiError::new(
-                404,
-                "NotFound",
-                "the server could not find the requested resource",
-            ));
+            return Err(ApiError::no_such_resource());
         }
     }
     let part = if target.sub.is_some() {
@@ -70,7 +66,7 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
             let obj = read_json(body).await?;
             let ns = target.ns.clone();
             let name = crate::meta::name(&obj).to_owned();
-            let via = crate::strict::Via::Create;
+            let via = crate::strict::Via::Decode;
             crate::strict::check(target.rt(), ns.as_deref(), &name, &obj, via, &params)?;
             if crate::strict::dry_run(&params)? {
                 // A dry run answers what would be stored, and stores nothing.
@@ -81,11 +77,11 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
         }
         Verb::Update => {
             let mut obj = read_json(body).await?;
-            let ctx = ctx(verb, &target);
+            let ctx = ctx(verb, &target).dry_run(crate::strict::dry_run(&params)?);
             let name = target.name.clone().unwrap_or_default();
             if part == Part::Main {
                 // A replace decodes its body as a create does: strictly when asked.
-                let via = crate::strict::Via::Create;
+                let via = crate::strict::Via::Decode;
                 crate::strict::check(target.rt(), target.ns.as_deref(), &name, &obj, via, &params)?;
             }
             let manager = update_manager(&params, &parts.headers);
@@ -103,7 +99,7 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
             if ptype == PatchType::Apply {
                 return crate::apply::serve(h, &target, &params, body, part);
             }
-            let ctx = ctx(verb, &target);
+            let ctx = ctx(verb, &target).dry_run(crate::strict::dry_run(&params)?);
             let name = target.name.clone().unwrap_or_default();
             let manager = update_manager(&params, &parts.headers);
             let out = h.write(|s| {
@@ -113,6 +109,12 @@ async fn serve(h: &Handle, req: Request) -> Result<Response, ApiError> {
                     .ok_or_else(|| ApiError::not_found(target.rt(), &name))?;
                 let mut doc = old.clone();
                 patch::apply_patch(&mut doc, ptype, &body)?;
+                if part == Part::Main {
+                    // The patched object is decoded as a replace's body is (strictly when
+                    // asked); only what the patch brought in counts.
+                    let ns = target.ns.as_deref();
+                    crate::strict::check_patched(target.rt(), ns, &name, &old, &doc, &params)?;
+                }
                 record(&old, &mut doc, &manager, &target);
                 s.update(target.res, target.ns_key(), &name, doc, part, ctx)
             })?;

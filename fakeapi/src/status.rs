@@ -74,6 +74,15 @@ impl ApiError {
         Self::new(422, "Invalid", message).with_details(details(rt, name))
     }
 
+    /// The answer to a path the server serves nothing at (no such resource or subresource).
+    pub(crate) fn no_such_resource() -> Self {
+        Self::new(
+            404,
+            "NotFound",
+            "the server could not find the requested resource",
+        )
+    }
+
     pub(crate) fn method_not_allowed(message: impl Into<String>) -> Self {
         Self::new(405, "MethodNotAllowed", message)
     }

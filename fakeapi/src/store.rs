@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, mpsc};
 use crate::defaults;
 use crate::deletion::{self, Timing};
 use crate::events::{Origin, Verb, WriteEvent};
+use crate::lag::WatchLag;
 use crate::meta::{self, metadata_mut};
 use crate::resources::{self, ResourceId, ResourceType};
 use crate::selectors::{FieldSelector, LabelSelector};
@@ -55,6 +56,8 @@ pub(crate) struct StoredEvent {
     pub res: ResourceId,
     pub ns: String,
     pub object: Value,
+    /// When the watch cache has it: watches send it no earlier (see `lag.rs`).
+    pub visible_at: tokio::time::Instant,
 }
 
 /// Which part of an object an update may change.
@@ -74,6 +77,9 @@ pub(crate) struct WriteCtx {
     pub verb: Verb,
     pub origin: Origin,
     pub subresource: Option<&'static str>,
+    /// `dryRun=All`: an update runs every check and answers what it would store, but stores
+    /// nothing and publishes no event.
+    pub dry_run: bool,
 }
 
 impl WriteCtx {
@@ -82,6 +88,7 @@ impl WriteCtx {
             verb,
             origin: Origin::Api,
             subresource: None,
+            dry_run: false,
         }
     }
 
@@ -90,7 +97,13 @@ impl WriteCtx {
             verb,
             origin: Origin::Handle,
             subresource: None,
+            dry_run: false,
         }
+    }
+
+    pub(crate) fn dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
     }
 
     pub(crate) fn sub(mut self, subresource: &'static str) -> Self {
@@ -122,6 +135,8 @@ pub(crate) struct Store {
     pending: Vec<WriteEvent>,
     next_cluster_ip: u32,
     timing: Timing,
+    /// How far watches trail the store.
+    watch_lag: WatchLag,
     /// Pods in their grace period, with the time it ends.
     graceful: BTreeMap<ObjKey, tokio::time::Instant>,
     /// Terminating namespaces, with the time their controller starts on them.
@@ -145,6 +160,7 @@ impl Store {
             pending: Vec::new(),
             next_cluster_ip: 1,
             timing: Timing::default(),
+            watch_lag: crate::lag::DEFAULT,
             graceful: BTreeMap::new(),
             terminating: BTreeMap::new(),
         };
@@ -165,6 +181,10 @@ impl Store {
     /// The count of writes so far (what the latest resourceVersion encodes).
     pub(crate) fn write_count(&self) -> u64 {
         self.rv
+    }
+
+    pub(crate) fn set_watch_lag(&mut self, lag: WatchLag) {
+        self.watch_lag = lag;
     }
 
     pub(crate) fn set_history_limit(&mut self, limit: usize) {
@@ -306,9 +326,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let rt = resources::get(res);
         let k = key(res, ns, name);
-        let Some(old) = self.objects.get(&k) else {
-            return Err(ApiError::not_found(rt, name));
-        };
+        let old = self.existing(&k)?;
         if !new.is_object() {
             return Err(ApiError::bad_request(
                 "the request body is not a JSON object",
@@ -379,7 +397,7 @@ impl Store {
             generation += 1;
         }
         metadata_mut(&mut merged).insert("generation".into(), json!(generation));
-        if &merged == old {
+        if &merged == old || ctx.dry_run {
             return Ok(merged);
         }
         // The last finalizer gone from an object being deleted removes it, unless a pod's
@@ -401,6 +419,13 @@ impl Store {
         Ok(out)
     }
 
+    /// The stored object at `k`, or the 404 the API server answers.
+    fn existing(&self, k: &ObjKey) -> Result<&Value, ApiError> {
+        self.objects
+            .get(k)
+            .ok_or_else(|| ApiError::not_found(resources::get(k.res), &k.name))
+    }
+
     /// Deletes an object; one with finalizers only gets its deletionTimestamp.
     pub(crate) fn delete(
         &mut self,
@@ -412,9 +437,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         let rt = resources::get(res);
         let k = key(res, ns, name);
-        let Some(old) = self.objects.get(&k) else {
-            return Err(ApiError::not_found(rt, name));
-        };
+        let old = self.existing(&k)?;
         if rt.is_namespace() {
             return Ok(self.delete_namespace(name, ctx));
         }
@@ -424,9 +447,7 @@ impl Store {
                 return Ok(out);
             }
         }
-        let Some(old) = self.objects.get(&k) else {
-            return Err(ApiError::not_found(rt, name));
-        };
+        let old = self.existing(&k)?;
         if meta::has_finalizers(old) {
             if meta::is_deleting(old) {
                 return Ok(old.clone());
@@ -512,6 +533,7 @@ impl Store {
             res: k.res,
             ns: k.ns.clone(),
             object: object.clone(),
+            visible_at: self.watch_lag.visible_at(tokio::time::Instant::now()),
         });
         self.history.push_back(event.clone());
         self.trim_history();

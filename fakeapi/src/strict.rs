@@ -11,21 +11,29 @@
 //!   Kind=StatefulSet): .spec.replicass: field not declared in schema`. Servers since
 //!   kubernetes/kubernetes#119178 answer it `400 BadRequest` (earlier ones answered 500, see
 //!   kubernetes/kubernetes#122480); the fake answers 400.
-//! - Unknown fields in a create or a replace (PUT) with `fieldValidation=Strict` are
-//!   `400 BadRequest` with `strict decoding error: unknown field "spec.replicass"`.
+//! - Unknown fields in a create, a replace (PUT) or a merge, strategic merge or JSON patch with
+//!   `fieldValidation=Strict` are `400 BadRequest` with `strict decoding error: unknown field
+//!   "spec.replicass"`. For a patch the apiserver decodes the patched object strictly
+//!   (`strategicPatchObject`/`applyJSPatch` in k8s.io/apiserver `handlers/patch.go`), so the
+//!   paths are those of the patched object.
+//!
+//! The walk itself is the scenario crate's ([`petset_scenario::validate::check_object`]); this
+//! module only words what it finds.
 
+use petset_scenario::validate::{Findings, check_object};
 use serde_json::{Value, json};
 
 use crate::path::Params;
 use crate::resources::ResourceType;
 use crate::status::ApiError;
-use crate::validation::{self, Findings};
 
 /// How the write reached the server: the unknown-field wording differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Via {
+    /// A server-side apply: its typed conversion fails.
     Apply,
-    Create,
+    /// A create, replace or patched object: its strict decoding fails.
+    Decode,
 }
 
 /// Whether the request asks for a dry run (`dryRun=All`, the only value the API accepts).
@@ -49,10 +57,49 @@ pub(crate) fn check(
     via: Via,
     params: &Params,
 ) -> Result<(), ApiError> {
+    let findings = check_object(&rt.api_version(), rt.kind, object).unwrap_or_default();
+    answer(rt, namespace, name, findings, via, params)
+}
+
+/// Checks an object a patch produced from `old`, as [`check`] checks a replace's body. The
+/// fake keeps whatever an earlier non-strict write stored (the real server would have dropped
+/// unknown fields then), so only findings `old` does not already have count.
+pub(crate) fn check_patched(
+    rt: &ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+    old: &Value,
+    patched: &Value,
+    params: &Params,
+) -> Result<(), ApiError> {
+    let find = |object| check_object(&rt.api_version(), rt.kind, object).unwrap_or_default();
+    let (before, mut findings) = (find(old), find(patched));
+    findings
+        .unknown
+        .retain(|u| !before.unknown.iter().any(|b| b.path == u.path));
+    findings.bad_values.retain(|v| {
+        !before
+            .bad_values
+            .iter()
+            .any(|b| b.path == v.path && b.value == v.value)
+    });
+    answer(rt, namespace, name, findings, Via::Decode, params)
+}
+
+/// The API server's answer to what the walk found, if it refuses the write.
+fn answer(
+    rt: &ResourceType,
+    namespace: Option<&str>,
+    name: &str,
+    findings: Findings,
+    via: Via,
+    params: &Params,
+) -> Result<(), ApiError> {
     let Findings {
         unknown,
-        unsupported,
-    } = validation::check(&rt.api_version(), rt.kind, object);
+        bad_values: unsupported,
+        ..
+    } = findings;
     let strict = params.get("fieldValidation") == Some("Strict");
     if !unknown.is_empty() && (via == Via::Apply || strict) {
         let message = match via {
@@ -69,10 +116,10 @@ pub(crate) fn check(
                     paths.join(", ")
                 )
             }
-            Via::Create => {
+            Via::Decode => {
                 let fields: Vec<String> = unknown
                     .iter()
-                    .map(|u| format!("unknown field {:?}", u.path))
+                    .map(|u| format!("unknown field {:?}", u.path.to_string()))
                     .collect();
                 format!("strict decoding error: {}", fields.join(", "))
             }
@@ -89,7 +136,7 @@ pub(crate) fn check(
             json!({
                 "reason": "FieldValueNotSupported",
                 "message": format!("Unsupported value: {:?}: supported values: {}", u.value, supported.join(", ")),
-                "field": u.path,
+                "field": u.path.to_string(),
             })
         })
         .collect();

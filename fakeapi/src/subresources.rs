@@ -27,13 +27,6 @@ pub(crate) async fn serve(
 ) -> Result<Response, ApiError> {
     let rt = target.rt();
     let name = target.name.clone().unwrap_or_default();
-    let not_found = || {
-        ApiError::new(
-            404,
-            "NotFound",
-            "the server could not find the requested resource",
-        )
-    };
     match (target.sub.as_deref(), verb) {
         (Some("scale"), _) if rt.scale => scale(h, req, &target, &name, verb).await,
         (Some("eviction"), Verb::Create) if rt.is_pod() => {
@@ -42,20 +35,18 @@ pub(crate) async fn serve(
                 .map(|st| (StatusCode::CREATED, Json(st)).into_response())
         }
         (Some("log"), Verb::Get) if rt.is_pod() => {
-            if lock(&h.shared.store)
-                .get(target.res, target.ns_key(), &name)
-                .is_none()
-            {
-                return Err(ApiError::not_found(rt, &name));
-            }
-            let text = h.pod_log(target.ns_key(), &name, params.get("container"));
+            let (ns, pod) = h.existing_object(&target)?;
+            let text = h.pod_log(&ns, &pod, params.get("container"));
             Ok(([(header::CONTENT_TYPE, "text/plain")], text).into_response())
         }
-        (Some("exec"), _) if rt.is_pod() => crate::exec::serve(h, req, &target, &params).await,
-        (Some("portforward"), _) if rt.is_pod() => {
-            crate::portforward::serve(h, req, &target, &params).await
+        (Some("exec"), _) if rt.is_pod() => {
+            crate::exec::serve(h, req, h.existing_object(&target)?, &params).await
         }
-        _ => Err(not_found()),
+        (Some("portforward"), _) if rt.is_pod() => {
+            let pod = h.existing_object(&target)?;
+            crate::portforward::serve(h, req, pod, &params).await
+        }
+        _ => Err(ApiError::no_such_resource()),
     }
 }
 

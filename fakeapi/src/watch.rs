@@ -1,6 +1,7 @@
 //! Watch streams: newline-delimited watch events, resume from a resourceVersion within the
 //! bounded history (410 Gone as an `ERROR` event when too old), bookmarks, `timeoutSeconds`,
-//! the streaming-list mode (`sendInitialEvents=true`), and events held back by an injected delay
+//! the streaming-list mode (`sendInitialEvents=true`), and events held back until the watch
+//! cache has them (the default lag, see `lag.rs`) or longer by an injected delay
 //! ([`Handle::delay_watch_events`]).
 
 use std::collections::VecDeque;
@@ -211,8 +212,9 @@ impl Stream {
     }
 
     /// Sends an event now (moving `sent` to its resourceVersion), or holds it back behind the
-    /// ones already held; false once the client has gone. Every event queues behind the held
-    /// ones, even those this watch filters out, so the resourceVersion a bookmark claims only
+    /// ones already held until the watch cache has it (or an injected delay has passed); false
+    /// once the client has gone. Every event queues behind the held ones, even those this watch
+    /// filters out, so events keep their order and the resourceVersion a bookmark claims only
     /// advances past events actually sent.
     async fn accept(
         &self,
@@ -220,12 +222,16 @@ impl Stream {
         held: &mut VecDeque<(Instant, Arc<StoredEvent>)>,
         sent: &mut u64,
     ) -> bool {
-        let delay = self.delay();
-        if delay.is_none() && held.is_empty() {
+        let now = Instant::now();
+        let due = match self.delay() {
+            Some(delay) => e.visible_at.max(now + delay),
+            None => e.visible_at,
+        };
+        if due <= now && held.is_empty() {
             *sent = e.rv;
             return self.deliver(&e).await;
         }
-        held.push_back((Instant::now() + delay.unwrap_or_default(), e));
+        held.push_back((due, e));
         true
     }
 

@@ -399,3 +399,62 @@ async fn delete_shows_grace_periods_and_protection_and_waits_for_namespaces() {
     assert!(out.contains("deleted"), "{out}");
     assert!(e.server.get("v1", "Namespace", None, "scratch").is_none());
 }
+
+#[tokio::test]
+async fn server_dry_run_replace_and_patch_store_nothing_and_strict_replace_refuses() {
+    let e = env().await;
+    let file = e.write("sts.yaml", STS);
+    e.ok(&["apply", "--server-side", "-f", &file]).await;
+    let version = || {
+        e.ok(&[
+            "get",
+            "sts",
+            "web",
+            "-o",
+            "jsonpath={.metadata.resourceVersion}",
+        ])
+    };
+    let before = version().await;
+
+    let changed = e.write("changed.yaml", &STS.replace("replicas: 1", "replicas: 3"));
+    let replace = ["replace", "--dry-run=server", "--validate=strict", "-f"];
+    let args: Vec<&str> = replace.iter().copied().chain([changed.as_str()]).collect();
+    let out = e.ok(&args).await;
+    assert!(out.contains("replaced (server dry run)"), "{out}");
+
+    // kubectl patch has no --validate switch: strict patches are tested with kube-rs.
+    for kind in ["merge", "strategic"] {
+        let patch = r#"{"spec":{"replicas":4}}"#;
+        let out = e
+            .ok(&[
+                "patch",
+                "sts",
+                "web",
+                "--type",
+                kind,
+                "-p",
+                patch,
+                "--dry-run=server",
+            ])
+            .await;
+        // kubectl prints no "(server dry run)" for a patch; what is stored tells.
+        assert!(
+            out.contains("statefulset.apps/web patched"),
+            "{kind}: {out}"
+        );
+    }
+    assert_eq!(version().await, before, "a server dry run stored a change");
+    let replicas = e
+        .ok(&["get", "sts", "web", "-o", "jsonpath={.spec.replicas}"])
+        .await;
+    assert_eq!(replicas, "1");
+
+    let unknown = e.write("unknown.yaml", &STS.replace("replicas: 1", "replicass: 1"));
+    let args: Vec<&str> = replace.iter().copied().chain([unknown.as_str()]).collect();
+    let out = e.run(&args).await;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && stderr.contains("unknown field \"spec.replicass\""),
+        "{out:?}"
+    );
+}

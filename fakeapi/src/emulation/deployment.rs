@@ -214,20 +214,15 @@ fn one(shared: &Shared, namespace: &str, d: &Value, pods: &[Value]) {
             {"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable"},
         ],
     });
-    let differs = [
+    let fields = [
         "observedGeneration",
         "replicas",
         "updatedReplicas",
         "readyReplicas",
         "availableReplicas",
         "unavailableReplicas",
-    ]
-    .iter()
-    .any(|f| d.pointer(&format!("/status/{f}")) != status.get(*f))
-        || d.pointer("/status/conditions/0/status") != status.pointer("/conditions/0/status");
-    if differs {
-        let _ = h.set_status("apps/v1", "Deployment", Some(namespace), d_name, status);
-    }
+    ];
+    super::objects::publish_status(h, "Deployment", namespace, d, status, &fields);
 }
 
 fn scale(shared: &Shared, namespace: &str, rs: &Value, replicas: i64) {

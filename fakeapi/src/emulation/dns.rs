@@ -4,12 +4,26 @@
 
 use super::config::Fault;
 use super::kubelet::POD_INDEX;
-use super::objects::{arr, int, name, pod_ready, s};
+use super::objects::{arr, create_missing, int, name, pod_ready, s};
 use super::state::Shared;
 use crate::exec::ExecOutput;
-use crate::handle::lock;
+use crate::handle::{Handle, lock};
 
 const DOMAIN: &str = "svc.cluster.local";
+
+/// Creates the `kube-dns` Service this resolver stands behind, if missing, so a capability
+/// probe finds cluster DNS as on a cluster.
+pub(crate) fn ensure_service(h: &Handle) {
+    create_missing(
+        h,
+        serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "kube-dns", "namespace": "kube-system"},
+            "spec": {"ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]},
+        }),
+    );
+}
 
 pub(crate) fn answer(shared: &Shared, namespace: &str, query: &str, record: &str) -> ExecOutput {
     let lines = lookup(shared, namespace, query, record);

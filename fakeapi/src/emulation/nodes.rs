@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::config::Fault;
-use super::objects::{deleting, s};
+use super::objects::{create_missing, deleting, s};
 use super::state::Shared;
 use crate::handle::Handle;
 
@@ -13,25 +13,25 @@ pub(crate) const NODES: [&str; 2] = ["emulated-node-1", "emulated-node-2"];
 /// Creates the nodes if they are missing.
 pub(crate) fn ensure(h: &Handle) {
     for (i, node) in NODES.iter().enumerate() {
-        if h.get("v1", "Node", None, node).is_some() {
-            continue;
-        }
-        let _ = h.create(json!({
-            "apiVersion": "v1",
-            "kind": "Node",
-            "metadata": {"name": node, "labels": {
-                "kubernetes.io/hostname": node,
-                "kubernetes.io/arch": "amd64",
-                "kubernetes.io/os": "linux",
-            }},
-            "spec": {},
-            "status": {
-                "conditions": [{"type": "Ready", "status": "True"}],
-                "addresses": [{"type": "InternalIP", "address": format!("172.18.0.{}", i + 2)}],
-                "nodeInfo": {"architecture": "amd64", "kubeletVersion": "v1.33.1"},
-                "allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"},
-            },
-        }));
+        create_missing(
+            h,
+            json!({
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": {"name": node, "labels": {
+                    "kubernetes.io/hostname": node,
+                    "kubernetes.io/arch": "amd64",
+                    "kubernetes.io/os": "linux",
+                }},
+                "spec": {},
+                "status": {
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "addresses": [{"type": "InternalIP", "address": format!("172.18.0.{}", i + 2)}],
+                    "nodeInfo": {"architecture": "amd64", "kubeletVersion": "v1.33.1"},
+                    "allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"},
+                },
+            }),
+        );
     }
 }
 

@@ -3,6 +3,8 @@
 
 use serde_json::{Value, json};
 
+use crate::handle::Handle;
+
 pub(crate) fn s<'a>(v: &'a Value, pointer: &str) -> &'a str {
     v.pointer(pointer).and_then(Value::as_str).unwrap_or("")
 }
@@ -119,5 +121,67 @@ pub(crate) fn int_or_percent(v: Option<&Value>, total: i64, round_up: bool, defa
             }
         }
         _ => default,
+    }
+}
+
+/// Writes a workload's computed `status` (apps/v1 `kind`) when one of `fields`, or the first
+/// condition's status if it has conditions, differs from what the object shows: an unchanged
+/// status makes no write, so no watch event and no reconcile loop.
+pub(crate) fn publish_status(
+    h: &Handle,
+    kind: &str,
+    namespace: &str,
+    obj: &Value,
+    status: Value,
+    fields: &[&str],
+) {
+    let shown = |f: &str| obj.pointer(&format!("/status/{f}"));
+    let differs = fields.iter().any(|f| shown(f) != status.get(*f))
+        || status.get("conditions").is_some()
+            && obj.pointer("/status/conditions/0/status") != status.pointer("/conditions/0/status");
+    if differs {
+        let _ = h.set_status("apps/v1", kind, Some(namespace), name(obj), status);
+    }
+}
+
+/// A pod a workload controller creates from a pod `template` of `owner`: the template's
+/// annotations, the given `labels` and `spec`, owned by `owner` and carrying the kubelet
+/// emulation's finalizer.
+pub(crate) fn pod_from_template(
+    owner: &Value,
+    template: &Value,
+    (namespace, pod_name): (&str, &str),
+    labels: Value,
+    spec: Value,
+) -> Value {
+    let annotations = template
+        .pointer("/metadata/annotations")
+        .cloned()
+        .unwrap_or(json!({}));
+    json!({
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": pod_name,
+            "namespace": namespace,
+            "labels": labels,
+            "annotations": annotations,
+            "ownerReferences": [owner_ref(owner)],
+            "finalizers": [super::kubelet::FINALIZER],
+        },
+        "spec": spec,
+    })
+}
+
+/// Creates `object` through the handle unless an object of its kind and name exists: what the
+/// emulation finds in place at start, as a cluster's installer would have left it.
+pub(crate) fn create_missing(h: &Handle, object: Value) {
+    let (api_version, kind) = (s(&object, "/apiVersion"), s(&object, "/kind"));
+    let namespace = object
+        .pointer("/metadata/namespace")
+        .and_then(Value::as_str);
+    if h.get(api_version, kind, namespace, name(&object)).is_none() {
+        // Only a concurrent create of the same object can fail here, which leaves it in place.
+        let _ = h.create(object);
     }
 }

@@ -7,8 +7,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use super::config::Fault;
-use super::kubelet::FINALIZER;
-use super::objects::{deleting, int, name, owned_by, owner_ref, pod_running_ready, s, uid};
+use super::objects::{deleting, int, name, owned_by, pod_from_template, pod_running_ready, s, uid};
 use super::state::Shared;
 use crate::handle::lock;
 
@@ -85,33 +84,19 @@ fn one(shared: &Shared, namespace: &str, rs: &Value, pods: &[Value]) {
         "readyReplicas": ready,
         "availableReplicas": avail,
     });
-    let differs = [
+    let fields = [
         "observedGeneration",
         "replicas",
         "readyReplicas",
         "availableReplicas",
-    ]
-    .iter()
-    .any(|f| rs.pointer(&format!("/status/{f}")) != status.get(*f));
-    if differs {
-        let _ = h.set_status("apps/v1", "ReplicaSet", Some(namespace), name(rs), status);
-    }
+    ];
+    super::objects::publish_status(h, "ReplicaSet", namespace, rs, status, &fields);
 }
 
 fn create_pod(shared: &Shared, namespace: &str, rs: &Value, pod_name: &str) {
     let template = rs.pointer("/spec/template").cloned().unwrap_or_default();
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod_name,
-            "namespace": namespace,
-            "labels": template.pointer("/metadata/labels").cloned().unwrap_or(json!({})),
-            "annotations": template.pointer("/metadata/annotations").cloned().unwrap_or(json!({})),
-            "ownerReferences": [owner_ref(rs)],
-            "finalizers": [FINALIZER],
-        },
-        "spec": template.get("spec").cloned().unwrap_or(json!({})),
-    });
+    let part = |at: &str| template.pointer(at).cloned().unwrap_or(json!({}));
+    let (labels, spec) = (part("/metadata/labels"), part("/spec"));
+    let pod = pod_from_template(rs, &template, (namespace, pod_name), labels, spec);
     let _ = shared.handle.create(pod);
 }

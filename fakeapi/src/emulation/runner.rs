@@ -23,7 +23,9 @@ impl std::fmt::Debug for Emulation {
 }
 
 impl Emulation {
-    /// Starts emulating controllers, nodes and pods on `handle`'s store.
+    /// Starts emulating controllers, nodes and pods on `handle`'s store, first creating what a
+    /// cluster comes with where missing: two nodes, the default StorageClass `standard` and the
+    /// `kube-dns` Service.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -41,7 +43,10 @@ impl Emulation {
         // The store's grace-period clock runs at the pod spec's scaled second, like the kubelet.
         handle.set_grace_second(config.second);
         let shared = Arc::new(Shared::new(handle.clone(), config, backend));
+        // What a cluster comes with: nodes, the provisioner's default class, cluster DNS.
         super::nodes::ensure(handle);
+        super::volumes::ensure_class(handle);
+        super::dns::ensure_service(handle);
         let looping = shared.clone();
         let task = tokio::spawn(async move {
             let mut tick = tokio::time::interval(looping.config.tick);

@@ -8,9 +8,10 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 use super::config::Fault;
-use super::kubelet::{FINALIZER, POD_INDEX};
+use super::kubelet::POD_INDEX;
 use super::objects::{
-    arr, deleting, int, label, name, owned_by, owner_ref, pod_running_ready, s, template_hash, uid,
+    arr, deleting, int, label, name, owned_by, owner_ref, pod_from_template, pod_running_ready, s,
+    template_hash, uid,
 };
 use super::state::Shared;
 use crate::handle::lock;
@@ -227,7 +228,7 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
         "updateRevision": update_revision,
         "collisionCount": 0,
     });
-    let differs = [
+    let fields = [
         "observedGeneration",
         "replicas",
         "readyReplicas",
@@ -235,12 +236,8 @@ fn one(shared: &Shared, namespace: &str, set: &Value, pods: &[Value]) {
         "updatedReplicas",
         "currentRevision",
         "updateRevision",
-    ]
-    .iter()
-    .any(|f| set.pointer(&format!("/status/{f}")) != status.get(*f));
-    if differs {
-        let _ = h.set_status("apps/v1", "StatefulSet", Some(namespace), set_name, status);
-    }
+    ];
+    super::objects::publish_status(h, "StatefulSet", namespace, set, status, &fields);
 }
 
 fn revision_for(
@@ -333,19 +330,7 @@ fn create_pod(shared: &Shared, namespace: &str, set: &Value, ordinal: i64, revis
     spec["hostname"] = json!(format!("{set_name}-{ordinal}"));
     spec["subdomain"] = json!(s(set, "/spec/serviceName"));
     spec["volumes"] = json!(volumes);
-    let pod = json!({
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": pod_name,
-            "namespace": namespace,
-            "labels": labels,
-            "annotations": template.pointer("/metadata/annotations").cloned().unwrap_or(json!({})),
-            "ownerReferences": [owner_ref(set)],
-            "finalizers": [FINALIZER],
-        },
-        "spec": spec,
-    });
+    let pod = pod_from_template(set, &template, (namespace, &pod_name), labels, spec);
     if h.create(pod).is_ok() {
         lock(&shared.lived).insert(key);
     }

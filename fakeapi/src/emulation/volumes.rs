@@ -5,8 +5,31 @@
 use serde_json::json;
 
 use super::config::Fault;
-use super::objects::{deleting, name, s, uid};
+use super::objects::{create_missing, deleting, name, s, uid};
 use super::state::Shared;
+use crate::handle::Handle;
+
+/// The class of every volume the provisioner makes, and the cluster's default class.
+const CLASS: &str = "standard";
+
+/// Creates the default StorageClass the provisioner serves, if missing, so a capability probe
+/// finds dynamic provisioning as on a cluster.
+pub(crate) fn ensure_class(h: &Handle) {
+    create_missing(
+        h,
+        json!({
+            "apiVersion": "storage.k8s.io/v1",
+            "kind": "StorageClass",
+            "metadata": {
+                "name": CLASS,
+                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+            },
+            "provisioner": "emulated.petset.dev/volumes",
+            "reclaimPolicy": "Delete",
+            "volumeBindingMode": "Immediate",
+        }),
+    );
+}
 
 pub(crate) fn reconcile(shared: &Shared) {
     let h = &shared.handle;
@@ -29,7 +52,7 @@ pub(crate) fn reconcile(shared: &Shared) {
                     "capacity": {"storage": storage},
                     "accessModes": pvc.pointer("/spec/accessModes").cloned().unwrap_or(json!(["ReadWriteOnce"])),
                     "persistentVolumeReclaimPolicy": "Delete",
-                    "storageClassName": "standard",
+                    "storageClassName": CLASS,
                     "claimRef": {"kind": "PersistentVolumeClaim", "apiVersion": "v1", "namespace": ns, "name": name(&pvc), "uid": uid(&pvc)},
                 },
                 "status": {"phase": "Bound"},
@@ -41,7 +64,7 @@ pub(crate) fn reconcile(shared: &Shared) {
             Some(ns),
             name(&pvc),
             json!({
-                "spec": {"volumeName": volume, "storageClassName": "standard"},
+                "spec": {"volumeName": volume, "storageClassName": CLASS},
                 "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": storage}},
             }),
         );

@@ -169,3 +169,91 @@ async fn unknown_field_in_strict_replace_is_refused_and_nothing_changes() {
         created.metadata.resource_version
     );
 }
+
+/// A stored set, with the typed API to read it back.
+async fn stored_set(client: &kube::Client) -> DynamicObject {
+    let created: DynamicObject = serde_json::from_value(statefulset(json!({}))).unwrap();
+    dynamic(client)
+        .create(&PostParams::default(), &created)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn dry_run_replace_answers_the_change_and_stores_nothing() {
+    let (_server, client) = start().await;
+    let api = dynamic(&client);
+    let created = stored_set(&client).await;
+    let mut changed = created.clone();
+    changed.data["spec"]["replicas"] = json!(5);
+    let params = PostParams {
+        dry_run: true,
+        ..PostParams::default()
+    };
+    let answered = api.replace("web", &params, &changed).await.unwrap();
+    assert_eq!(answered.data["spec"]["replicas"], 5);
+    let stored = api.get("web").await.unwrap();
+    assert_eq!(
+        stored.metadata.resource_version, created.metadata.resource_version,
+        "a dry-run replace stored the change"
+    );
+    assert_ne!(stored.data["spec"]["replicas"], 5);
+}
+
+#[tokio::test]
+async fn dry_run_patches_answer_the_change_and_store_nothing() {
+    let (_server, client) = start().await;
+    let api = dynamic(&client);
+    let created = stored_set(&client).await;
+    let params = PatchParams {
+        dry_run: true,
+        ..PatchParams::default()
+    };
+    let merge = Patch::Merge(json!({"spec": {"replicas": 4}}));
+    let strategic = Patch::Strategic(json!({"spec": {"replicas": 6}}));
+    for (patch, replicas) in [(merge, 4), (strategic, 6)] {
+        let answered = api.patch("web", &params, &patch).await.unwrap();
+        assert_eq!(answered.data["spec"]["replicas"], replicas);
+    }
+    let stored = api.get("web").await.unwrap();
+    assert_eq!(
+        stored.metadata.resource_version, created.metadata.resource_version,
+        "a dry-run patch stored the change"
+    );
+}
+
+#[tokio::test]
+async fn unknown_field_in_strict_merge_and_strategic_patches_is_refused_with_its_path() {
+    let (_server, client) = start().await;
+    let api = dynamic(&client);
+    let created = stored_set(&client).await;
+    let mut strict = PatchParams::default().validation_strict();
+    strict.dry_run = true;
+    let merge = Patch::Merge(json!({"spec": {"replicass": 4}}));
+    let containers = json!({"spec": {"template": {"spec": {"containers": [
+        {"name": "app", "imag": "nginx:1.28"}
+    ]}}}});
+    let strategic = Patch::Strategic(containers);
+    for (patch, path) in [
+        (merge, "spec.replicass"),
+        (strategic, "spec.template.spec.containers[0].imag"),
+    ] {
+        let status = api_error(api.patch("web", &strict, &patch).await);
+        assert_eq!(status.code, 400, "{status:?}");
+        assert_eq!(status.reason, "BadRequest");
+        assert_eq!(
+            status.message,
+            format!("strict decoding error: unknown field \"{path}\"")
+        );
+    }
+    // Without Strict the server takes the patch (as the default `fieldValidation=Warn` does).
+    let lenient = Patch::Merge(json!({"spec": {"replicass": 4}}));
+    api.patch("web", &PatchParams::default(), &lenient)
+        .await
+        .unwrap();
+    let stored = api.get("web").await.unwrap();
+    assert_ne!(
+        stored.metadata.resource_version,
+        created.metadata.resource_version
+    );
+}

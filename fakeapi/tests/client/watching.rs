@@ -226,6 +226,51 @@ async fn delayed_watch_events_arrive_in_order_after_bookmarks_that_do_not_claim_
 }
 
 #[tokio::test]
+async fn by_default_a_write_is_answered_before_its_watch_event_arrives() {
+    use futures::FutureExt;
+    let (server, client) = start().await;
+    let api: Api<ConfigMap> = Api::namespaced(client, "default");
+    let from = server.resource_version();
+    let params = WatchParams::default().disable_bookmarks();
+    let mut stream = api.watch(&params, &from).await.unwrap().boxed();
+    let mut answered_first = 0;
+    for name in ["a", "b", "c"] {
+        let created = api.create(&PostParams::default(), &cm(name)).await.unwrap();
+        // Let every task the write woke run (the server's watch stream and both connections):
+        // a server whose watches deliver at once has the event here by now, every time.
+        for _ in 0..50 {
+            tokio::task::yield_now().await;
+        }
+        let early = stream.next().now_or_never();
+        if early.is_none() {
+            answered_first += 1;
+        }
+        let event = match early {
+            Some(event) => event.transpose().unwrap(),
+            None => within("watch event", stream.try_next()).await.unwrap(),
+        };
+        // The event comes, in order, at the resourceVersion the write was answered with.
+        match event {
+            Some(WatchEvent::Added(o)) => {
+                assert_eq!(o.metadata.name.as_deref(), Some(name));
+                assert_eq!(
+                    o.metadata.resource_version,
+                    created.metadata.resource_version
+                );
+            }
+            other => panic!("expected ADDED {name}, got {other:?}"),
+        }
+    }
+    // The lag is 5 ms at least, so only a machine that stalls this test's thread for longer
+    // between the answer and the check lets an event through early; a server without lag
+    // lets all three through.
+    assert!(
+        answered_first >= 2,
+        "only {answered_first} of 3 writes were answered before their watch event"
+    );
+}
+
+#[tokio::test]
 async fn streaming_list_ends_initial_events_with_a_bookmark() {
     let (_server, client) = start().await;
     let api: Api<ConfigMap> = Api::namespaced(client, "default");

@@ -48,10 +48,8 @@ pub(super) async fn start(settings: &RunSettings) -> Availability {
             };
         }
     };
+    // The emulation seeds what a cluster comes with (nodes, a default StorageClass, kube-dns).
     let emulation = Emulation::start(&server.handle(), EmulationConfig::default(), None);
-    if let Err(message) = announce_services(&server.handle()) {
-        return Availability::Failed { message };
-    }
     let client = match server
         .url()
         .parse()
@@ -96,58 +94,6 @@ pub(super) async fn start(settings: &RunSettings) -> Availability {
             .boxed()
         })),
     })
-}
-
-/// Declares what the emulation provides as a cluster would, so the capability probe finds it:
-/// its volume provisioner binds every claim with class `standard` (the default class here),
-/// and its resolver answers cluster DNS inside pods (the `kube-dns` Service).
-fn announce_services(handle: &petset_fakeapi::Handle) -> Result<(), String> {
-    let objects = [
-        serde_json::json!({
-            "apiVersion": "storage.k8s.io/v1",
-            "kind": "StorageClass",
-            "metadata": {
-                "name": "standard",
-                "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
-            },
-            "provisioner": "emulated.petset.dev/volumes",
-            "reclaimPolicy": "Delete",
-            "volumeBindingMode": "Immediate",
-        }),
-        serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Namespace",
-            "metadata": {"name": "kube-system"},
-        }),
-        serde_json::json!({
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": "kube-dns", "namespace": "kube-system"},
-            "spec": {"ports": [{"name": "dns", "port": 53, "protocol": "UDP"}]},
-        }),
-    ];
-    for object in objects {
-        let kind = object["kind"].as_str().unwrap_or_default().to_string();
-        let name = object["metadata"]["name"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        let namespace = object["metadata"]["namespace"].as_str().map(str::to_string);
-        let api_version = object["apiVersion"]
-            .as_str()
-            .unwrap_or_default()
-            .to_string();
-        if handle
-            .get(&api_version, &kind, namespace.as_deref(), &name)
-            .is_some()
-        {
-            continue;
-        }
-        handle
-            .create(object)
-            .map_err(|e| format!("failed to set up the emulated cluster's {kind} {name}: {e}"))?;
-    }
-    Ok(())
 }
 
 /// The step engine against the emulation, refusing what the emulation cannot play.

@@ -1,32 +1,17 @@
 //! The Kubernetes types a manifest may have: the kinds of the scenario model that petset applies,
 //! each with its k8s-openapi type for the typed check.
 
-use super::typed::{Findings, check};
+use super::typed::Findings;
 use crate::model::Kind;
-use k8s_openapi::api::{apps, core, discovery, policy, storage};
 use serde_json::Value;
 
 /// The typed check of a kind petset applies; `None` for kinds a scenario must not create.
 pub(crate) fn checker(kind: Kind) -> Option<fn(&Value) -> Findings> {
-    Some(match kind {
-        Kind::Pod => check::<core::v1::Pod>,
-        Kind::Service => check::<core::v1::Service>,
-        Kind::Endpoints => check::<core::v1::Endpoints>,
-        Kind::EndpointSlice => check::<discovery::v1::EndpointSlice>,
-        Kind::PersistentVolumeClaim => check::<core::v1::PersistentVolumeClaim>,
-        Kind::PersistentVolume => check::<core::v1::PersistentVolume>,
-        Kind::StatefulSet => check::<apps::v1::StatefulSet>,
-        Kind::Deployment => check::<apps::v1::Deployment>,
-        Kind::ReplicaSet => check::<apps::v1::ReplicaSet>,
-        Kind::ControllerRevision => check::<apps::v1::ControllerRevision>,
-        Kind::ConfigMap => check::<core::v1::ConfigMap>,
-        Kind::Secret => check::<core::v1::Secret>,
-        Kind::Event => check::<core::v1::Event>,
-        Kind::PodDisruptionBudget => check::<policy::v1::PodDisruptionBudget>,
-        Kind::StorageClass => check::<storage::v1::StorageClass>,
-        // The executor refuses to create or change nodes.
-        Kind::Node => return None,
-    })
+    // The executor refuses to create or change nodes.
+    if kind == Kind::Node {
+        return None;
+    }
+    super::typed::checker(kind.api_version(), kind.name())
 }
 
 /// The API names of every kind a manifest may have, for "did you mean".
@@ -40,6 +25,7 @@ pub(crate) fn applicable() -> impl Iterator<Item = &'static str> {
 mod tests {
     use super::*;
     use k8s_openapi::Resource;
+    use k8s_openapi::api::{apps, core, discovery, policy, storage};
 
     #[test]
     fn every_typed_check_matches_the_kind_table() {
@@ -61,6 +47,8 @@ mod tests {
             assert_eq!(kind.api_version(), version, "{kind}");
         }
         assert!(checker(Kind::Node).is_none());
+        // Every other kind has its typed check.
+        assert!(Kind::all().all(|kind| kind == Kind::Node || checker(kind).is_some()));
         assert!(applicable().any(|name| name == "StatefulSet"));
     }
 }

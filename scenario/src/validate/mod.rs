@@ -19,3 +19,4 @@ pub use check::Checker;
 pub(crate) use check::Parts;
 pub use manifests::is_empty_document;
 pub use steps::{BUILTIN_VARIABLES, StepCheck};
+pub use typed::{BadValue, Findings, JsonPath, UnknownField, check_object};

@@ -1,18 +1,88 @@
-//! Checking a manifest against its k8s-openapi type, reporting fields the type does not have.
+//! Checking an object against its k8s-openapi type: fields the type does not have and values
+//! outside a field's allowed set, with their paths.
 //!
 //! k8s-openapi's types ignore unknown fields, as the API server does by default; kubectl's
-//! client-side validation rejects them, and so do we. The manifest is deserialized through a
+//! client-side validation rejects them, and so do we. The object is deserialized through a
 //! wrapper deserializer that sees each struct's field list (`deserialize_struct` is handed it)
 //! and the object's keys, so it finds every unknown field in one pass, with its path and the
-//! fields that would have been valid there.
+//! fields that would have been valid there. This is the one walker: the scenario checks and
+//! petset's fake API server (which maps the findings to the API server's answers) both call it
+//! through [`check_object`].
 
+use k8s_openapi::api::{apps, core, discovery, policy, storage};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 use std::cell::RefCell;
 
+/// One type's walk.
+type Check = fn(&Value) -> Findings;
+
+/// The typed checks by `apiVersion` and kind: the kinds a scenario may apply, and the few more
+/// an API server stores (namespaces, service accounts).
+const TYPES: &[(&str, &str, Check)] = &[
+    ("v1", "Pod", check::<core::v1::Pod>),
+    ("v1", "Service", check::<core::v1::Service>),
+    ("v1", "Endpoints", check::<core::v1::Endpoints>),
+    (
+        "v1",
+        "PersistentVolumeClaim",
+        check::<core::v1::PersistentVolumeClaim>,
+    ),
+    (
+        "v1",
+        "PersistentVolume",
+        check::<core::v1::PersistentVolume>,
+    ),
+    ("v1", "ConfigMap", check::<core::v1::ConfigMap>),
+    ("v1", "Secret", check::<core::v1::Secret>),
+    ("v1", "Event", check::<core::v1::Event>),
+    ("v1", "Namespace", check::<core::v1::Namespace>),
+    ("v1", "ServiceAccount", check::<core::v1::ServiceAccount>),
+    ("apps/v1", "StatefulSet", check::<apps::v1::StatefulSet>),
+    ("apps/v1", "Deployment", check::<apps::v1::Deployment>),
+    ("apps/v1", "ReplicaSet", check::<apps::v1::ReplicaSet>),
+    (
+        "apps/v1",
+        "ControllerRevision",
+        check::<apps::v1::ControllerRevision>,
+    ),
+    (
+        "discovery.k8s.io/v1",
+        "EndpointSlice",
+        check::<discovery::v1::EndpointSlice>,
+    ),
+    (
+        "policy/v1",
+        "PodDisruptionBudget",
+        check::<policy::v1::PodDisruptionBudget>,
+    ),
+    (
+        "storage.k8s.io/v1",
+        "StorageClass",
+        check::<storage::v1::StorageClass>,
+    ),
+];
+
+/// The typed check of `api_version`/`kind`, if k8s-openapi's type for it is listed.
+pub(crate) fn checker(api_version: &str, kind: &str) -> Option<Check> {
+    TYPES
+        .iter()
+        .find(|(version, name, _)| *version == api_version && *name == kind)
+        .map(|(_, _, check)| *check)
+}
+
+/// Walks `object` as the k8s-openapi type of `api_version`/`kind`, collecting unknown fields,
+/// values outside their field's allowed set and the first type error, each with its path.
+/// `None` when no type is known for that kind (custom resources, say).
+///
+/// `check_object("apps/v1", "StatefulSet", &object).map(|f| f.unknown.len())`
+pub fn check_object(api_version: &str, kind: &str, object: &Value) -> Option<Findings> {
+    checker(api_version, kind).map(|check| check(object))
+}
+
 /// A path into a manifest, e.g. `spec.template.spec.containers[0].image`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct JsonPath(pub Vec<crate::yaml::PathPart>);
+pub struct JsonPath(pub Vec<crate::yaml::PathPart>);
 
 impl std::fmt::Display for JsonPath {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -30,7 +100,7 @@ impl std::fmt::Display for JsonPath {
 
 /// A field the type does not know.
 #[derive(Debug, Clone)]
-pub(crate) struct UnknownField {
+pub struct UnknownField {
     /// The path of the field itself (its last part is the unknown key).
     pub path: JsonPath,
     pub field: String,
@@ -41,7 +111,7 @@ pub(crate) struct UnknownField {
 ///
 /// [`enums_table`]: super::enums_table
 #[derive(Debug, Clone)]
-pub(crate) struct BadValue {
+pub struct BadValue {
     /// The path of the value (a list item's path ends with its index).
     pub path: JsonPath,
     pub value: String,
@@ -50,7 +120,7 @@ pub(crate) struct BadValue {
 
 /// What checking one manifest found.
 #[derive(Debug, Default)]
-pub(crate) struct Findings {
+pub struct Findings {
     pub unknown: Vec<UnknownField>,
     pub bad_values: Vec<BadValue>,
     /// The first value that does not fit its field's type, with its path.
@@ -412,6 +482,51 @@ mod tests {
         );
         assert!(findings.unknown[1].known.contains(&"replicas"));
         assert!(findings.invalid.is_none(), "{:?}", findings.invalid);
+    }
+
+    #[test]
+    fn check_object_finds_unknown_fields_and_unsupported_values_with_paths() {
+        let findings = check_object(
+            "apps/v1",
+            "StatefulSet",
+            &serde_json::json!({
+                "apiVersion": "apps/v1",
+                "kind": "StatefulSet",
+                "metadata": {"name": "web"},
+                "spec": {
+                    "replicass": 3,
+                    "podManagementPolicy": "Paralel",
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {"spec": {"containers": [
+                        {"name": "c", "image": "x", "imagePullPolicy": "Always", "imag": "y"}
+                    ]}}
+                }
+            }),
+        )
+        .expect("StatefulSet has a type");
+        let unknown: Vec<String> = findings
+            .unknown
+            .iter()
+            .map(|u| u.path.to_string())
+            .collect();
+        assert_eq!(
+            unknown,
+            ["spec.replicass", "spec.template.spec.containers[0].imag"]
+        );
+        assert_eq!(findings.bad_values.len(), 1);
+        assert_eq!(
+            findings.bad_values[0].path.to_string(),
+            "spec.podManagementPolicy"
+        );
+        assert_eq!(findings.bad_values[0].allowed, ["OrderedReady", "Parallel"]);
+    }
+
+    #[test]
+    fn check_object_passes_clean_objects_and_knows_no_custom_kinds() {
+        let clean = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}, "data": {"a": "b"}});
+        let findings = check_object("v1", "ConfigMap", &clean).expect("ConfigMap has a type");
+        assert!(findings.unknown.is_empty() && findings.bad_values.is_empty());
+        assert!(check_object("example.com/v1", "Widget", &serde_json::json!({"x": 1})).is_none());
     }
 
     #[test]
