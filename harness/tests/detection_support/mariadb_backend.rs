@@ -473,8 +473,11 @@ impl Inner {
         };
         let host = args.get(h + 1).cloned().unwrap_or_default();
         let short = host.split('.').next().unwrap_or("").to_owned();
+        // The password line, the SQL's line count (the emulation read just that many), the SQL.
         let stdin = String::from_utf8_lossy(&request.stdin).to_string();
-        let (password, sql) = stdin.split_once('\n').unwrap_or((stdin.as_str(), ""));
+        let mut input = stdin.splitn(3, '\n');
+        let password = input.next().unwrap_or_default();
+        let sql = input.nth(1).unwrap_or_default();
         let mut out = ExecOutput::default();
         for _ in 0..repeat.max(1) {
             let target = {
@@ -499,7 +502,7 @@ impl Inner {
             let Some(target) = target else {
                 return fail(format!("ERROR 2005 (HY000): Unknown server host '{host}'"));
             };
-            let ran = client(&target, &args, password, &format!("{sql}\n")).await;
+            let ran = client(&target, &args, password, sql).await;
             out.stdout.extend(ran.stdout);
             out.stderr.extend(ran.stderr);
             if ran.exit_code != 0 {
