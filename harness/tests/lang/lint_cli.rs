@@ -173,3 +173,31 @@ fn coverage_lists_covering_scenarios_and_uncovered_ids() {
     assert!(text.contains("STS-ORDER-2"), "{text}");
     assert!(text.contains("1 of 36 behaviours covered"), "{text}");
 }
+
+#[test]
+fn a_catalogue_that_cannot_be_read_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write(
+        root,
+        "fixtures/web/ok.yaml",
+        &FIXTURE.replace("replica:", "replicas:"),
+    );
+    write(root, "scenarios/demo/clean.yaml", CLEAN);
+    // A directory where the catalogue file should be: reading it fails with EISDIR.
+    std::fs::create_dir(root.join("catalogue.yaml")).expect("mkdir");
+    let coverage = Command::new(env!("CARGO_BIN_EXE_petset"))
+        .args(["coverage", "--root"])
+        .arg(root)
+        .output()
+        .expect("run petset coverage");
+    for (what, output) in [("coverage", coverage), ("lint", lint(root, &["scenarios"]))] {
+        assert_eq!(output.status.code(), Some(2), "{what}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("error: failed to read the behaviour catalogue")
+                && stderr.contains("catalogue.yaml: Is a directory (os error 21)"),
+            "{what}: {stderr}"
+        );
+    }
+}
