@@ -220,13 +220,7 @@ async fn under_v4_ending_stdin_ends_the_session_and_loses_the_output() {
         stdin.write_all(b"payload").await.unwrap();
         // kube-rs sends v5's stdin CLOSE; with v4 it can only close the whole websocket.
         stdin.shutdown().await.unwrap();
-        let mut out = String::new();
-        within(
-            &format!("stdout on 1.{minor}"),
-            p.stdout().unwrap().read_to_string(&mut out),
-        )
-        .await
-        .unwrap();
+        let out = stdout_on(&mut p, minor).await;
         assert_eq!(out, echoed, "1.{minor}");
         let status = within("status", status).await;
         assert_eq!(status.is_some(), minor >= 30, "1.{minor}: {status:?}");
@@ -260,13 +254,7 @@ async fn under_v4_a_command_that_ends_before_its_stdin_reports_back() {
         // Stdin stays open: under v4 ending it would end the session.
         let mut stdin = p.stdin().unwrap();
         stdin.write_all(b"first\nsecond").await.unwrap();
-        let mut out = String::new();
-        within(
-            &format!("stdout on 1.{minor}"),
-            p.stdout().unwrap().read_to_string(&mut out),
-        )
-        .await
-        .unwrap();
+        let out = stdout_on(&mut p, minor).await;
         assert_eq!(out, "first\n", "1.{minor}");
         let status = within("status", status).await;
         assert_eq!(
@@ -276,4 +264,16 @@ async fn under_v4_a_command_that_ends_before_its_stdin_reports_back() {
         );
         drop(stdin);
     }
+}
+
+/// All the command's stdout, on a server speaking as Kubernetes 1.`minor`.
+async fn stdout_on(process: &mut kube::api::AttachedProcess, minor: u32) -> String {
+    let mut out = String::new();
+    within(
+        &format!("stdout on 1.{minor}"),
+        process.stdout().unwrap().read_to_string(&mut out),
+    )
+    .await
+    .unwrap();
+    out
 }

@@ -432,12 +432,26 @@ mod tests {
     use quick_junit::TestCaseStatus;
     use std::time::Duration;
 
-    #[test]
-    fn a_trial_fails_with_the_text_junit_reports_for_it() {
-        let id = ScenarioId {
+    fn claims() -> ScenarioId {
+        ScenarioId {
             area: "storage".into(),
             name: "claims".into(),
-        };
+        }
+    }
+
+    fn started(id: &ScenarioId, namespace: &str) -> Event {
+        Event::ScenarioStarted {
+            id: id.clone(),
+            file: "scenarios/storage/claims.yaml".into(),
+            covers: Vec::new(),
+            namespace: namespace.into(),
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn a_trial_fails_with_the_text_junit_reports_for_it() {
+        let id = claims();
         let failure = Failure {
             message: "claim data-web-0 is Pending".into(),
             expected: "phase: Bound".into(),
@@ -446,13 +460,7 @@ mod tests {
         };
         let mut record = RunRecord::default();
         for event in [
-            Event::ScenarioStarted {
-                id: id.clone(),
-                file: "scenarios/storage/claims.yaml".into(),
-                covers: Vec::new(),
-                namespace: "petset-storage-claims-x1".into(),
-                attempt: 1,
-            },
+            started(&id, "petset-storage-claims-x1"),
             Event::StepStarted {
                 id: id.clone(),
                 index: 3,
@@ -514,20 +522,11 @@ mod tests {
     /// a long one bounded, under a one-line headline the summary and `run.error` can show.
     #[test]
     fn a_setup_failure_keeps_the_printers_lines_bounded() {
-        let id = ScenarioId {
-            area: "storage".into(),
-            name: "claims".into(),
-        };
+        let id = claims();
         let junit = |failure: Failure| {
             let mut record = RunRecord::default();
             for event in [
-                Event::ScenarioStarted {
-                    id: id.clone(),
-                    file: "scenarios/storage/claims.yaml".into(),
-                    covers: Vec::new(),
-                    namespace: String::new(),
-                    attempt: 1,
-                },
+                started(&id, ""),
                 Event::ScenarioFinished {
                     id: id.clone(),
                     attempt: 1,
