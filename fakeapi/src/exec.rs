@@ -1,6 +1,10 @@
 //! `pods/exec` over websockets, speaking the `v5.channel.k8s.io` / `v4.channel.k8s.io`
 //! channel protocol (negotiated as [`crate::subprotocol`] says): stdin 0, stdout 1, stderr 2, status 3 (a `Status` JSON), resize 4, and
 //! (v5) close 255. Commands are answered by handlers the test registers per pod.
+//!
+//! As the kubelet does, stdin is streamed to the command while it runs: a command that ends
+//! before its stdin does (it read what it needed) reports back at once. That is how a client
+//! under v4, which cannot end stdin without closing the session, still gets its output.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,7 +36,8 @@ pub struct ExecRequest {
     /// The `container` parameter, when the client named one.
     pub container: Option<String>,
     pub command: Vec<String>,
-    /// Everything the client wrote to stdin, up to its end (empty without `stdin=true`).
+    /// Everything the client wrote to stdin, up to its end (empty without `stdin=true`, and
+    /// for handlers that read it as it comes).
     pub stdin: Vec<u8>,
     pub tty: bool,
 }
@@ -65,8 +70,67 @@ impl ExecOutput {
     }
 }
 
-pub(crate) type ExecHandler =
-    Arc<dyn Fn(ExecRequest) -> Pin<Box<dyn Future<Output = ExecOutput> + Send>> + Send + Sync>;
+/// A running command's stdin as the client sends it (see [`crate::Handle::on_exec_streaming`]).
+#[derive(Debug)]
+pub struct ExecStdin {
+    chunks: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>,
+    /// Bytes received but not yet handed out (after a line, the rest of its chunk).
+    pending: Vec<u8>,
+}
+
+impl ExecStdin {
+    pub(crate) fn new(chunks: tokio::sync::mpsc::UnboundedReceiver<Vec<u8>>) -> Self {
+        Self {
+            chunks,
+            pending: Vec::new(),
+        }
+    }
+
+    /// A stdin that has already ended (a probe's command gets none).
+    pub(crate) fn empty() -> Self {
+        Self::new(tokio::sync::mpsc::unbounded_channel().1)
+    }
+
+    /// The next bytes the client sent; `None` once stdin has ended (a v5 close, or the session
+    /// ending).
+    pub async fn recv(&mut self) -> Option<Vec<u8>> {
+        if !self.pending.is_empty() {
+            return Some(std::mem::take(&mut self.pending));
+        }
+        self.chunks.recv().await
+    }
+
+    /// The next line with its `\n`, as a shell's `read` takes it; what is left when stdin ends
+    /// without one, and `None` once nothing is.
+    pub async fn read_line(&mut self) -> Option<Vec<u8>> {
+        loop {
+            if let Some(end) = self.pending.iter().position(|b| *b == b'\n') {
+                let rest = self.pending.split_off(end + 1);
+                return Some(std::mem::replace(&mut self.pending, rest));
+            }
+            match self.chunks.recv().await {
+                Some(bytes) => self.pending.extend_from_slice(&bytes),
+                None if self.pending.is_empty() => return None,
+                None => return Some(std::mem::take(&mut self.pending)),
+            }
+        }
+    }
+
+    /// Everything until stdin ends.
+    pub async fn read_to_end(mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        while let Some(bytes) = self.recv().await {
+            all.extend_from_slice(&bytes);
+        }
+        all
+    }
+}
+
+pub(crate) type ExecHandler = Arc<
+    dyn Fn(ExecRequest, ExecStdin) -> Pin<Box<dyn Future<Output = ExecOutput> + Send>>
+        + Send
+        + Sync,
+>;
 
 pub(crate) async fn serve(
     h: &Handle,
@@ -108,14 +172,10 @@ pub(crate) async fn serve(
 
 async fn run(
     mut socket: WebSocket,
-    mut request: ExecRequest,
+    request: ExecRequest,
     handler: Option<ExecHandler>,
     wants_stdin: bool,
 ) {
-    let mut session_closed = false;
-    if wants_stdin {
-        (request.stdin, session_closed) = read_stdin(&mut socket).await;
-    }
     let Some(handler) = handler else {
         let container = request
             .container
@@ -133,7 +193,33 @@ async fn run(
         return;
     };
     let command = request.command.clone();
-    let out = handler(request).await;
+    let (stdin_tx, stdin_rx) = tokio::sync::mpsc::unbounded_channel();
+    // Without `stdin=true` the command's stdin is empty from the start.
+    let mut stdin_tx = wants_stdin.then_some(stdin_tx);
+    let mut session_closed = false;
+    let mut command_run = std::pin::pin!(handler(request, ExecStdin::new(stdin_rx)));
+    let out = loop {
+        tokio::select! {
+            out = &mut command_run => break out,
+            msg = socket.recv(), if !session_closed => match msg {
+                Some(Ok(Message::Binary(b))) if b.first() == Some(&STDIN) => {
+                    if let Some(tx) = &stdin_tx {
+                        let _ = tx.send(b[1..].to_vec());
+                    }
+                }
+                Some(Ok(Message::Binary(b)))
+                    if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) =>
+                {
+                    stdin_tx = None;
+                }
+                Some(Ok(Message::Close(_)) | Err(_)) | None => {
+                    stdin_tx = None;
+                    session_closed = true;
+                }
+                Some(Ok(_)) => {}
+            },
+        }
+    };
     if session_closed {
         // The kubelet's wsstream connection ends every channel when the client closes the
         // socket: the command sees the end of its stdin and runs, but nothing it prints, nor its
@@ -156,23 +242,6 @@ async fn run(
     )
     .await;
     let _ = socket.send(normal_close()).await;
-}
-
-/// Collects stdin until the client closes it (v5 close frame) or the whole session (a Close
-/// frame, or the connection dropping): true in the second case.
-async fn read_stdin(socket: &mut WebSocket) -> (Vec<u8>, bool) {
-    let mut stdin = Vec::new();
-    while let Some(Ok(msg)) = socket.recv().await {
-        match msg {
-            Message::Binary(b) if b.first() == Some(&STDIN) => stdin.extend_from_slice(&b[1..]),
-            Message::Binary(b) if b.first() == Some(&CLOSE) && b.get(1) == Some(&STDIN) => {
-                return (stdin, false);
-            }
-            Message::Close(_) => break,
-            _ => {}
-        }
-    }
-    (stdin, true)
 }
 
 /// The `Status` the real kubelet reports on channel 3 when a command ends.

@@ -12,7 +12,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
 
 use crate::events::{Origin, Verb, WriteEvent};
-use crate::exec::{ExecHandler, ExecOutput, ExecRequest};
+use crate::exec::{ExecHandler, ExecOutput, ExecRequest, ExecStdin};
 use crate::faults::{Faults, Lasting, RequestFilter, Transient};
 use crate::meta;
 use crate::patch::{self, PatchType};
@@ -540,7 +540,31 @@ impl Handle {
         F: Fn(ExecRequest) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = ExecOutput> + Send + 'static,
     {
-        let handler: ExecHandler = Arc::new(move |req| Box::pin(handler(req)));
+        let handler = Arc::new(handler);
+        let handler: ExecHandler = Arc::new(move |mut req, stdin: ExecStdin| {
+            let handler = handler.clone();
+            Box::pin(async move {
+                req.stdin = stdin.read_to_end().await;
+                handler(req).await
+            })
+        });
+        lock(&self.shared.exec).insert(pod_key(namespace, pod, container), handler);
+    }
+
+    /// Like [`Handle::on_exec`], but the command starts at once and reads its stdin as it
+    /// arrives, as a process under the kubelet does (`request.stdin` stays empty). It may end
+    /// before its stdin does.
+    pub fn on_exec_streaming<F, Fut>(
+        &self,
+        namespace: &str,
+        pod: &str,
+        container: Option<&str>,
+        handler: F,
+    ) where
+        F: Fn(ExecRequest, ExecStdin) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = ExecOutput> + Send + 'static,
+    {
+        let handler: ExecHandler = Arc::new(move |req, stdin| Box::pin(handler(req, stdin)));
         lock(&self.shared.exec).insert(pod_key(namespace, pod, container), handler);
     }
 

@@ -81,7 +81,7 @@ mod version;
 mod watch;
 
 pub use events::{Origin, Verb, WriteEvent};
-pub use exec::{ExecOutput, ExecRequest};
+pub use exec::{ExecOutput, ExecRequest, ExecStdin};
 pub use faults::{Lasting, RequestFilter, Transient};
 pub use handle::{Controller, Handle};
 pub use server::{Error, FakeApiServer};

@@ -11,13 +11,19 @@ use serde_json::Value;
 use super::files::locate;
 use super::kubelet::pod_info;
 use super::state::Shared;
-use crate::exec::{ExecOutput, ExecRequest};
+use crate::exec::{ExecOutput, ExecRequest, ExecStdin};
 use crate::handle::lock;
 
 /// The client the SQL step's in-pod script looks for.
 pub(crate) const CLIENT_BINARY: &str = "/usr/bin/mariadb";
 
-pub(crate) async fn run(shared: Arc<Shared>, request: ExecRequest) -> ExecOutput {
+/// Runs `request`. Only the SQL script reads its stdin; every other command ignores it, as a
+/// process that never reads its stdin does.
+pub(crate) async fn run(
+    shared: Arc<Shared>,
+    mut request: ExecRequest,
+    mut stdin: ExecStdin,
+) -> ExecOutput {
     let Some(pod) = shared
         .handle
         .get("v1", "Pod", Some(&request.namespace), &request.pod)
@@ -36,6 +42,7 @@ pub(crate) async fn run(shared: Arc<Shared>, request: ExecRequest) -> ExecOutput
         if !lock(&shared.files).exists(&key, &path) {
             return fail(127, "no mariadb or mysql client in this container".into());
         }
+        request.stdin = sql_script_input(&mut stdin).await;
         return backend(&shared, &pod, request).await;
     }
     // The client run by name (a probe's `mariadb ... -e "SELECT 1"`) is found on the PATH only
@@ -59,6 +66,27 @@ pub(crate) async fn run(shared: Arc<Shared>, request: ExecRequest) -> ExecOutput
         Some(out) => out,
         None => backend(&shared, &pod, request).await,
     }
+}
+
+/// What the SQL script reads from stdin before it runs the client (harness `sql/exec.rs`): the
+/// password line, a line with the SQL's line count, then that many lines. It never waits for
+/// stdin's end, which a client under v4 cannot send without ending the session.
+async fn sql_script_input(stdin: &mut ExecStdin) -> Vec<u8> {
+    let mut input = Vec::new();
+    let mut lines = 2usize;
+    let mut read = 0usize;
+    while read < lines {
+        let Some(line) = stdin.read_line().await else {
+            break;
+        };
+        if read == 1 {
+            let count = String::from_utf8_lossy(&line).trim().parse::<usize>();
+            lines += count.unwrap_or(0);
+        }
+        input.extend_from_slice(&line);
+        read += 1;
+    }
+    input
 }
 
 async fn backend(shared: &Arc<Shared>, pod: &Value, request: ExecRequest) -> ExecOutput {

@@ -11,7 +11,7 @@ use serde_json::Value;
 
 use super::objects::{arr, int, name, s, uid};
 use super::state::{Runtime, Shared};
-use crate::exec::ExecRequest;
+use crate::exec::{ExecRequest, ExecStdin};
 use crate::handle::lock;
 
 /// A real process cannot keep the scaled clock's pace (a 2 s probe period is 200 ms here, its
@@ -65,7 +65,7 @@ pub(crate) fn passes(
         };
         let shared = shared.clone();
         tokio::spawn(async move {
-            let run = super::exec::run(shared.clone(), request);
+            let run = super::exec::run(shared.clone(), request, ExecStdin::empty());
             let passed = matches!(
                 tokio::time::timeout(timeout, run).await,
                 Ok(out) if out.exit_code == 0

@@ -151,11 +151,11 @@ fn run(shared: &Arc<Shared>, namespace: &str, pod: &Value) {
         let weak: Weak<Shared> = Arc::downgrade(shared);
         shared
             .handle
-            .on_exec(namespace, name(pod), None, move |request| {
+            .on_exec_streaming(namespace, name(pod), None, move |request, stdin| {
                 let weak = weak.clone();
                 async move {
                     match weak.upgrade() {
-                        Some(shared) => super::exec::run(shared, request).await,
+                        Some(shared) => super::exec::run(shared, request, stdin).await,
                         None => crate::exec::ExecOutput::default()
                             .with_stderr("the emulation has stopped\n")
                             .with_exit_code(1),

@@ -220,17 +220,60 @@ async fn under_v4_ending_stdin_ends_the_session_and_loses_the_output() {
         stdin.write_all(b"payload").await.unwrap();
         // kube-rs sends v5's stdin CLOSE; with v4 it can only close the whole websocket.
         stdin.shutdown().await.unwrap();
-        let mut out = String::new();
-        within(
-            &format!("stdout on 1.{minor}"),
-            p.stdout().unwrap().read_to_string(&mut out),
-        )
-        .await
-        .unwrap();
+        let out = stdout_on(&mut p, minor).await;
         assert_eq!(out, echoed, "1.{minor}");
         let status = within("status", status).await;
         assert_eq!(status.is_some(), minor >= 30, "1.{minor}: {status:?}");
     }
     // The command ran both times, with the whole of its stdin.
     assert_eq!(*ran.lock().unwrap(), vec![b"payload".to_vec(); 2]);
+}
+
+#[tokio::test]
+async fn under_v4_a_command_that_ends_before_its_stdin_reports_back() {
+    let (server, client) = start().await;
+    pod(&server);
+    // `head -n 1`: it reads one line and exits, whatever else stdin would bring.
+    server.on_exec_streaming("default", "db-0", None, |_, mut stdin| async move {
+        ExecOutput::stdout(stdin.read_line().await.unwrap_or_default())
+    });
+    let pods: Api<Pod> = Api::namespaced(client, "default");
+    for minor in [29, 33] {
+        server.set_stream_minor_version(minor);
+        let mut p = within(
+            "exec",
+            pods.exec(
+                "db-0",
+                ["head", "-n", "1"],
+                &AttachParams::default().stdin(true),
+            ),
+        )
+        .await
+        .unwrap();
+        let status = p.take_status().unwrap();
+        // Stdin stays open: under v4 ending it would end the session.
+        let mut stdin = p.stdin().unwrap();
+        stdin.write_all(b"first\nsecond").await.unwrap();
+        let out = stdout_on(&mut p, minor).await;
+        assert_eq!(out, "first\n", "1.{minor}");
+        let status = within("status", status).await;
+        assert_eq!(
+            status.and_then(|s| s.status).as_deref(),
+            Some("Success"),
+            "1.{minor}"
+        );
+        drop(stdin);
+    }
+}
+
+/// All the command's stdout, on a server speaking as Kubernetes 1.`minor`.
+async fn stdout_on(process: &mut kube::api::AttachedProcess, minor: u32) -> String {
+    let mut out = String::new();
+    within(
+        &format!("stdout on 1.{minor}"),
+        process.stdout().unwrap().read_to_string(&mut out),
+    )
+    .await
+    .unwrap();
+    out
 }

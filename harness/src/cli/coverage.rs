@@ -2,6 +2,7 @@
 //! catalogue, and which behaviours nothing covers. A suite without a catalogue gets one row
 //! per id its scenarios name.
 
+use petset::error_chain::ErrorChain;
 use petset::scenario::catalogue::CATALOGUE_PATH;
 use petset::scenario::discover::repo_root;
 use petset::scenario::suite::{Suite, load_suite};
@@ -69,7 +70,8 @@ pub fn run(args: Args) -> ExitCode {
     let suite = match load_suite(&root) {
         Ok(suite) => suite,
         Err(error) => {
-            eprintln!("error: {error}");
+            // The cause (the I/O error) is a `#[source]`, not part of the message.
+            eprintln!("error: {}", ErrorChain(&error));
             return ExitCode::from(2);
         }
     };

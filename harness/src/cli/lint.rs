@@ -7,6 +7,7 @@
 //! `--server`, the cluster judges the manifests too (see [`super::lint_server`]).
 
 use super::lint_server::{ScenarioToJudge, lint_on_server, merge};
+use petset::error_chain::ErrorChain;
 use petset::scenario::diagnostic::{Diagnostic, render_fancy, render_plain};
 use petset::scenario::discover::{find_repo_root, is_scenario_file};
 use petset::scenario::suite::{check_file, load_catalogue};
@@ -73,7 +74,8 @@ fn lint(args: &Args) -> Result<bool, String> {
                 .unwrap_or_else(|| cwd.clone())
         }
     };
-    let catalogue = load_catalogue(&root).map_err(|e| e.to_string())?;
+    // The cause (the I/O error) is a `#[source]`, not part of the message.
+    let catalogue = load_catalogue(&root).map_err(|e| ErrorChain(&e).to_string())?;
     let checker = Checker::new(&root, catalogue);
 
     let mut files = Vec::new();

@@ -72,8 +72,12 @@ pub(crate) async fn run_in_pod(
     }
 }
 
-/// Runs `command` in `pod` with `stdin` fed to it and closed, and waits for it to end. The caller
-/// bounds the wait (the SQL client path has its own deadline per attempt).
+/// Runs `command` in `pod` with `stdin` fed to it, and waits for it to end. Stdin is left open
+/// until then, so `command` must know from what it reads where its input ends: a server that
+/// answers exec with `v4.channel.k8s.io` (the kubelet; API servers before 1.30) has no signal
+/// for the end of stdin, and kube-rs can only close the whole session instead, which loses the
+/// command's output and status. The caller bounds the wait (the SQL client path has its own
+/// deadline per attempt).
 pub(crate) async fn run_with_stdin(
     pods: &Api<Pod>,
     pod: &str,
@@ -116,14 +120,13 @@ async fn run(
             "the exec session in pod {pod} offered no stdout, stderr or status"
         ));
     };
-    let fed = stdin.is_some();
-    let writer = process.stdin();
+    let mut writer = process.stdin();
     let feed = async {
-        if let (Some(bytes), Some(mut writer)) = (stdin, writer) {
+        if let (Some(bytes), Some(writer)) = (stdin, writer.as_mut()) {
             // A command that exits without reading its input closes the stream; that is its
             // choice, and its status says how it ended.
             let _ = writer.write_all(&bytes).await;
-            let _ = writer.shutdown().await;
+            let _ = writer.flush().await;
         }
     };
     let (_, stdout, stderr, status) = tokio::join!(
@@ -132,6 +135,8 @@ async fn run(
         read_all(stderr, OUTPUT_LIMIT),
         status
     );
+    // Only now, with the command ended: under v4, ending stdin would have ended the session.
+    drop(writer);
     let _ = process.join().await;
     let mut output = CommandOutput {
         stdout,
@@ -149,15 +154,6 @@ async fn run(
                 ));
             }
         },
-        // Under v4 kube can end stdin only by closing the websocket, which ends the session:
-        // the command runs but nothing it prints comes back.
-        None if fed => {
-            output.failure = Some(format!(
-                "the exec session in pod {pod} ended without a status once its stdin was closed; \
-                 a server that answers exec with v4.channel.k8s.io (Kubernetes before 1.30) ends \
-                 the whole session then, so a command fed on stdin cannot report back"
-            ));
-        }
         None => {
             output.failure = Some(format!(
                 "the exec session in pod {pod} ended without a status"

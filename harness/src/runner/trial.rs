@@ -109,13 +109,11 @@ async fn run_trial(context: &RunContext, entry: &SuiteEntry) -> TrialEnd {
         Backend::Failed(message) => {
             // One run-level problem: the reports and the closing summary state the reason
             // once, so each trial's own text only points there.
-            let failure = Failure {
-                kind: FailureKind::Setup,
-                message: format!("not run: setup failed ({})", one_line(message)),
-                actual: message.clone(),
-                ..Failure::default()
-            };
-            finish_unrun(context, entry, ScenarioOutcome::Failed(failure));
+            finish_unrun(
+                context,
+                entry,
+                ScenarioOutcome::Failed(setup_failure(message)),
+            );
             return TrialEnd::Failed(SETUP_FAILED.to_string());
         }
         Backend::Ready(executor) => executor,
@@ -321,6 +319,44 @@ fn started_event(entry: &SuiteEntry, attempt: u32) -> Event {
     }
 }
 
+/// Lines of the setup error a scenario's failure keeps; the run's start prints them all.
+const SETUP_LINES: usize = 30;
+/// Bytes of the one-line reason in the failure's headline (the summary, JUnit's message and
+/// `run.error` show that line).
+const SETUP_REASON_BYTES: usize = 240;
+
+/// Every cluster scenario's failure when the run could not get its cluster: a one-line headline
+/// with the reason, then the error printer's own lines (at most [`SETUP_LINES`]), which the
+/// JUnit failure body shows as printed.
+fn setup_failure(message: &str) -> Failure {
+    let mut reason = one_line(message);
+    if reason.len() > SETUP_REASON_BYTES {
+        let mut cut = SETUP_REASON_BYTES;
+        while !reason.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        reason.truncate(cut);
+        reason.push_str(" ...");
+    }
+    let mut text = format!("not run: setup failed ({reason})");
+    let lines: Vec<&str> = message.trim_end().lines().collect();
+    for line in lines.iter().take(SETUP_LINES) {
+        text.push('\n');
+        text.push_str(line);
+    }
+    if lines.len() > SETUP_LINES {
+        text.push_str(&format!(
+            "\n[{} more lines left out; the run's start printed them all]",
+            lines.len() - SETUP_LINES
+        ));
+    }
+    Failure {
+        kind: FailureKind::Setup,
+        message: text,
+        ..Failure::default()
+    }
+}
+
 /// A multi-line error (`caused by:` lines, hints) as one line, for a one-line reason.
 fn one_line(text: &str) -> String {
     let mut out = String::new();
@@ -390,18 +426,32 @@ impl EventSink for AttemptSink {
 
 #[cfg(test)]
 mod tests {
-    use super::{one_line, trial_failure_text};
+    use super::{SETUP_LINES, one_line, setup_failure, trial_failure_text};
     use crate::events::{Event, Failure, ScenarioId, ScenarioOutcome, StepOutcome};
     use crate::report::{RunRecord, render_junit};
     use quick_junit::TestCaseStatus;
     use std::time::Duration;
 
-    #[test]
-    fn a_trial_fails_with_the_text_junit_reports_for_it() {
-        let id = ScenarioId {
+    fn claims() -> ScenarioId {
+        ScenarioId {
             area: "storage".into(),
             name: "claims".into(),
-        };
+        }
+    }
+
+    fn started(id: &ScenarioId, namespace: &str) -> Event {
+        Event::ScenarioStarted {
+            id: id.clone(),
+            file: "scenarios/storage/claims.yaml".into(),
+            covers: Vec::new(),
+            namespace: namespace.into(),
+            attempt: 1,
+        }
+    }
+
+    #[test]
+    fn a_trial_fails_with_the_text_junit_reports_for_it() {
+        let id = claims();
         let failure = Failure {
             message: "claim data-web-0 is Pending".into(),
             expected: "phase: Bound".into(),
@@ -410,13 +460,7 @@ mod tests {
         };
         let mut record = RunRecord::default();
         for event in [
-            Event::ScenarioStarted {
-                id: id.clone(),
-                file: "scenarios/storage/claims.yaml".into(),
-                covers: Vec::new(),
-                namespace: "petset-storage-claims-x1".into(),
-                attempt: 1,
-            },
+            started(&id, "petset-storage-claims-x1"),
             Event::StepStarted {
                 id: id.clone(),
                 index: 3,
@@ -471,6 +515,78 @@ mod tests {
         assert_eq!(
             one_line("failed to reach Docker: down\n  start it"),
             "failed to reach Docker: down; start it"
+        );
+    }
+
+    /// The run's setup error as the error printer wrote it: the JUnit failure keeps its lines,
+    /// a long one bounded, under a one-line headline the summary and `run.error` can show.
+    #[test]
+    fn a_setup_failure_keeps_the_printers_lines_bounded() {
+        let id = claims();
+        let junit = |failure: Failure| {
+            let mut record = RunRecord::default();
+            for event in [
+                started(&id, ""),
+                Event::ScenarioFinished {
+                    id: id.clone(),
+                    attempt: 1,
+                    outcome: ScenarioOutcome::Failed(failure),
+                    elapsed: Duration::ZERO,
+                    figures: Vec::new(),
+                    properties: Default::default(),
+                },
+            ] {
+                record.apply(&event);
+            }
+            match &render_junit(&record).test_suites[0].test_cases[0].status {
+                TestCaseStatus::NonSuccess {
+                    message,
+                    description,
+                    ..
+                } => (
+                    message.as_ref().map(|m| m.to_string()).unwrap_or_default(),
+                    description
+                        .as_ref()
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                ),
+                other => panic!("a setup failure is a JUnit error: {other:?}"),
+            }
+        };
+
+        let printed = "failed to run kind\n  caused by: `kind` not found on PATH\n  \
+                       hint: install kind, or set PETSET_CLUSTER=current";
+        let (message, description) = junit(setup_failure(printed));
+        assert_eq!(
+            message,
+            "not run: setup failed (failed to run kind: `kind` not found on PATH; hint: install \
+             kind, or set PETSET_CLUSTER=current)"
+        );
+        assert_eq!(description, printed);
+
+        // A cause that prints 200 lines (a tool's whole output) is cut, saying how much.
+        let mut long =
+            "failed to create the kind cluster\n  caused by: kind exited with 1:".to_owned();
+        for n in 1..=200 {
+            long.push_str(&format!("\n    line {n} of kind's output"));
+        }
+        let (message, description) = junit(setup_failure(&long));
+        assert!(message.len() <= 300, "{} bytes: {message}", message.len());
+        assert!(message.starts_with(
+            "not run: setup failed (failed to create the kind cluster: kind exited with 1:"
+        ));
+        let lines: Vec<&str> = description.lines().collect();
+        assert_eq!(lines.len(), SETUP_LINES + 1, "{description}");
+        assert_eq!(
+            lines[..SETUP_LINES],
+            long.lines().take(SETUP_LINES).collect::<Vec<_>>()[..]
+        );
+        assert_eq!(
+            lines[SETUP_LINES],
+            format!(
+                "[{} more lines left out; the run's start printed them all]",
+                202 - SETUP_LINES
+            )
         );
     }
 }

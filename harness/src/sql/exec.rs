@@ -9,6 +9,13 @@
 //!
 //! The password and the SQL travel on the client's stdin, never on its command line, so they
 //! appear neither in the exec request URL nor in the pod's process list.
+//!
+//! Nothing in the pod waits for the end of that stdin: a server that answers exec with
+//! `v4.channel.k8s.io` (the kubelet; API servers 1.28–1.29) has no signal for it, and kube-rs can
+//! only close the whole session instead, losing the output. So the input says its own length
+//! (the SQL's line count comes first) and the script hands the SQL to the client through a pipe
+//! of its own, whose end the client sees. Unlike ending the SQL with the client's `quit`, this
+//! holds whatever the SQL is: no final `;`, an open string or comment, an error part-way.
 
 use super::engine::{SqlOutcome, SqlPlan, Transport, run_plan};
 use super::error::{ConnectFault, Fault, SqlError};
@@ -21,16 +28,23 @@ use kube::Api;
 /// Exit code the script uses when the container has no client.
 const NO_CLIENT: i32 = 127;
 
-/// Reads the password line, then the SQL, and runs the client `$1` times (one connection each),
-/// passing the remaining arguments to it.
+/// Reads the password line, the SQL's line count and that many lines of SQL (see
+/// [`client_stdin`]), and runs the client `$1` times (one connection each) with the remaining
+/// arguments, the SQL piped to it.
 const CLIENT_SCRIPT: &str = r#"IFS= read -r MYSQL_PWD; export MYSQL_PWD
-sql=$(cat)
+IFS= read -r lines
+sql=; i=0
+while [ "$i" -lt "$lines" ] && IFS= read -r line; do
+  sql="$sql$line
+"
+  i=$((i+1))
+done
 if command -v mariadb >/dev/null 2>&1; then c=mariadb
 elif command -v mysql >/dev/null 2>&1; then c=mysql
 else echo "no mariadb or mysql client in this container" >&2; exit 127; fi
 n=$1; shift; i=0
 while [ "$i" -lt "$n" ]; do
-  printf '%s\n' "$sql" | "$c" "$@" || exit $?
+  printf '%s' "$sql" | "$c" "$@" || exit $?
   i=$((i+1))
 done
 "#;
@@ -122,9 +136,12 @@ pub fn client_command(
     command
 }
 
-/// What the client command gets on stdin: the password line, then the SQL.
+/// What the client command gets on stdin: the password line, the number of lines of SQL, then
+/// the SQL. The count lets the script stop reading without the end of stdin.
 pub fn client_stdin(creds: &Credentials, sql: &str) -> Vec<u8> {
-    format!("{}\n{sql}\n", creds.password.expose()).into_bytes()
+    let sql = sql.strip_suffix('\n').unwrap_or(sql);
+    let lines = sql.split('\n').count();
+    format!("{}\n{lines}\n{sql}\n", creds.password.expose()).into_bytes()
 }
 
 /// The result of running the client command once.
@@ -432,6 +449,17 @@ mod tests {
         assert!(command.contains(&"--protocol=TCP".to_owned()));
         assert!(
             String::from_utf8_lossy(&client_stdin(&creds, "SELECT 1;")).starts_with("pw-123\n")
+        );
+    }
+
+    #[test]
+    fn stdin_gives_the_sql_line_count_before_the_sql() {
+        let creds = Credentials::new("app", super::super::Password::new("pw"));
+        let stdin = |sql| String::from_utf8_lossy(&client_stdin(&creds, sql)).into_owned();
+        assert_eq!(stdin("SELECT 1;"), "pw\n1\nSELECT 1;\n");
+        assert_eq!(
+            stdin("SELECT 1;\nSELECT 2\n"),
+            "pw\n2\nSELECT 1;\nSELECT 2\n"
         );
     }
 

@@ -2,7 +2,10 @@
 //! the report.
 
 mod backend_checks;
+mod mariadb_accounts;
 pub mod mariadb_backend;
+mod mariadb_client;
+mod mariadb_pods;
 mod pod_env;
 mod pod_network;
 mod pod_processes;

@@ -117,9 +117,9 @@ fn leaky_scenarios() {
     handle.on_write(|cluster, event: &WriteEvent| {
         if event.origin == Origin::Api && event.is("Pod") && !event.removed {
             let namespace = event.namespace.clone().unwrap_or_default();
-            cluster.on_exec(&namespace, &event.name, None, |request| async move {
-                let stdin = String::from_utf8_lossy(&request.stdin).into_owned();
-                let password = stdin.lines().next().unwrap_or_default().to_owned();
+            cluster.on_exec_streaming(&namespace, &event.name, None, |_, mut stdin| async move {
+                let line = stdin.read_line().await.unwrap_or_default();
+                let password = String::from_utf8_lossy(&line).trim_end().to_owned();
                 ExecOutput::stdout(Vec::new())
                     .with_stderr(format!(
                         "ERROR 1045 (28000): Access denied for user 'root' (using password: {password})\n"

@@ -46,6 +46,16 @@ fn write(root: &Path, relative: &str, text: &str) {
     std::fs::write(path, text).expect("write");
 }
 
+/// A suite whose one scenario is clean.
+fn write_clean_suite(root: &Path) {
+    write(
+        root,
+        "fixtures/web/ok.yaml",
+        &FIXTURE.replace("replica:", "replicas:"),
+    );
+    write(root, "scenarios/demo/clean.yaml", CLEAN);
+}
+
 fn lint(root: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_petset"))
         .arg("lint")
@@ -137,12 +147,7 @@ fn a_missing_path_is_a_usage_error() {
 fn coverage_lists_covering_scenarios_and_uncovered_ids() {
     let dir = tempfile::tempdir().expect("temp dir");
     let root = dir.path();
-    write(
-        root,
-        "fixtures/web/ok.yaml",
-        &FIXTURE.replace("replica:", "replicas:"),
-    );
-    write(root, "scenarios/demo/clean.yaml", CLEAN);
+    write_clean_suite(root);
     // The suite's catalogue: petset's own 36 behaviours.
     let catalogue = Path::new(env!("CARGO_MANIFEST_DIR")).join("../catalogue.yaml");
     std::fs::copy(catalogue, root.join("catalogue.yaml")).expect("copy the catalogue");
@@ -172,4 +177,27 @@ fn coverage_lists_covering_scenarios_and_uncovered_ids() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("STS-ORDER-2"), "{text}");
     assert!(text.contains("1 of 36 behaviours covered"), "{text}");
+}
+
+#[test]
+fn a_catalogue_that_cannot_be_read_is_named_with_the_reason() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path();
+    write_clean_suite(root);
+    // A directory where the catalogue file should be: reading it fails with EISDIR.
+    std::fs::create_dir(root.join("catalogue.yaml")).expect("mkdir");
+    let coverage = Command::new(env!("CARGO_BIN_EXE_petset"))
+        .args(["coverage", "--root"])
+        .arg(root)
+        .output()
+        .expect("run petset coverage");
+    for (what, output) in [("coverage", coverage), ("lint", lint(root, &["scenarios"]))] {
+        assert_eq!(output.status.code(), Some(2), "{what}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains("error: failed to read the behaviour catalogue")
+                && stderr.contains("catalogue.yaml: Is a directory (os error 21)"),
+            "{what}: {stderr}"
+        );
+    }
 }

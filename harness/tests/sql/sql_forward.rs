@@ -14,7 +14,7 @@ use petset::events::Figure;
 use petset::scenario::model::SqlStep;
 use petset::sql::SqlError;
 use petset::steps::{StepContext, StepReport, execute_sql_step, run_sql_step};
-use petset_fakeapi::{ExecOutput, ExecRequest, PortForwardRefusal};
+use petset_fakeapi::{ExecOutput, ExecRequest, ExecStdin, PortForwardRefusal};
 use serde_json::json;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -377,7 +377,9 @@ async fn a_missing_secret_or_key_is_named() -> TestResult {
 }
 
 /// Runs the command a pod would run, here, with the real `mariadb` client.
-async fn run_locally(request: ExecRequest) -> ExecOutput {
+/// Runs the command here as the kubelet runs it in a pod: started at once, fed its stdin as the
+/// client sends it, and done when it exits, whether or not its stdin has ended.
+async fn run_locally(request: ExecRequest, mut stdin: ExecStdin) -> ExecOutput {
     let Some((program, args)) = request.command.split_first() else {
         return ExecOutput::default().with_exit_code(126);
     };
@@ -391,10 +393,24 @@ async fn run_locally(request: ExecRequest) -> ExecOutput {
     let Ok(mut child) = child else {
         return ExecOutput::default().with_exit_code(127);
     };
-    if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(&request.stdin).await;
-    }
-    match child.wait_with_output().await {
+    let mut input = child.stdin.take();
+    let feed = async {
+        while let Some(bytes) = stdin.recv().await {
+            let Some(pipe) = input.as_mut() else { break };
+            if pipe.write_all(&bytes).await.is_err() {
+                break;
+            }
+        }
+        // The client ended stdin: the command sees its end.
+        drop(input.take());
+    };
+    let exited = child.wait_with_output();
+    tokio::pin!(exited);
+    let output = tokio::select! {
+        output = &mut exited => output,
+        () = feed => exited.await,
+    };
+    match output {
         Ok(out) => ExecOutput::stdout(out.stdout)
             .with_stderr(out.stderr)
             .with_exit_code(out.status.code().unwrap_or(137)),
@@ -426,7 +442,7 @@ async fn in_cluster_checks_run_the_client_in_a_pod() -> TestResult {
     world
         .cluster
         .server
-        .on_exec(NS, "mysql-client", None, run_locally);
+        .on_exec_streaming(NS, "mysql-client", None, run_locally);
     let read_service = round_robin(vec![
         world.pair.primary.addr(),
         world.pair.replicas[0].addr(),
@@ -495,15 +511,17 @@ async fn the_password_stays_off_the_exec_command_line() -> TestResult {
     let world = World::start().await?;
     let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
     let record = seen.clone();
-    world
-        .cluster
-        .server
-        .on_exec(NS, "mysql-client", None, move |request: ExecRequest| {
+    world.cluster.server.on_exec_streaming(
+        NS,
+        "mysql-client",
+        None,
+        move |request: ExecRequest, stdin| {
             if let Ok(mut seen) = record.lock() {
                 seen.extend(request.command.iter().cloned());
             }
-            run_locally(request)
-        });
+            run_locally(request, stdin)
+        },
+    );
     let port = world.pair.primary.port();
     world
         .run(&format!(
@@ -532,7 +550,7 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
     world
         .cluster
         .server
-        .on_exec(NS, "mysql-0", None, run_locally);
+        .on_exec_streaming(NS, "mysql-0", None, run_locally);
     let port = world.pair.primary.port();
     world
         .cluster
@@ -577,29 +595,109 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
     Ok(())
 }
 
+/// Exec answered with v4 (the kubelet; API servers 1.28–1.29) has no signal for the end of
+/// stdin, and v5 (1.30 and later) has one: the client in the pod works alike on both.
 #[tokio::test]
-async fn a_v4_exec_server_that_loses_the_output_is_named() -> TestResult {
+async fn via_exec_works_on_every_api_server_version() -> TestResult {
     let world = World::start().await?;
     world
         .cluster
         .server
-        .on_exec(NS, "mysql-client", None, run_locally);
-    world.cluster.server.set_stream_minor_version(29);
-    let port = world.pair.primary.port();
-    let error = world
-        .run(&format!(
-            "{{target: pod/mysql-client, via: exec, port: {port}, {APP}, query: 'SELECT 1'}}"
-        ))
-        .await
-        .err()
-        .ok_or("a 1.29 server cannot return the output of a command fed on stdin")?;
-    assert!(matches!(error, SqlError::Unreachable { .. }), "{error}");
-    assert!(
-        error
-            .to_string()
-            .contains("answers exec with v4.channel.k8s.io"),
-        "{error}"
-    );
-    assert_no_password(&format!("{error:?}"));
+        .on_exec_streaming(NS, "mysql-client", None, run_locally);
+    let primary = world.pair.primary.port();
+    let replica = world.pair.replicas[0].port();
+    let read_service = round_robin(vec![
+        world.pair.primary.addr(),
+        world.pair.replicas[0].addr(),
+    ])
+    .await?;
+    let exec = "target: pod/mysql-client, via: exec, host: 127.0.0.1";
+    for (minor, id) in [(28, 100), (29, 200), (30, 300), (35, 400)] {
+        world.cluster.server.set_stream_minor_version(minor);
+        let on = format!("on 1.{minor}");
+        // Several statements (the last without `;`), then the rows they wrote.
+        let report = world
+            .run(&format!(
+                "{{{exec}, port: {primary}, {APP}, statements: [\
+                 \"INSERT INTO items VALUES ({id}, 'a', NULL);\", \
+                 \"INSERT INTO items\\n  VALUES ({}, 'b', NULL)\"], \
+                 query: 'SELECT id, name FROM items WHERE id >= {id} AND id < {} ORDER BY id', \
+                 expect: {{rows: [[{id}, a], [{}, b]]}}}}",
+                id + 1,
+                id + 100,
+                id + 1,
+            ))
+            .await
+            .map_err(|e| format!("{on}: {e}"))?;
+        assert!(
+            report.detail.contains("2 statement(s) run"),
+            "{on}: {}",
+            report.detail
+        );
+
+        // An error part-way: the client stops there, the statements after it do not run.
+        world
+            .run(&format!(
+                "{{{exec}, port: {primary}, {APP}, statements: [\
+                 \"INSERT INTO items VALUES ({}, 'c', NULL)\", \
+                 \"INSERT INTO items VALUES ({id}, 'duplicate', NULL)\", \
+                 \"INSERT INTO items VALUES ({}, 'not run', NULL)\"], expectError: 1062, \
+                 query: 'SELECT COUNT(*) FROM items WHERE id >= {id} AND id < {}', \
+                 expect: {{rows: [[3]]}}}}",
+                id + 2,
+                id + 3,
+                id + 100,
+            ))
+            .await
+            .map_err(|e| format!("{on}: {e}"))?;
+        // The read-only replica refuses a plain user's write.
+        world
+            .run(&format!(
+                "{{{exec}, port: {replica}, {APP}, \
+                 statements: [\"SELECT 1\", \"INSERT INTO items VALUES ({}, 'x', NULL)\"], \
+                 expectError: 1290}}",
+                id + 50,
+            ))
+            .await
+            .map_err(|e| format!("{on}: {e}"))?;
+        // An open string or comment ends with the input instead of swallowing it: the string
+        // is a syntax error; the client drops the comment and runs what stands before it.
+        world
+            .run(&format!(
+                "{{{exec}, port: {primary}, {APP}, statements: [\"SELECT 'open\"], \
+                 expectError: 1064}}"
+            ))
+            .await
+            .map_err(|e| format!("{on}, open string: {e}"))?;
+        world
+            .run(&format!(
+                "{{{exec}, port: {primary}, {APP}, query: 'SELECT 7 /* open', \
+                 expect: {{rows: [[7]]}}}}"
+            ))
+            .await
+            .map_err(|e| format!("{on}, open comment: {e}"))?;
+        // One connection per repeat, through the Service to both servers.
+        world
+            .run(&format!(
+                "{{{exec}, port: {}, {APP}, query: 'SELECT @@server_id', repeat: 4, \
+                 expect: {{rows: [[1], [2]], match: contains, distinctAtLeast: 2}}}}",
+                read_service.port()
+            ))
+            .await
+            .map_err(|e| format!("{on}: {e}"))?;
+        // A wrong password is still 1045, and never shown.
+        let error = world
+            .run(&format!(
+                "{{{exec}, port: {primary}, user: app, password: Wrong-pw-77, query: 'SELECT 1'}}"
+            ))
+            .await
+            .err()
+            .ok_or(format!("{on}: wrong password"))?;
+        assert!(
+            matches!(error, SqlError::AccessDenied { .. }),
+            "{on}: {error}"
+        );
+        assert!(!format!("{error:?}").contains("Wrong-pw-77"), "{on}");
+    }
     Ok(())
 }
