@@ -28,10 +28,47 @@ fn claim(name: &str) -> PersistentVolumeClaim {
     .unwrap()
 }
 
-async fn gone<K>(api: &Api<K>, name: &str, uid: &str)
-where
-    K: kube::Resource + Clone + std::fmt::Debug + serde::de::DeserializeOwned + Send + 'static,
+/// What these tests ask of an API: an object kube can create, read and delete.
+trait Object:
+    kube::Resource
+    + Clone
+    + std::fmt::Debug
+    + serde::Serialize
+    + serde::de::DeserializeOwned
+    + Send
+    + 'static
 {
+}
+
+impl<K> Object for K where
+    K: kube::Resource
+        + Clone
+        + std::fmt::Debug
+        + serde::Serialize
+        + serde::de::DeserializeOwned
+        + Send
+        + 'static
+{
+}
+
+async fn create<K: Object>(api: &Api<K>, object: &K) -> K {
+    api.create(&PostParams::default(), object).await.unwrap()
+}
+
+/// Deletes `name`, with this grace period when one is given (else the object's own).
+async fn delete<K: Object>(api: &Api<K>, name: &str, grace: Option<u32>) {
+    let params = match grace {
+        Some(seconds) => DeleteParams::default().grace_period(seconds),
+        None => DeleteParams::default(),
+    };
+    api.delete(name, &params).await.unwrap();
+}
+
+/// Waits until `object` (this very object: its uid) is gone from the API.
+async fn gone<K: Object>(api: &Api<K>, object: &K) {
+    let meta = object.meta();
+    let name = meta.name.as_deref().unwrap();
+    let uid = meta.uid.as_deref().unwrap();
     within(
         &format!("{name} to go"),
         await_condition(api.clone(), name, conditions::is_deleted(uid)),
@@ -46,42 +83,27 @@ async fn a_pod_on_a_node_stays_terminating_for_its_grace_period() {
     // Grace periods that outlast the test, so only a grace-0 delete can end them.
     server.set_grace_second(Duration::from_secs(3600));
     let pods: Api<Pod> = Api::namespaced(client, "default");
-    let created = pods
-        .create(&PostParams::default(), &pod("web-0", Some("node-1"), None))
-        .await
-        .unwrap();
-    pods.delete("web-0", &DeleteParams::default())
-        .await
-        .unwrap();
+    let created = create(&pods, &pod("web-0", Some("node-1"), None)).await;
+    delete(&pods, "web-0", None).await;
     let terminating = pods.get("web-0").await.unwrap();
     assert!(terminating.metadata.deletion_timestamp.is_some());
     assert_eq!(terminating.metadata.deletion_grace_period_seconds, Some(5));
 
     // A longer grace period cannot extend it; a shorter one shortens it.
-    pods.delete("web-0", &DeleteParams::default().grace_period(60))
-        .await
-        .unwrap();
+    delete(&pods, "web-0", Some(60)).await;
     let same = pods.get("web-0").await.unwrap();
     assert_eq!(same.metadata.deletion_grace_period_seconds, Some(5));
-    pods.delete("web-0", &DeleteParams::default().grace_period(2))
-        .await
-        .unwrap();
+    delete(&pods, "web-0", Some(2)).await;
     let shorter = pods.get("web-0").await.unwrap();
     assert_eq!(shorter.metadata.deletion_grace_period_seconds, Some(2));
 
     // Grace 0 (the kubelet's last delete, or --force) ends it.
-    pods.delete("web-0", &DeleteParams::default().grace_period(0))
-        .await
-        .unwrap();
-    gone(&pods, "web-0", created.metadata.uid.as_deref().unwrap()).await;
+    delete(&pods, "web-0", Some(0)).await;
+    gone(&pods, &created).await;
 
     // A pod no node runs goes at once.
-    pods.create(&PostParams::default(), &pod("pending", None, None))
-        .await
-        .unwrap();
-    pods.delete("pending", &DeleteParams::default())
-        .await
-        .unwrap();
+    create(&pods, &pod("pending", None, None)).await;
+    delete(&pods, "pending", None).await;
     assert!(pods.get_opt("pending").await.unwrap().is_none());
 }
 
@@ -90,14 +112,9 @@ async fn a_grace_period_ends_on_the_fakes_clock() {
     let (server, client) = start().await;
     server.set_grace_second(Duration::from_millis(1));
     let pods: Api<Pod> = Api::namespaced(client, "default");
-    let created = pods
-        .create(&PostParams::default(), &pod("web-0", Some("node-1"), None))
-        .await
-        .unwrap();
-    pods.delete("web-0", &DeleteParams::default())
-        .await
-        .unwrap();
-    gone(&pods, "web-0", created.metadata.uid.as_deref().unwrap()).await;
+    let created = create(&pods, &pod("web-0", Some("node-1"), None)).await;
+    delete(&pods, "web-0", None).await;
+    gone(&pods, &created).await;
 }
 
 #[tokio::test]
@@ -106,43 +123,23 @@ async fn a_claim_in_use_stays_terminating_until_its_pod_is_gone() {
     server.set_grace_second(Duration::from_secs(3600));
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "default");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "default");
-    let created = claims
-        .create(&PostParams::default(), &claim("data-web-0"))
-        .await
-        .unwrap();
+    let created = create(&claims, &claim("data-web-0")).await;
     assert_eq!(
         created.metadata.finalizers.as_deref(),
         Some(&["kubernetes.io/pvc-protection".to_owned()][..])
     );
-    pods.create(
-        &PostParams::default(),
-        &pod("web-0", Some("node-1"), Some("data-web-0")),
-    )
-    .await
-    .unwrap();
-    claims
-        .delete("data-web-0", &DeleteParams::default())
-        .await
-        .unwrap();
+    create(&pods, &pod("web-0", Some("node-1"), Some("data-web-0"))).await;
+    delete(&claims, "data-web-0", None).await;
     // The pod is deleted too but still terminating: the claim is still in use.
-    pods.delete("web-0", &DeleteParams::default())
-        .await
-        .unwrap();
+    delete(&pods, "web-0", None).await;
     let held = claims.get("data-web-0").await.unwrap();
     assert!(held.metadata.deletion_timestamp.is_some());
     assert_eq!(
         held.metadata.finalizers.as_deref(),
         Some(&["kubernetes.io/pvc-protection".to_owned()][..])
     );
-    pods.delete("web-0", &DeleteParams::default().grace_period(0))
-        .await
-        .unwrap();
-    gone(
-        &claims,
-        "data-web-0",
-        created.metadata.uid.as_deref().unwrap(),
-    )
-    .await;
+    delete(&pods, "web-0", Some(0)).await;
+    gone(&claims, &created).await;
 }
 
 #[tokio::test]
@@ -154,10 +151,7 @@ async fn a_bound_volume_is_held_by_pv_protection() {
             "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": "/tmp"}},
             "status": {"phase": "Bound"}}))
         .unwrap();
-    volumes
-        .delete("pv-1", &DeleteParams::default())
-        .await
-        .unwrap();
+    delete(&volumes, "pv-1", None).await;
     let held = volumes.get("pv-1").await.unwrap();
     assert_eq!(
         held.metadata.finalizers.as_deref(),
@@ -172,7 +166,7 @@ async fn a_bound_volume_is_held_by_pv_protection() {
             json!({"phase": "Released"}),
         )
         .unwrap();
-    gone(&volumes, "pv-1", held.metadata.uid.as_deref().unwrap()).await;
+    gone(&volumes, &held).await;
 }
 
 #[tokio::test]
@@ -182,30 +176,16 @@ async fn a_terminating_namespace_reports_what_is_left_until_it_is_empty() {
     server.set_namespace_cleanup_delay(Duration::ZERO);
     let namespaces: Api<Namespace> = Api::all(client.clone());
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": "scratch"}})).unwrap();
-    let created = namespaces
-        .create(&PostParams::default(), &ns)
-        .await
-        .unwrap();
+    let created = create(&namespaces, &ns).await;
     assert_eq!(
-        created.spec.unwrap().finalizers,
+        created.spec.as_ref().unwrap().finalizers,
         Some(vec!["kubernetes".to_owned()])
     );
     let claims: Api<PersistentVolumeClaim> = Api::namespaced(client.clone(), "scratch");
     let pods: Api<Pod> = Api::namespaced(client.clone(), "scratch");
-    claims
-        .create(&PostParams::default(), &claim("data"))
-        .await
-        .unwrap();
-    pods.create(
-        &PostParams::default(),
-        &pod("db-0", Some("node-1"), Some("data")),
-    )
-    .await
-    .unwrap();
-    namespaces
-        .delete("scratch", &DeleteParams::default())
-        .await
-        .unwrap();
+    create(&claims, &claim("data")).await;
+    create(&pods, &pod("db-0", Some("node-1"), Some("data"))).await;
+    delete(&namespaces, "scratch", None).await;
     let reported = within(
         "the namespace controller to report",
         await_condition(namespaces.clone(), "scratch", |ns: Option<&Namespace>| {
@@ -244,10 +224,5 @@ async fn a_terminating_namespace_reports_what_is_left_until_it_is_empty() {
 
     // The pod's kubelet finishes; the claim is released, and the namespace goes.
     server.delete_pod_now("scratch", "db-0").unwrap();
-    gone(
-        &namespaces,
-        "scratch",
-        created.metadata.uid.as_deref().unwrap(),
-    )
-    .await;
+    gone(&namespaces, &created).await;
 }

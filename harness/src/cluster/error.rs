@@ -54,8 +54,8 @@ pub enum ClusterError {
     )]
     NoRepoRoot,
     #[error(
-        "failed to start k3s: petset was built without the `k3s` feature; build with default \
-         features or choose PETSET_CLUSTER=kind, k3d or current"
+        "failed to start k3s: petset was built without the `k3s` feature; build it with \
+         `--features k3s` or choose PETSET_CLUSTER=kind, k3d or current"
     )]
     K3sDisabled,
     #[error("failed to start the k3s container ({step})")]

@@ -67,7 +67,7 @@ impl fmt::Display for Unavailable {
              - a k3d cluster: install k3d and set PETSET_CLUSTER=k3d (reuses or creates `petset` \
              from fixtures/clusters/k3d.yaml)\n  \
              - a Docker engine: petset then starts an embedded k3s container itself \
-             (PETSET_CLUSTER=k3s)\n\
+             (PETSET_CLUSTER=k3s; petset built with `--features k3s`)\n\
              Also: PETSET_CLUSTER=current or PETSET_CONTEXT=<name> uses a kubeconfig context \
              (KUBECONFIG is honoured); PETSET_ALLOW_CONTEXT=<name> lets a context that is not a \
              local test cluster through; PETSET_KEEP_CLUSTER=1 keeps a cluster petset created; \
@@ -158,7 +158,8 @@ async fn auto(settings: &Settings, runner: &ToolRunner) -> Result<Selection, Clu
             return k3s(settings, commands).await.map(Selection::Connected);
         }
         Ok(version) => tried.push(format!(
-            "a Docker engine ({version}) answers, but petset was built without the `k3s` feature"
+            "a Docker engine ({version}) answers, but petset was built without the `k3s` \
+             feature (`--features k3s`)"
         )),
         Err(reason) => tried.push(format!("no Docker engine for the embedded k3s: {reason}")),
     }

@@ -3,13 +3,11 @@
 
 #![allow(dead_code)]
 
-use crate::support::test_cluster::TestCluster;
+use crate::support::test_cluster::{self, TestCluster};
 use petset::events::Failure;
-use petset::scenario::model::Step;
-use petset::steps::{StepContext, StepReport, run_step};
+use petset::steps::{StepContext, StepReport};
 use petset_fakeapi::Handle;
 use serde_json::{Value, json};
-use std::time::Duration;
 
 pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
@@ -51,33 +49,16 @@ impl World {
 
     /// Runs one step written as YAML (`assert: {...}`), as the runner would.
     pub async fn run(&mut self, yaml: &str) -> Result<StepReport, Failure> {
-        let step: Step = serde_saphyr::from_str(yaml)
-            .unwrap_or_else(|error| panic!("test step does not parse: {error}\n{yaml}"));
-        // Every test step is bounded, so a hang fails the test instead of blocking the suite.
-        tokio::time::timeout(Duration::from_secs(30), run_step(&step, &mut self.ctx))
-            .await
-            .unwrap_or_else(|_| panic!("step did not finish in 30s: {yaml}"))
+        test_cluster::run(&mut self.ctx, yaml).await
     }
 
     /// Runs a step that must fail and returns its failure.
     pub async fn fails(&mut self, yaml: &str) -> Failure {
-        match self.run(yaml).await {
-            Ok(report) => panic!(
-                "step passed but should fail: {yaml}\npassed with: {}",
-                report.detail
-            ),
-            Err(failure) => failure,
-        }
+        test_cluster::fails(&mut self.ctx, yaml).await
     }
 
     /// Runs a step that must pass and returns its report.
     pub async fn passes(&mut self, yaml: &str) -> StepReport {
-        match self.run(yaml).await {
-            Ok(report) => report,
-            Err(failure) => panic!(
-                "step failed: {yaml}\nmessage: {}\nexpected:\n{}\nactual:\n{}",
-                failure.message, failure.expected, failure.actual
-            ),
-        }
+        test_cluster::passes(&mut self.ctx, yaml).await
     }
 }

@@ -4,6 +4,7 @@
 //! still caught, and a recorder that cannot catch up gives no verdict.
 
 use crate::checks_support::{TestResult, World};
+use crate::support::test_cluster::{assert_contains, assert_ends, assert_starts};
 use petset::scenario::model::Kind;
 use petset::timeline::{Change, Recorder, TimelineEntry, recorder_caught_up};
 use petset_fakeapi::RequestFilter;
@@ -50,8 +51,7 @@ async fn recorder_listed(world: &World) {
 
 /// A world whose recorder has recorded web-0..2 created after the mark `up`.
 async fn three_pods_recorded_since_up() -> Result<(World, Recorder), Box<dyn std::error::Error>> {
-    let mut world = World::start(NS).await?;
-    let recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    let (mut world, recorder) = recording().await?;
     world.passes("mark: up").await;
     for name in ["web-0", "web-1", "web-2"] {
         world.pod(name, json!({"app": "web"}))?;
@@ -64,6 +64,22 @@ fn added(name: &'static str) -> impl Fn(&TimelineEntry) -> bool {
     move |entry| entry.name == name && entry.change == Change::Added
 }
 
+/// The world on namespace NS with the timeline recorder running, as the engine starts it for a
+/// scenario. The recorder stops when it is dropped.
+async fn recording() -> Result<(World, Recorder), Box<dyn std::error::Error>> {
+    let world = World::start(NS).await?;
+    let recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    Ok((world, recorder))
+}
+
+/// A `timeline` step over the pods with this label selector since the mark `since`, with the
+/// assertions `expect` (a YAML flow sequence).
+fn timeline(selector: &str, since: &str, expect: &str) -> String {
+    format!(
+        "timeline:\n  target: {{kind: pod, selector: {selector}}}\n  since: {since}\n  expect: {expect}\n"
+    )
+}
+
 #[tokio::test]
 async fn a_violation_the_watch_delivers_late_fails_a_count() -> TestResult {
     let (mut world, _recorder) = three_pods_recorded_since_up().await?;
@@ -73,27 +89,14 @@ async fn a_violation_the_watch_delivers_late_fails_a_count() -> TestResult {
     world.pod("web-3", json!({"app": "web"}))?;
     // The API already has web-3; the recorder's watch delivers it only later.
     let failure = world
-        .fails(
-            r#"timeline:
-  target: {kind: pod, selector: app=web}
-  since: up
-  expect: [{atMost: {count: 3}}]
-"#,
-        )
+        .fails(&timeline("app=web", "up", "[{atMost: {count: 3}}]"))
         .await;
-    assert!(
-        failure
-            .message
-            .starts_with("timeline of pods -l app=web: 4 pods existing at +"),
-        "{}",
-        failure.message
+    assert_starts(
+        &failure.message,
+        "timeline of pods -l app=web: 4 pods existing at +",
     );
-    assert!(
-        failure.message.ends_with("; expected at most 3")
-            && failure.message.contains("pod/web-3 ADDED"),
-        "{}",
-        failure.message
-    );
+    assert_ends(&failure.message, "; expected at most 3");
+    assert_contains(&failure.message, "pod/web-3 ADDED");
     Ok(())
 }
 
@@ -118,8 +121,7 @@ async fn a_change_the_default_watch_lag_still_holds_back_is_counted() -> TestRes
 
 #[tokio::test]
 async fn a_creation_the_watch_delivers_late_is_reported_as_the_ordering_broken() -> TestResult {
-    let mut world = World::start(NS).await?;
-    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    let (mut world, _recorder) = recording().await?;
     world.passes("mark: up").await;
     world.pod("web-0", json!({"app": "web"}))?;
     world.ready("web-0", "10.244.0.10")?;
@@ -131,41 +133,28 @@ async fn a_creation_the_watch_delivers_late_is_reported_as_the_ordering_broken()
     // web-2 is created while web-1 is not Ready; the recorder learns of it late.
     world.pod("web-2", json!({"app": "web"}))?;
     let failure = world
-        .fails(
-            r#"timeline:
-  target: {kind: pod, selector: app=web}
-  since: up
-  expect: [{readyBeforeNextCreated: [web-0, web-1, web-2]}]
-"#,
-        )
+        .fails(&timeline(
+            "app=web",
+            "up",
+            "[{readyBeforeNextCreated: [web-0, web-1, web-2]}]",
+        ))
         .await;
-    assert!(
-        failure
-            .message
-            .starts_with("timeline of pods -l app=web: pod/web-2 was created at +"),
-        "{}",
-        failure.message
+    assert_starts(
+        &failure.message,
+        "timeline of pods -l app=web: pod/web-2 was created at +",
     );
-    assert!(
-        failure
-            .message
-            .contains(" while pod/web-1 was not Ready (last seen at +"),
-        "{}",
-        failure.message
+    assert_contains(
+        &failure.message,
+        " while pod/web-1 was not Ready (last seen at +",
     );
-    assert!(
-        failure.actual.contains("pod/web-2 ADDED"),
-        "{}",
-        failure.actual
-    );
+    assert_contains(&failure.actual, "pod/web-2 ADDED");
     Ok(())
 }
 
 #[tokio::test]
 async fn a_recorder_that_cannot_catch_up_gives_no_verdict() -> TestResult {
-    let mut world = World::start(NS).await?;
+    let (mut world, _recorder) = recording().await?;
     world.ctx.default_timeout = Duration::from_millis(500);
-    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
     world.pod("web-0", json!({"app": "web"}))?;
     recorded(&world, added("web-0")).await;
     // Held back for longer than the step may wait.
@@ -177,39 +166,29 @@ async fn a_recorder_that_cannot_catch_up_gives_no_verdict() -> TestResult {
     let failure = world
         .fails("timeline: {target: {kind: pod, selector: app=web}, expect: [{atMost: {count: 2}}]}")
         .await;
-    assert!(
-        failure.message.starts_with(
-            "timeline of pods -l app=web: petset could not confirm the evidence: after "
-        ),
-        "{}",
-        failure.message
+    assert_starts(
+        &failure.message,
+        "timeline of pods -l app=web: petset could not confirm the evidence: after ",
     );
-    assert!(
-        failure.message.contains(
-            "the recorder's watch of pods still had delivered nothing of web-1, which the API \
-             lists at resourceVersion \""
-        ),
-        "{}",
-        failure.message
+    assert_contains(
+        &failure.message,
+        "the recorder's watch of pods still had delivered nothing of web-1, which the API \
+         lists at resourceVersion \"",
     );
 
     let failure = world
         .fails("timeline: {target: {kind: configmap, selector: app=web}, expect: [{atMost: {count: 2}}]}")
         .await;
-    assert!(
-        failure
-            .message
-            .contains(": the timeline records no configmaps; it follows pods, "),
-        "{}",
-        failure.message
+    assert_contains(
+        &failure.message,
+        ": the timeline records no configmaps; it follows pods, ",
     );
     Ok(())
 }
 
 #[tokio::test]
 async fn ordered_scale_up_and_down_hold_and_violations_are_shown() -> TestResult {
-    let mut world = World::start(NS).await?;
-    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    let (mut world, _recorder) = recording().await?;
     // Once the recorder has listed the pods, its watch delivers every change on its own, in the
     // order they were made; each timeline step first waits for the recorder to catch up, so a
     // mark after it comes after them too.
@@ -220,95 +199,62 @@ async fn ordered_scale_up_and_down_hold_and_violations_are_shown() -> TestResult
         world.ready(name, &format!("10.244.0.{}", 10 + index))?;
     }
     world
-        .passes(
-            r#"timeline:
-  target: {kind: pod, selector: app=web}
-  since: up
-  expect:
-  - createdInOrder: [web-0, web-1, web-2]
-  - readyBeforeNextCreated: [web-0, web-1, web-2]
-  - atMost: {count: 3}
-  - atMost: {count: 3, state: ready}
-"#,
-        )
+        .passes(&timeline(
+            "app=web",
+            "up",
+            "[{createdInOrder: [web-0, web-1, web-2]}, \
+             {readyBeforeNextCreated: [web-0, web-1, web-2]}, \
+             {atMost: {count: 3}}, {atMost: {count: 3, state: ready}}]",
+        ))
         .await;
     let failure = world
-        .fails(
-            r#"timeline:
-  target: {kind: pod, selector: app=web}
-  since: up
-  expect:
-  - createdWithoutWaiting: [web-0, web-1, web-2]
-  - createdInOrder: [web-2, web-1]
-"#,
-        )
+        .fails(&timeline(
+            "app=web",
+            "up",
+            "[{createdWithoutWaiting: [web-0, web-1, web-2]}, {createdInOrder: [web-2, web-1]}]",
+        ))
         .await;
-    assert!(
-        failure
-            .message
-            .starts_with("timeline of pods -l app=web: pod/web-0 became Ready at +"),
-        "{}",
-        failure.message
+    assert_starts(
+        &failure.message,
+        "timeline of pods -l app=web: pod/web-0 became Ready at +",
     );
-    assert!(
-        failure.message.ends_with("(and 1 more assertion violated)"),
-        "{}",
-        failure.message
-    );
+    assert_ends(&failure.message, "(and 1 more assertion violated)");
     assert_eq!(
         failure.expected,
         "- all created before any is Ready: web-0, web-1, web-2\n- created in order: web-2, web-1"
     );
-    assert!(
-        failure
-            .actual
-            .contains("pod/web-0 MODIFIED phase=Running ready=true"),
-        "{}",
-        failure.actual
+    assert_contains(
+        &failure.actual,
+        "pod/web-0 MODIFIED phase=Running ready=true",
     );
-    assert!(
-        failure.actual.contains("pod/web-1 was created at +"),
-        "{}",
-        failure.actual
-    );
+    assert_contains(&failure.actual, "pod/web-1 was created at +");
 
     world.passes("mark: down").await;
     for name in ["web-2", "web-1"] {
         world.fake.delete("v1", "Pod", Some(NS), name)?;
     }
     world
-        .passes(
-            r#"timeline:
-  target: {kind: pod, selector: app=web}
-  since: down
-  expect:
-  - deletedInOrder: [web-2, web-1]
-  - goneBeforeNextDeleted: [web-2, web-1]
-  - atLeast: {count: 1, state: ready}
-"#,
-        )
+        .passes(&timeline(
+            "app=web",
+            "down",
+            "[{deletedInOrder: [web-2, web-1]}, {goneBeforeNextDeleted: [web-2, web-1]}, \
+             {atLeast: {count: 1, state: ready}}]",
+        ))
         .await;
     let failure = world
-        .fails(
-            r#"timeline:
-  target: {kind: pod, selector: app=web}
-  since: down
-  expect: [{atLeast: {count: 3, state: ready}}]
-"#,
-        )
+        .fails(&timeline(
+            "app=web",
+            "down",
+            "[{atLeast: {count: 3, state: ready}}]",
+        ))
         .await;
-    assert!(
-        failure.message.contains("only 2 pods ready at +"),
-        "{}",
-        failure.message
-    );
+    assert_contains(&failure.message, "only 2 pods ready at +");
     Ok(())
 }
 
 #[tokio::test]
 async fn overlapping_deletions_and_unknown_marks_fail() -> TestResult {
-    let mut world = World::start(NS).await?;
-    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    let (mut world, _recorder) = recording().await?;
     for name in ["db-0", "db-1"] {
         world.fake.create(json!({
             "apiVersion": "v1", "kind": "Pod",
@@ -333,42 +279,28 @@ async fn overlapping_deletions_and_unknown_marks_fail() -> TestResult {
         )?;
     }
     world
-        .passes(
-            r#"timeline:
-  target: {kind: pod, selector: app=db}
-  since: down
-  expect: [{deletedInOrder: [db-1, db-0]}]
-"#,
-        )
+        .passes(&timeline(
+            "app=db",
+            "down",
+            "[{deletedInOrder: [db-1, db-0]}]",
+        ))
         .await;
     let failure = world
-        .fails(
-            r#"timeline:
-  target: {kind: pod, selector: app=db}
-  since: down
-  expect: [{goneBeforeNextDeleted: [db-1, db-0]}]
-"#,
-        )
+        .fails(&timeline(
+            "app=db",
+            "down",
+            "[{goneBeforeNextDeleted: [db-1, db-0]}]",
+        ))
         .await;
-    assert!(
-        failure
-            .message
-            .starts_with("timeline of pods -l app=db: deletion of pod/db-0 started at +"),
-        "{}",
-        failure.message
+    assert_starts(
+        &failure.message,
+        "timeline of pods -l app=db: deletion of pod/db-0 started at +",
     );
-    assert!(
-        failure
-            .message
-            .contains("while pod/db-1 was still there (it was gone only at +"),
-        "{}",
-        failure.message
+    assert_contains(
+        &failure.message,
+        "while pod/db-1 was still there (it was gone only at +",
     );
-    assert!(
-        failure.actual.contains("pod/db-1 DELETED"),
-        "{}",
-        failure.actual
-    );
+    assert_contains(&failure.actual, "pod/db-1 DELETED");
 
     let failure = world
         .fails("timeline: {target: {kind: pod, selector: app=db}, since: never, expect: [{atMost: {count: 1}}]}")
@@ -383,8 +315,7 @@ async fn overlapping_deletions_and_unknown_marks_fail() -> TestResult {
 #[tokio::test]
 async fn a_change_made_before_a_mark_stays_before_it_however_late_the_watch_delivers_it()
 -> TestResult {
-    let mut world = World::start(NS).await?;
-    let _recorder = Recorder::start(&world.ctx.client, NS, &world.ctx.timeline);
+    let (mut world, _recorder) = recording().await?;
     world.pod("web-0", json!({"app": "web"}))?;
     recorded(&world, added("web-0")).await;
     world

@@ -4,9 +4,10 @@
 use std::time::{Duration, Instant};
 
 use crate::cluster_support::{
-    DOCKER_DOWN, DOCKER_UP, StandIns, VersionServer, kubeconfig_yaml, settings,
+    StandIns, VersionServer, assert_teardown, connected, failed, kubeconfig_yaml, settings,
 };
-use petset::cluster::{ClusterError, Provider, RunError, Selection, TeardownOutcome, connect};
+use crate::support::test_cluster::{assert_contains, assert_starts};
+use petset::cluster::{Provider, RunError, Selection, TeardownOutcome, connect};
 
 /// A heredoc printing a kubeconfig; `context` may use the script's arguments (`kind-$4`).
 fn kubeconfig_script(context: &str, server: &str) -> String {
@@ -23,8 +24,7 @@ echo 'Set kubectl context to "kind-petset"' >&2"#;
 
 /// Stand-ins for a machine with Docker and kind, whose `kind get clusters` prints `existing`.
 fn kind_machine(existing: &[&str], server: &str) -> StandIns {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_UP);
+    let bin = StandIns::with_docker(true);
     let list = if existing.is_empty() {
         "echo 'No kind clusters found.' >&2".to_string()
     } else {
@@ -44,21 +44,6 @@ fn kind_machine(existing: &[&str], server: &str) -> StandIns {
         ),
     );
     bin
-}
-
-fn connected(selection: Result<Selection, ClusterError>) -> petset::cluster::Cluster {
-    match selection {
-        Ok(Selection::Connected(cluster)) => cluster,
-        Ok(Selection::Unavailable(u)) => panic!("unexpectedly unavailable: {u}"),
-        Err(e) => panic!("unexpected error: {}", e.describe()),
-    }
-}
-
-fn failed(selection: Result<Selection, ClusterError>) -> ClusterError {
-    match selection {
-        Err(e) => e,
-        Ok(other) => panic!("expected an error, got {other:?}"),
-    }
 }
 
 #[tokio::test]
@@ -82,11 +67,7 @@ async fn runner_stops_a_program_at_its_deadline_and_keeps_what_it_printed() {
     assert_eq!(output.exit_code, None);
     assert_eq!(output.stdout, "started\n");
     assert_eq!(output.stderr, "warming\n");
-    assert!(
-        err.to_string()
-            .contains("`slow --flag` did not finish within 0.5s"),
-        "{err}"
-    );
+    assert_contains(&err.to_string(), "`slow --flag` did not finish within 0.5s");
 }
 
 #[tokio::test]
@@ -104,10 +85,7 @@ async fn runner_hands_its_own_path_and_env_to_the_program() {
     let err = output
         .into_result()
         .expect_err("non-zero exit is a failure");
-    assert!(
-        err.to_string().starts_with("`show` failed (exit code 3)"),
-        "{err}"
-    );
+    assert_starts(&err.to_string(), "`show` failed (exit code 3)");
 }
 
 #[tokio::test]
@@ -118,16 +96,12 @@ async fn runner_names_a_missing_program_and_how_to_get_it() {
         .run("kind", &["get", "clusters"], Duration::from_secs(5))
         .await
         .expect_err("kind is not there");
-    assert!(
-        err.to_string()
-            .starts_with("`kind` not found on PATH; install it from https://kind.sigs.k8s.io/"),
-        "{err}"
+    let text = err.to_string();
+    assert_starts(
+        &text,
+        "`kind` not found on PATH; install it from https://kind.sigs.k8s.io/",
     );
-    assert!(
-        err.to_string()
-            .contains("PETSET_CLUSTER=k3d, k3s or current"),
-        "{err}"
-    );
+    assert_contains(&text, "PETSET_CLUSTER=k3d, k3s or current");
 }
 
 #[tokio::test]
@@ -146,10 +120,7 @@ async fn kind_reuses_a_running_cluster_and_never_deletes_it() {
     );
     assert_eq!(cluster.server_version().minor, 33);
     assert!(!bin.called("kind create"), "{:?}", bin.calls());
-    assert_eq!(
-        cluster.teardown().await.ok(),
-        Some(TeardownOutcome::NotOwned)
-    );
+    assert_teardown(cluster, TeardownOutcome::NotOwned).await;
     assert_eq!(
         bin.calls(),
         [
@@ -184,10 +155,7 @@ async fn kind_creates_a_missing_cluster_from_the_fixture_and_deletes_it_at_the_e
             .any(|c| c.stderr.contains("Creating cluster"))
     );
     assert!(!bin.called("kind delete"));
-    assert_eq!(
-        cluster.teardown().await.ok(),
-        Some(TeardownOutcome::Deleted)
-    );
+    assert_teardown(cluster, TeardownOutcome::Deleted).await;
     assert_eq!(
         bin.calls().last().map(String::as_str),
         Some("kind delete cluster --name petset")
@@ -202,13 +170,13 @@ async fn without_creation_a_missing_kind_cluster_is_named_and_not_created() {
     settings.may_create = false;
     let err = failed(connect(&settings, &bin.runner()).await);
     let text = err.describe();
-    assert!(
-        text.starts_with("failed to find kind cluster `petset`: under cargo-nextest"),
-        "{text}"
+    assert_starts(
+        &text,
+        "failed to find kind cluster `petset`: under cargo-nextest",
     );
-    assert!(
-        text.contains("create it first: kind create cluster --name petset --config"),
-        "{text}"
+    assert_contains(
+        &text,
+        "create it first: kind create cluster --name petset --config",
     );
     assert!(!bin.called("kind create"), "{:?}", bin.calls());
     assert_eq!(
@@ -233,24 +201,17 @@ async fn without_creation_a_running_kind_cluster_is_still_used() {
 
 #[tokio::test]
 async fn without_creation_no_k3s_container_is_started() {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_UP);
+    let bin = StandIns::with_docker(true);
     let mut explicit = settings(&[("PETSET_CLUSTER", "k3s")]);
     explicit.may_create = false;
     let err = failed(connect(&explicit, &bin.runner()).await);
-    assert!(
-        err.describe()
-            .contains("under cargo-nextest petset only connects"),
-        "{}",
-        err.describe()
-    );
+    assert_contains(&err.describe(), "under cargo-nextest petset only connects");
     let mut auto = settings(&[]);
     auto.may_create = false;
     match connect(&auto, &bin.runner()).await {
-        Ok(Selection::Unavailable(u)) => assert!(
-            u.reason().contains("no k3s container: under cargo-nextest"),
-            "{u}"
-        ),
+        Ok(Selection::Unavailable(u)) => {
+            assert_contains(&u.reason(), "no k3s container: under cargo-nextest");
+        }
         other => panic!("expected no cluster, got {other:?}"),
     }
     assert!(
@@ -271,14 +232,13 @@ async fn a_created_cluster_is_kept_when_asked() {
         "{:?}",
         bin.calls()
     );
-    assert_eq!(cluster.teardown().await.ok(), Some(TeardownOutcome::Kept));
+    assert_teardown(cluster, TeardownOutcome::Kept).await;
     assert!(!bin.called("kind delete"));
 }
 
 #[tokio::test]
 async fn a_failing_create_reports_what_kind_printed_and_deletes_nothing() {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_UP);
+    let bin = StandIns::with_docker(true);
     bin.script(
         "kind",
         "case \"$1\" in\n\
@@ -291,22 +251,18 @@ async fn a_failing_create_reports_what_kind_printed_and_deletes_nothing() {
     let settings = settings(&[("PETSET_CLUSTER", "kind")]);
     let err = failed(connect(&settings, &bin.runner()).await);
     let text = err.describe();
-    assert!(
-        text.starts_with("failed to create kind cluster `petset` from "),
-        "{text}"
-    );
-    assert!(text.contains("failed (exit code 1)"), "{text}");
-    assert!(
-        text.contains("ERROR: failed to create cluster: failed to pull image"),
-        "{text}"
+    assert_starts(&text, "failed to create kind cluster `petset` from ");
+    assert_contains(&text, "failed (exit code 1)");
+    assert_contains(
+        &text,
+        "ERROR: failed to create cluster: failed to pull image",
     );
     assert!(!bin.called("kind delete"), "{:?}", bin.calls());
 }
 
 #[tokio::test]
 async fn a_create_that_overruns_its_deadline_is_stopped_and_cleaned_up() {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_UP);
+    let bin = StandIns::with_docker(true);
     bin.script(
         "kind",
         "case \"$1\" in\n\
@@ -325,11 +281,8 @@ async fn a_create_that_overruns_its_deadline_is_stopped_and_cleaned_up() {
         started.elapsed()
     );
     let text = err.describe();
-    assert!(
-        text.contains("did not finish within 1s and was stopped"),
-        "{text}"
-    );
-    assert!(text.contains("Creating cluster"), "{text}");
+    assert_contains(&text, "did not finish within 1s and was stopped");
+    assert_contains(&text, "Creating cluster");
     assert_eq!(
         bin.calls().last().map(String::as_str),
         Some("kind delete cluster --name petset")
@@ -342,10 +295,9 @@ async fn a_created_cluster_that_cannot_be_reached_is_deleted_again() {
     let mut settings = settings(&[("PETSET_CLUSTER", "kind")]);
     settings.command_deadline = Duration::from_secs(2);
     let err = failed(connect(&settings, &bin.runner()).await);
-    assert!(
-        err.to_string()
-            .starts_with("failed to reach the cluster of context `kind-petset`"),
-        "{err}"
+    assert_starts(
+        &err.to_string(),
+        "failed to reach the cluster of context `kind-petset`",
     );
     assert!(bin.called("kind create"));
     assert_eq!(
@@ -356,34 +308,23 @@ async fn a_created_cluster_that_cannot_be_reached_is_deleted_again() {
 
 #[tokio::test]
 async fn a_missing_kind_is_named_before_docker_is_asked() {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_UP);
+    let bin = StandIns::with_docker(true);
     let err = failed(connect(&settings(&[("PETSET_CLUSTER", "kind")]), &bin.runner()).await);
-    let text = err.describe();
-    assert!(
-        text.contains("`kind` not found on PATH; install it from"),
-        "{text}"
-    );
+    assert_contains(&err.describe(), "`kind` not found on PATH; install it from");
     assert!(bin.calls().is_empty(), "{:?}", bin.calls());
 }
 
 #[tokio::test]
 async fn a_stopped_docker_engine_gives_one_clear_message() {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_DOWN);
+    let bin = StandIns::with_docker(false);
     bin.script("k3d", "exit 0");
     let err = failed(connect(&settings(&[("PETSET_CLUSTER", "k3d")]), &bin.runner()).await);
     let text = err.to_string();
-    assert!(
-        text.starts_with(
-            "failed to reach the Docker engine, which k3d (PETSET_CLUSTER=k3d:petset) needs"
-        ),
-        "{text}"
+    assert_starts(
+        &text,
+        "failed to reach the Docker engine, which k3d (PETSET_CLUSTER=k3d:petset) needs",
     );
-    assert!(
-        text.contains("Cannot connect to the Docker daemon"),
-        "{text}"
-    );
+    assert_contains(&text, "Cannot connect to the Docker daemon");
     assert!(
         !bin.called("k3d"),
         "k3d must not run without an engine: {:?}",
@@ -393,8 +334,7 @@ async fn a_stopped_docker_engine_gives_one_clear_message() {
 
 /// Stand-ins for a machine with Docker and k3d, whose cluster list holds `existing`.
 fn k3d_machine(existing: &[&str], server: &str) -> StandIns {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_UP);
+    let bin = StandIns::with_docker(true);
     let list: Vec<String> = existing
         .iter()
         .map(|n| format!(r#"{{"name":"{n}","serversCount":1,"serversRunning":1,"agentsCount":2}}"#))
@@ -424,10 +364,7 @@ async fn k3d_reuses_a_running_cluster_and_never_deletes_it() {
         connected(connect(&settings(&[("PETSET_CLUSTER", "k3d:dev")]), &bin.runner()).await);
     assert!(!cluster.created_by_petset());
     assert_eq!(cluster.context(), "k3d-dev");
-    assert_eq!(
-        cluster.teardown().await.ok(),
-        Some(TeardownOutcome::NotOwned)
-    );
+    assert_teardown(cluster, TeardownOutcome::NotOwned).await;
     assert_eq!(
         bin.calls(),
         [
@@ -450,10 +387,7 @@ async fn k3d_creates_a_missing_cluster_and_deletes_only_that() {
         "{:?}",
         bin.calls()
     );
-    assert_eq!(
-        cluster.teardown().await.ok(),
-        Some(TeardownOutcome::Deleted)
-    );
+    assert_teardown(cluster, TeardownOutcome::Deleted).await;
     let deletes: Vec<String> = bin
         .calls()
         .into_iter()

@@ -4,20 +4,13 @@
 use std::time::{Duration, Instant};
 
 use crate::cluster_support::{
-    DOCKER_DOWN, StandIns, VersionServer, closed_port_url, kubeconfig_yaml, settings,
+    StandIns, VersionServer, assert_teardown, closed_port_url, connected, kubeconfig_yaml,
+    settings, settings_with_context, unavailable,
 };
+use crate::support::test_cluster::{assert_contains, assert_ends, assert_starts};
 use petset::cluster::{
-    ClusterError, Provider, Selection, TeardownOutcome, Unavailable, check_context, connect,
-    looks_local,
+    ClusterError, Provider, Selection, TeardownOutcome, check_context, connect, looks_local,
 };
-
-fn unavailable(selection: Result<Selection, ClusterError>) -> Unavailable {
-    match selection {
-        Ok(Selection::Unavailable(u)) => u,
-        Ok(Selection::Connected(c)) => panic!("unexpectedly connected to {}", c.summary()),
-        Err(e) => panic!("unexpected error: {}", e.describe()),
-    }
-}
 
 fn assert_names_the_three_ways(reason: &str) {
     for needle in [
@@ -32,10 +25,7 @@ fn assert_names_the_three_ways(reason: &str) {
         "PETSET_KEEP_CLUSTER",
         "PETSET_PRELOAD",
     ] {
-        assert!(
-            reason.contains(needle),
-            "reason lacks {needle:?}:\n{reason}"
-        );
+        assert_contains(reason, needle);
     }
 }
 
@@ -47,27 +37,21 @@ async fn with_no_kubeconfig_and_no_docker_selection_is_unavailable_quickly() {
     let elapsed = started.elapsed();
     assert!(elapsed < Duration::from_secs(2), "took {elapsed:?}");
     let reason = u.reason();
-    assert!(
-        reason.starts_with("no Kubernetes cluster to run against:"),
-        "{reason}"
+    assert_starts(&reason, "no Kubernetes cluster to run against:");
+    assert_contains(
+        &reason,
+        "no kubeconfig (KUBECONFIG=/nonexistent/petset-test-kubeconfig does not exist)",
     );
-    assert!(
-        reason.contains(
-            "no kubeconfig (KUBECONFIG=/nonexistent/petset-test-kubeconfig does not exist)"
-        ),
-        "{reason}"
-    );
-    assert!(
-        reason.contains("no Docker engine for the embedded k3s: `docker` not found on PATH"),
-        "{reason}"
+    assert_contains(
+        &reason,
+        "no Docker engine for the embedded k3s: `docker` not found on PATH",
     );
     assert_names_the_three_ways(&reason);
 }
 
 #[tokio::test]
 async fn a_stopped_docker_engine_makes_selection_unavailable_with_dockers_words() {
-    let bin = StandIns::new();
-    bin.script("docker", DOCKER_DOWN);
+    let bin = StandIns::with_docker(false);
     let started = Instant::now();
     let u = unavailable(connect(&settings(&[]), &bin.runner()).await);
     assert!(
@@ -75,10 +59,9 @@ async fn a_stopped_docker_engine_makes_selection_unavailable_with_dockers_words(
         "took {:?}",
         started.elapsed()
     );
-    assert!(
-        u.reason()
-            .contains("Cannot connect to the Docker daemon at unix:///var/run/docker.sock"),
-        "{u}"
+    assert_contains(
+        &u.reason(),
+        "Cannot connect to the Docker daemon at unix:///var/run/docker.sock",
     );
     assert_eq!(bin.calls(), ["docker version --format {{.Server.Version}}"]);
 }
@@ -87,23 +70,13 @@ async fn a_stopped_docker_engine_makes_selection_unavailable_with_dockers_words(
 async fn a_reachable_local_current_context_is_used_as_is() {
     let api = VersionServer::start(31).await;
     let bin = StandIns::new();
-    let mut settings = settings(&[]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("kind-dev", api.url()))
-            .into(),
-    );
-    let selection = connect(&settings, &bin.runner()).await;
-    let Ok(Selection::Connected(cluster)) = selection else {
-        panic!("expected a cluster, got {selection:?}");
-    };
+    let settings = settings_with_context(&bin, &[], "kind-dev", api.url());
+    let cluster = connected(connect(&settings, &bin.runner()).await);
     assert_eq!(cluster.context(), "kind-dev");
     assert_eq!(cluster.provider(), &Provider::Context);
     assert_eq!(cluster.server_version().minor, 31);
     assert!(!cluster.created_by_petset());
-    assert_eq!(
-        cluster.teardown().await.ok(),
-        Some(TeardownOutcome::NotOwned)
-    );
+    assert_teardown(cluster, TeardownOutcome::NotOwned).await;
     assert!(
         bin.calls().is_empty(),
         "docker must not be asked: {:?}",
@@ -120,10 +93,7 @@ async fn kubeconfig_lists_are_merged_and_petset_context_picks_one() {
     let mut settings = settings(&[("PETSET_CLUSTER", "current"), ("PETSET_CONTEXT", "k3d-b")]);
     let list = std::env::join_paths([first, bin.dir().join("missing"), second]).expect("join");
     settings.kubeconfig = Some(list);
-    let selection = connect(&settings, &bin.runner()).await;
-    let Ok(Selection::Connected(cluster)) = selection else {
-        panic!("expected a cluster, got {selection:?}");
-    };
+    let cluster = connected(connect(&settings, &bin.runner()).await);
     assert_eq!(cluster.context(), "k3d-b");
 }
 
@@ -131,11 +101,8 @@ async fn kubeconfig_lists_are_merged_and_petset_context_picks_one() {
 async fn an_unreachable_context_gives_one_message_with_context_server_and_cause() {
     let bin = StandIns::new();
     let server = closed_port_url();
-    let mut settings = settings(&[("PETSET_CLUSTER", "current")]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("kind-gone", &server))
-            .into(),
-    );
+    let settings =
+        settings_with_context(&bin, &[("PETSET_CLUSTER", "current")], "kind-gone", &server);
     let started = Instant::now();
     let err = connect(&settings, &bin.runner())
         .await
@@ -146,8 +113,10 @@ async fn an_unreachable_context_gives_one_message_with_context_server_and_cause(
         started.elapsed()
     );
     let text = err.to_string();
-    let expected = format!("failed to reach the cluster of context `kind-gone` at {server}: ");
-    assert!(text.starts_with(&expected), "{text}");
+    assert_starts(
+        &text,
+        &format!("failed to reach the cluster of context `kind-gone` at {server}: "),
+    );
     assert!(
         text.to_lowercase().contains("refused"),
         "the cause is missing: {text}"
@@ -157,16 +126,11 @@ async fn an_unreachable_context_gives_one_message_with_context_server_and_cause(
 #[tokio::test]
 async fn an_unreachable_current_context_falls_through_when_nothing_was_asked_for() {
     let bin = StandIns::new();
-    let mut settings = settings(&[]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("kind-gone", &closed_port_url()))
-            .into(),
-    );
+    let settings = settings_with_context(&bin, &[], "kind-gone", &closed_port_url());
     let u = unavailable(connect(&settings, &bin.runner()).await);
-    assert!(
-        u.reason()
-            .contains("failed to reach the cluster of context `kind-gone`"),
-        "{u}"
+    assert_contains(
+        &u.reason(),
+        "failed to reach the cluster of context `kind-gone`",
     );
     assert_names_the_three_ways(&u.reason());
 }
@@ -174,10 +138,11 @@ async fn an_unreachable_current_context_falls_through_when_nothing_was_asked_for
 #[tokio::test]
 async fn an_unknown_context_lists_the_ones_there_are() {
     let bin = StandIns::new();
-    let mut settings = settings(&[("PETSET_CLUSTER", "current"), ("PETSET_CONTEXT", "nope")]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("kind-a", "http://127.0.0.1:1"))
-            .into(),
+    let settings = settings_with_context(
+        &bin,
+        &[("PETSET_CLUSTER", "current"), ("PETSET_CONTEXT", "nope")],
+        "kind-a",
+        "http://127.0.0.1:1",
     );
     let err = connect(&settings, &bin.runner())
         .await
@@ -213,16 +178,11 @@ fn other_contexts_are_refused_even_on_loopback() {
     ] {
         let err = check_context(context, server, None).expect_err("must be refused");
         let text = err.to_string();
-        assert!(
-            text.starts_with(&format!(
-                "refusing to run against context `{context}` (server {server})"
-            )),
-            "{text}"
+        assert_starts(
+            &text,
+            &format!("refusing to run against context `{context}` (server {server})"),
         );
-        assert!(
-            text.ends_with(&format!("set PETSET_ALLOW_CONTEXT={context}")),
-            "{text}"
-        );
+        assert_ends(&text, &format!("set PETSET_ALLOW_CONTEXT={context}"));
     }
 }
 
@@ -239,19 +199,12 @@ fn only_the_exact_allowed_name_passes() {
 async fn an_explicitly_chosen_non_local_context_is_refused_without_contacting_it() {
     let api = VersionServer::start(33).await;
     let bin = StandIns::new();
-    let mut settings = settings(&[("PETSET_CLUSTER", "current")]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("prod", api.url()))
-            .into(),
-    );
+    let settings = settings_with_context(&bin, &[("PETSET_CLUSTER", "current")], "prod", api.url());
     let err = connect(&settings, &bin.runner())
         .await
         .expect_err("refused");
     assert!(matches!(err, ClusterError::Guard(_)), "{err}");
-    assert!(
-        err.to_string().ends_with("set PETSET_ALLOW_CONTEXT=prod"),
-        "{err}"
-    );
+    assert_ends(&err.to_string(), "set PETSET_ALLOW_CONTEXT=prod");
     assert_eq!(api.hits(), 0, "a refused cluster must not be contacted");
 }
 
@@ -259,18 +212,10 @@ async fn an_explicitly_chosen_non_local_context_is_refused_without_contacting_it
 async fn a_refused_current_context_is_skipped_with_the_reason_when_nothing_was_asked_for() {
     let api = VersionServer::start(33).await;
     let bin = StandIns::new();
-    let mut settings = settings(&[]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("prod", api.url()))
-            .into(),
-    );
+    let settings = settings_with_context(&bin, &[], "prod", api.url());
     let u = unavailable(connect(&settings, &bin.runner()).await);
-    assert!(
-        u.reason()
-            .contains("refusing to run against context `prod`"),
-        "{u}"
-    );
-    assert!(u.reason().contains("PETSET_ALLOW_CONTEXT=prod"), "{u}");
+    assert_contains(&u.reason(), "refusing to run against context `prod`");
+    assert_contains(&u.reason(), "PETSET_ALLOW_CONTEXT=prod");
     assert_eq!(api.hits(), 0);
 }
 
@@ -278,50 +223,36 @@ async fn a_refused_current_context_is_skipped_with_the_reason_when_nothing_was_a
 async fn a_refused_current_context_is_named_in_the_one_line_reason_of_ignored_trials() {
     let api = VersionServer::start(33).await;
     let bin = StandIns::new();
-    let mut settings = settings(&[]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("prod", api.url()))
-            .into(),
-    );
+    let settings = settings_with_context(&bin, &[], "prod", api.url());
     let u = unavailable(connect(&settings, &bin.runner()).await);
     // The one line is what JUnit and coverage carry for every ignored trial.
     let short = u.short();
     assert!(!short.contains('\n'), "{short}");
-    assert!(short.starts_with("no Kubernetes cluster"), "{short}");
-    assert!(
-        short.contains("refused context `prod`"),
-        "names the refused context: {short}"
-    );
-    assert!(short.contains(api.url()), "names its server: {short}");
-    assert!(
-        short.contains("does not look like a local test cluster"),
-        "says why: {short}"
-    );
-    assert!(short.contains("PETSET_ALLOW_CONTEXT=prod"), "{short}");
+    assert_starts(&short, "no Kubernetes cluster");
+    // It names the refused context, its server and why it was refused.
+    assert_contains(&short, "refused context `prod`");
+    assert_contains(&short, api.url());
+    assert_contains(&short, "does not look like a local test cluster");
+    assert_contains(&short, "PETSET_ALLOW_CONTEXT=prod");
 }
 
 #[tokio::test]
 async fn an_allowed_non_local_context_is_used() {
     let api = VersionServer::start(33).await;
     let bin = StandIns::new();
-    let mut settings = settings(&[
-        ("PETSET_CLUSTER", "current"),
-        ("PETSET_ALLOW_CONTEXT", "prod"),
-    ]);
-    settings.kubeconfig = Some(
-        bin.file("config", &kubeconfig_yaml("prod", api.url()))
-            .into(),
+    let settings = settings_with_context(
+        &bin,
+        &[
+            ("PETSET_CLUSTER", "current"),
+            ("PETSET_ALLOW_CONTEXT", "prod"),
+        ],
+        "prod",
+        api.url(),
     );
-    let selection = connect(&settings, &bin.runner()).await;
-    let Ok(Selection::Connected(cluster)) = selection else {
-        panic!("expected a cluster, got {selection:?}");
-    };
+    let cluster = connected(connect(&settings, &bin.runner()).await);
     assert_eq!(cluster.context(), "prod");
     assert!(api.hits() >= 1);
-    assert_eq!(
-        cluster.teardown().await.ok(),
-        Some(TeardownOutcome::NotOwned)
-    );
+    assert_teardown(cluster, TeardownOutcome::NotOwned).await;
 }
 
 /// The real environment of this machine (run with `--ignored`; it contacts whatever your

@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use petset::cluster::{Settings, ToolRunner};
+use petset::cluster::{
+    Cluster, ClusterError, Selection, Settings, TeardownOutcome, ToolRunner, Unavailable,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// What the real docker prints when its engine is not running.
@@ -31,6 +33,13 @@ impl StandIns {
         let log = dir.path().join("calls.log");
         std::fs::write(&log, "").expect("call log");
         StandIns { dir, log }
+    }
+
+    /// Stand-ins with a `docker` whose engine answers (as the real one prints it) or is down.
+    pub fn with_docker(up: bool) -> Self {
+        let bin = Self::new();
+        bin.script("docker", if up { DOCKER_UP } else { DOCKER_DOWN });
+        bin
     }
 
     pub fn dir(&self) -> &Path {
@@ -89,6 +98,51 @@ pub fn settings(vars: &[(&str, &str)]) -> Settings {
     settings.repo_root = petset::cluster::repo_root();
     settings.command_deadline = std::time::Duration::from_secs(5);
     settings
+}
+
+/// [`settings`] with a kubeconfig file (written in `bin`'s folder) holding one context
+/// `context` at `server`, its current context.
+pub fn settings_with_context(
+    bin: &StandIns,
+    vars: &[(&str, &str)],
+    context: &str,
+    server: &str,
+) -> Settings {
+    let mut settings = settings(vars);
+    settings.kubeconfig = Some(bin.file("config", &kubeconfig_yaml(context, server)).into());
+    settings
+}
+
+/// The cluster a selection connected to; anything else fails the test.
+pub fn connected(selection: Result<Selection, ClusterError>) -> Cluster {
+    match selection {
+        Ok(Selection::Connected(cluster)) => cluster,
+        Ok(Selection::Unavailable(u)) => panic!("unexpectedly unavailable: {u}"),
+        Err(e) => panic!("unexpected error: {}", e.describe()),
+    }
+}
+
+/// Why a selection found no cluster; anything else fails the test.
+pub fn unavailable(selection: Result<Selection, ClusterError>) -> Unavailable {
+    match selection {
+        Ok(Selection::Unavailable(u)) => u,
+        Ok(Selection::Connected(c)) => panic!("unexpectedly connected to {}", c.summary()),
+        Err(e) => panic!("unexpected error: {}", e.describe()),
+    }
+}
+
+/// Tears `cluster` down as the end of a run does and checks what became of it.
+pub async fn assert_teardown(cluster: Cluster, outcome: TeardownOutcome) {
+    let done = cluster.teardown().await;
+    assert_eq!(done.ok(), Some(outcome));
+}
+
+/// The error a selection failed with; anything else fails the test.
+pub fn failed(selection: Result<Selection, ClusterError>) -> ClusterError {
+    match selection {
+        Err(e) => e,
+        Ok(other) => panic!("expected an error, got {other:?}"),
+    }
 }
 
 /// A kubeconfig with one context `context` pointing at `server`.

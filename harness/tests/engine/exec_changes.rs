@@ -1,7 +1,6 @@
 //! The `patch`, `rollout` and `capture` steps against the fake API server.
 
-use crate::support::test_cluster::{TestCluster, step, within};
-use petset::steps::run_step;
+use crate::support::test_cluster::{TestCluster, assert_contains, assert_ends, fails, passes};
 use serde_json::{Value, json};
 
 fn deployment(ns: &str, image: &str, revision: &str) -> Value {
@@ -31,25 +30,41 @@ fn replica_set(ns: &str, owner_uid: &str, revision: u32, image: &str, cause: &st
     })
 }
 
+/// The live `apps/v1` object `web` of this kind in namespace `ns`.
+fn live_web(fake: &TestCluster, kind: &str) -> Value {
+    fake.get("apps/v1", kind, Some("ns"), "web")
+        .unwrap_or_else(|| panic!("{kind} web exists"))
+}
+
+/// The image of the first container of a workload's pod template.
+fn image(workload: &Value) -> &Value {
+    &workload["spec"]["template"]["spec"]["containers"][0]["image"]
+}
+
+/// The deployment `web` with revisions 1 and 2 of ReplicaSets behind it (and one of another
+/// owner), at revision 2.
+fn deployment_with_history(fake: &TestCluster) {
+    let created = fake.create(deployment("ns", "nginx:1.27", "2"));
+    let uid = created["metadata"]["uid"].as_str().expect("uid");
+    fake.create(replica_set("ns", uid, 1, "nginx:1.26", "first"));
+    fake.create(replica_set("ns", uid, 2, "nginx:1.27", "second"));
+    // A ReplicaSet of another owner must be ignored.
+    fake.create(replica_set("ns", "someone-else", 3, "nginx:9", "other"));
+}
+
 #[tokio::test]
 async fn patch_sets_images_with_a_change_cause_and_applies_given_patches() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(deployment("ns", "nginx:1.26", "1"));
-    let set_image = step(
+    let report = passes(
+        &mut ctx,
         "patch: {target: deploy/web, image: {nginx: 'nginx:1.27'}, changeCause: 'upgrade to 1.27'}",
-    );
-    let report = within(10, run_step(&set_image, &mut ctx))
-        .await
-        .expect("patched");
+    )
+    .await;
     assert_eq!(report.detail, "patched deployment/web (strategic)");
-    let live = fake
-        .get("apps/v1", "Deployment", Some("ns"), "web")
-        .expect("deployment");
-    assert_eq!(
-        live["spec"]["template"]["spec"]["containers"][0]["image"],
-        "nginx:1.27"
-    );
+    let live = live_web(&fake, "Deployment");
+    assert_eq!(image(&live), "nginx:1.27");
     assert_eq!(
         live["spec"]["template"]["spec"]["containers"]
             .as_array()
@@ -61,19 +76,17 @@ async fn patch_sets_images_with_a_change_cause_and_applies_given_patches() {
         "upgrade to 1.27"
     );
 
-    let merge = step("patch: {target: deploy/web, type: merge, patch: {spec: {replicas: 4}}}");
-    within(10, run_step(&merge, &mut ctx))
-        .await
-        .expect("merge patched");
-    let json_patch = step(
+    passes(
+        &mut ctx,
+        "patch: {target: deploy/web, type: merge, patch: {spec: {replicas: 4}}}",
+    )
+    .await;
+    passes(
+        &mut ctx,
         "patch: {target: deploy/web, type: json, patch: [{op: add, path: /spec/minReadySeconds, value: 5}]}",
-    );
-    within(10, run_step(&json_patch, &mut ctx))
-        .await
-        .expect("json patched");
-    let live = fake
-        .get("apps/v1", "Deployment", Some("ns"), "web")
-        .expect("deployment");
+    )
+    .await;
+    let live = live_web(&fake, "Deployment");
     assert_eq!(live["spec"]["replicas"], 4);
     assert_eq!(live["spec"]["minReadySeconds"], 5);
 }
@@ -82,60 +95,38 @@ async fn patch_sets_images_with_a_change_cause_and_applies_given_patches() {
 async fn patch_failures_name_the_target_and_the_reason() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
-    let missing = step("patch: {target: deploy/nope, patch: {spec: {replicas: 1}}}");
-    let failure = within(10, run_step(&missing, &mut ctx))
-        .await
-        .expect_err("missing");
+    let failure = fails(
+        &mut ctx,
+        "patch: {target: deploy/nope, patch: {spec: {replicas: 1}}}",
+    )
+    .await;
     assert_eq!(
         failure.message,
         "failed to patch deployment/nope: not found"
     );
-    let empty = step("patch: {target: deploy/web}");
-    let failure = within(10, run_step(&empty, &mut ctx))
-        .await
-        .expect_err("nothing to do");
-    assert!(
-        failure.message.contains("nothing to change"),
-        "{}",
-        failure.message
-    );
-    let bad_json = step("patch: {target: deploy/web, type: json, patch: {spec: {}}}");
-    let failure = within(10, run_step(&bad_json, &mut ctx))
-        .await
-        .expect_err("not operations");
-    assert!(
-        failure.message.contains("list of operations"),
-        "{}",
-        failure.message
-    );
+    let failure = fails(&mut ctx, "patch: {target: deploy/web}").await;
+    assert_contains(&failure.message, "nothing to change");
+    let failure = fails(
+        &mut ctx,
+        "patch: {target: deploy/web, type: json, patch: {spec: {}}}",
+    )
+    .await;
+    assert_contains(&failure.message, "list of operations");
 }
 
 #[tokio::test]
 async fn rollout_undo_restores_the_previous_or_named_revision_of_a_deployment() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
-    let created = fake.create(deployment("ns", "nginx:1.27", "2"));
-    let uid = created["metadata"]["uid"].as_str().expect("uid").to_owned();
-    fake.create(replica_set("ns", &uid, 1, "nginx:1.26", "first"));
-    fake.create(replica_set("ns", &uid, 2, "nginx:1.27", "second"));
-    // A ReplicaSet of another owner must be ignored.
-    fake.create(replica_set("ns", "someone-else", 3, "nginx:9", "other"));
+    deployment_with_history(&fake);
 
-    let undo = step("rollout: {undo: deploy/web}");
-    let report = within(10, run_step(&undo, &mut ctx))
-        .await
-        .expect("rolled back");
+    let report = passes(&mut ctx, "rollout: {undo: deploy/web}").await;
     assert_eq!(
         report.detail,
         "rolled deployment/web back from revision 2 to revision 1 (from replicaset/web-1)"
     );
-    let live = fake
-        .get("apps/v1", "Deployment", Some("ns"), "web")
-        .expect("deployment");
-    assert_eq!(
-        live["spec"]["template"]["spec"]["containers"][0]["image"],
-        "nginx:1.26"
-    );
+    let live = live_web(&fake, "Deployment");
+    assert_eq!(image(&live), "nginx:1.26");
     assert!(
         live["spec"]["template"]["metadata"]["labels"]
             .get("pod-template-hash")
@@ -146,24 +137,9 @@ async fn rollout_undo_restores_the_previous_or_named_revision_of_a_deployment() 
         "first"
     );
 
-    let to_two = step("rollout: {undo: deploy/web, toRevision: 2}");
-    let report = within(10, run_step(&to_two, &mut ctx))
-        .await
-        .expect("rolled forward");
-    assert!(
-        report
-            .detail
-            .ends_with("to revision 2 (from replicaset/web-2)"),
-        "{}",
-        report.detail
-    );
-    let live = fake
-        .get("apps/v1", "Deployment", Some("ns"), "web")
-        .expect("deployment");
-    assert_eq!(
-        live["spec"]["template"]["spec"]["containers"][0]["image"],
-        "nginx:1.27"
-    );
+    let report = passes(&mut ctx, "rollout: {undo: deploy/web, toRevision: 2}").await;
+    assert_ends(&report.detail, "to revision 2 (from replicaset/web-2)");
+    assert_eq!(image(&live_web(&fake, "Deployment")), "nginx:1.27");
 }
 
 #[tokio::test]
@@ -189,24 +165,12 @@ async fn rollout_undo_of_a_statefulset_uses_its_controller_revisions() {
                      "spec": {"containers": [{"name": "nginx", "image": image}]}}}}
         }));
     }
-    let undo = step("rollout: {undo: sts/web}");
-    let report = within(10, run_step(&undo, &mut ctx))
-        .await
-        .expect("rolled back");
-    assert!(
-        report
-            .detail
-            .contains("to revision 1 (from controllerrevision/web-a)"),
-        "{}",
-        report.detail
+    let report = passes(&mut ctx, "rollout: {undo: sts/web}").await;
+    assert_contains(
+        &report.detail,
+        "to revision 1 (from controllerrevision/web-a)",
     );
-    let live = fake
-        .get("apps/v1", "StatefulSet", Some("ns"), "web")
-        .expect("sts");
-    assert_eq!(
-        live["spec"]["template"]["spec"]["containers"][0]["image"],
-        "nginx:1.26"
-    );
+    assert_eq!(image(&live_web(&fake, "StatefulSet")), "nginx:1.26");
 }
 
 #[tokio::test]
@@ -214,27 +178,15 @@ async fn rollout_undo_failures_list_the_revisions_there_are() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     let created = fake.create(deployment("ns", "nginx:1.27", "1"));
-    let uid = created["metadata"]["uid"].as_str().expect("uid").to_owned();
-    fake.create(replica_set("ns", &uid, 1, "nginx:1.27", "only"));
-    let undo = step("rollout: {undo: deploy/web}");
-    let failure = within(10, run_step(&undo, &mut ctx))
-        .await
-        .expect_err("nothing earlier");
+    let uid = created["metadata"]["uid"].as_str().expect("uid");
+    fake.create(replica_set("ns", uid, 1, "nginx:1.27", "only"));
+    let failure = fails(&mut ctx, "rollout: {undo: deploy/web}").await;
     assert_eq!(
         failure.message,
         "failed to roll back deployment/web: no revision before the current one (1) to roll back to (revisions: 1)"
     );
-    let undo = step("rollout: {undo: deploy/web, toRevision: 5}");
-    let failure = within(10, run_step(&undo, &mut ctx))
-        .await
-        .expect_err("no revision 5");
-    assert!(
-        failure
-            .message
-            .ends_with("revision 5 not found (revisions: 1)"),
-        "{}",
-        failure.message
-    );
+    let failure = fails(&mut ctx, "rollout: {undo: deploy/web, toRevision: 5}").await;
+    assert_ends(&failure.message, "revision 5 not found (revisions: 1)");
 }
 
 #[tokio::test]
@@ -247,24 +199,25 @@ async fn capture_stores_a_field_for_later_steps() {
         "spec": {"volumeName": "pv-0042", "accessModes": ["ReadWriteOnce"]},
         "status": {"phase": "Bound"}
     }));
-    let capture = step("capture: {target: pvc/www-web-0, field: spec.volumeName, as: vol0}");
-    let report = within(10, run_step(&capture, &mut ctx))
-        .await
-        .expect("captured");
+    let report = passes(
+        &mut ctx,
+        "capture: {target: pvc/www-web-0, field: spec.volumeName, as: vol0}",
+    )
+    .await;
     assert_eq!(report.detail, "vol0 = pv-0042");
     assert_eq!(ctx.vars.get("vol0"), Some("pv-0042"));
-    let capture = step("capture: {target: pvc/www-web-0, field: 'spec.accessModes[0]', as: mode}");
-    within(10, run_step(&capture, &mut ctx))
-        .await
-        .expect("captured");
+    passes(
+        &mut ctx,
+        "capture: {target: pvc/www-web-0, field: 'spec.accessModes[0]', as: mode}",
+    )
+    .await;
     assert_eq!(ctx.vars.get("mode"), Some("ReadWriteOnce"));
-    // Later steps use it.
-    let wait = step(
+    // Later steps use it: the captured value is substituted.
+    passes(
+        &mut ctx,
         "wait: {target: {kind: pvc, selector: ''}, for: {matches: {spec: {volumeName: '${vol0}'}}}, timeout: 2s}",
-    );
-    within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect("the captured value is substituted");
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -275,24 +228,20 @@ async fn capture_failures_say_where_the_path_stopped() {
         "apiVersion": "v1", "kind": "PersistentVolumeClaim",
         "metadata": {"name": "www-web-0", "namespace": "ns"}, "spec": {}
     }));
-    let capture = step("capture: {target: pvc/www-web-0, field: spec.volumeName, as: vol0}");
-    let failure = within(10, run_step(&capture, &mut ctx))
-        .await
-        .expect_err("not bound");
+    let failure = fails(
+        &mut ctx,
+        "capture: {target: pvc/www-web-0, field: spec.volumeName, as: vol0}",
+    )
+    .await;
     assert_eq!(
         failure.message,
         "failed to capture spec.volumeName of persistentvolumeclaim/www-web-0: spec has no volumeName"
     );
-    let capture = step("capture: {target: pvc/nope, field: spec.volumeName, as: v}");
-    let failure = within(10, run_step(&capture, &mut ctx))
-        .await
-        .expect_err("missing");
-    assert!(
-        failure
-            .message
-            .ends_with("persistentvolumeclaim/nope not found"),
-        "{}",
-        failure.message
-    );
+    let failure = fails(
+        &mut ctx,
+        "capture: {target: pvc/nope, field: spec.volumeName, as: v}",
+    )
+    .await;
+    assert_ends(&failure.message, "persistentvolumeclaim/nope not found");
     assert_eq!(ctx.vars.get("vol0"), None);
 }

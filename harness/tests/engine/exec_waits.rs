@@ -5,12 +5,13 @@
 //! barrier), and the deadline tests run on paused time, so no result depends on how busy the
 //! machine is.
 
-use crate::support::test_cluster::{TestCluster, pod, step, until, within};
+use crate::support::test_cluster::{
+    TestCluster, assert_contains, fails, passes, pod, until, within,
+};
 use petset::scenario::model::{Kind, ResolvedTarget};
-use petset::steps::run_step;
-use petset::wait::{WaitError, WaitVerdict, Watched, wait_for};
+use petset::wait::{Observation, WaitError, WaitVerdict, Watched, wait_for};
 use petset_fakeapi::{Lasting, RequestFilter, Verb};
-use serde_json::json;
+use serde_json::{Value, json};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -28,11 +29,23 @@ fn ready(objects: &[kube::api::DynamicObject]) -> WaitVerdict {
     )
 }
 
-#[tokio::test]
-async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
+/// The test cluster with namespace `ns` holding the pending pod `web-0` with these labels.
+async fn cluster_with_web0(labels: Value) -> TestCluster {
     let fake = TestCluster::start().await;
     fake.namespace("ns");
-    fake.create(pod("ns", "web-0", json!({"app": "web"})));
+    fake.create(pod("ns", "web-0", labels));
+    fake
+}
+
+/// Waits, for at most `limit`, for pod `web-0` of namespace `ns` to be ready.
+async fn wait_for_web0(fake: &TestCluster, limit: Duration) -> Result<Observation, WaitError> {
+    let watched = Watched::new(&fake.client, "ns", &web0());
+    within(10, wait_for(&watched, Instant::now() + limit, ready)).await
+}
+
+#[tokio::test]
+async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
+    let fake = cluster_with_web0(json!({"app": "web"})).await;
     let handle = fake.handle();
     let flip = tokio::spawn(async move {
         // Once the wait is watching, so that only the watch can tell it.
@@ -41,13 +54,9 @@ async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
             .set_pod_ready("ns", "web-0", true, Some("10.0.0.1"))
             .expect("pod updated");
     });
-    let watched = Watched::new(&fake.client, "ns", &web0());
-    let observation = within(
-        10,
-        wait_for(&watched, Instant::now() + Duration::from_secs(5), ready),
-    )
-    .await
-    .expect("the pod becomes ready");
+    let observation = wait_for_web0(&fake, Duration::from_secs(5))
+        .await
+        .expect("the pod becomes ready");
     within(10, flip).await.expect("flip task");
     assert!(observation.reason.contains("web-0"), "{observation:?}");
     assert_eq!(observation.objects.len(), 1);
@@ -59,9 +68,7 @@ async fn a_wait_is_met_by_the_watch_event_that_satisfies_it() {
 
 #[tokio::test]
 async fn a_wait_survives_a_cut_watch_stream() {
-    let fake = TestCluster::start().await;
-    fake.namespace("ns");
-    fake.create(pod("ns", "web-0", json!({})));
+    let fake = cluster_with_web0(json!({})).await;
     let handle = fake.handle();
     tokio::spawn(async move {
         // A watch counted may not have opened its stream yet, so cut until the client has had
@@ -76,21 +83,15 @@ async fn a_wait_survives_a_cut_watch_stream() {
             .set_pod_ready("ns", "web-0", true, None)
             .expect("pod updated");
     });
-    let watched = Watched::new(&fake.client, "ns", &web0());
-    let observation = within(
-        10,
-        wait_for(&watched, Instant::now() + Duration::from_secs(5), ready),
-    )
-    .await
-    .expect("ready despite the cut");
+    let observation = wait_for_web0(&fake, Duration::from_secs(5))
+        .await
+        .expect("ready despite the cut");
     assert!(observation.reason.contains("web-0"), "{observation:?}");
 }
 
 #[tokio::test]
 async fn a_wait_relists_after_410_gone_and_still_completes() {
-    let fake = TestCluster::start().await;
-    fake.namespace("ns");
-    fake.create(pod("ns", "web-0", json!({})));
+    let fake = cluster_with_web0(json!({})).await;
     let handle = fake.handle();
     // The wait's first watch is answered 410 Gone, as a resume point too old is: only a relist
     // helps.
@@ -102,13 +103,9 @@ async fn a_wait_relists_after_410_gone_and_still_completes() {
             .set_pod_ready("ns", "web-0", true, None)
             .expect("pod updated");
     });
-    let watched = Watched::new(&fake.client, "ns", &web0());
-    let observation = within(
-        10,
-        wait_for(&watched, Instant::now() + Duration::from_secs(8), ready),
-    )
-    .await
-    .expect("ready despite 410 Gone");
+    let observation = wait_for_web0(&fake, Duration::from_secs(8))
+        .await
+        .expect("ready despite 410 Gone");
     assert!(
         observation.relists >= 1,
         "expected a relist: {observation:?}"
@@ -118,24 +115,16 @@ async fn a_wait_relists_after_410_gone_and_still_completes() {
 
 #[tokio::test]
 async fn a_wait_retries_through_a_spell_of_500s() {
-    let fake = TestCluster::start().await;
-    fake.namespace("ns");
-    fake.create(pod("ns", "web-0", json!({})));
-    fake.handle()
-        .set_pod_ready("ns", "web-0", true, None)
-        .expect("pod updated");
+    let fake = cluster_with_web0(json!({})).await;
+    fake.ready("ns", "web-0");
     fake.handle().fail_requests(
         RequestFilter::any().resource("pods"),
         500,
         Lasting::Requests(3),
     );
-    let watched = Watched::new(&fake.client, "ns", &web0());
-    let observation = within(
-        10,
-        wait_for(&watched, Instant::now() + Duration::from_secs(6), ready),
-    )
-    .await
-    .expect("ready once the API recovers");
+    let observation = wait_for_web0(&fake, Duration::from_secs(6))
+        .await
+        .expect("ready once the API recovers");
     assert!(observation.errors >= 1, "{observation:?}");
     assert!(
         observation
@@ -157,17 +146,11 @@ async fn a_wait_retries_through_a_spell_of_500s() {
 // deadline passes exactly on time however loaded the machine is.
 #[tokio::test(start_paused = true)]
 async fn at_the_deadline_the_failure_shows_the_last_observed_state() {
-    let fake = TestCluster::start().await;
-    fake.namespace("ns");
-    fake.create(pod("ns", "web-0", json!({"app": "web"})));
-    let watched = Watched::new(&fake.client, "ns", &web0());
+    let fake = cluster_with_web0(json!({"app": "web"})).await;
     let started = Instant::now();
-    let error = within(
-        10,
-        wait_for(&watched, Instant::now() + Duration::from_millis(700), ready),
-    )
-    .await
-    .expect_err("never ready");
+    let error = wait_for_web0(&fake, Duration::from_millis(700))
+        .await
+        .expect_err("never ready");
     assert_eq!(started.elapsed(), Duration::from_millis(700));
     let WaitError::TimedOut(observation) = &error else {
         panic!("expected a timeout, got {error:?}");
@@ -201,47 +184,37 @@ async fn the_wait_step_passes_on_a_selector_and_fails_with_the_last_state() {
             .set_pod_ready("ns", "web-1", true, None)
             .expect("ready");
     });
-    let wait = step("wait: {target: {kind: pod, selector: app=web}, for: ready, timeout: 5s}");
-    let report = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect("both ready");
-    assert!(
-        report.detail.contains("all 2: web-0, web-1"),
-        "{}",
-        report.detail
-    );
+    let report = passes(
+        &mut ctx,
+        "wait: {target: {kind: pod, selector: app=web}, for: ready, timeout: 5s}",
+    )
+    .await;
+    assert_contains(&report.detail, "all 2: web-0, web-1");
 
-    let wait = step("wait: {target: pod/web-9, for: ready, timeout: 500ms}");
-    let failure = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect_err("no such pod");
+    let failure = fails(
+        &mut ctx,
+        "wait: {target: pod/web-9, for: ready, timeout: 500ms}",
+    )
+    .await;
     assert_eq!(
         failure.message,
         "pod/web-9 not ready: timed out after 0.5s: the object does not exist yet"
     );
     assert_eq!(failure.expected, "pod/web-9 ready");
 
-    let wait = step("wait: {target: pod/web-0, for: {phase: Succeeded}, timeout: 300ms}");
-    let failure = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect_err("still running");
-    assert!(
-        failure.actual.contains("phase: Running"),
-        "{}",
-        failure.actual
-    );
+    let failure = fails(
+        &mut ctx,
+        "wait: {target: pod/web-0, for: {phase: Succeeded}, timeout: 300ms}",
+    )
+    .await;
+    assert_contains(&failure.actual, "phase: Running");
 
-    let wait = step(
+    let failure = fails(
+        &mut ctx,
         "wait: {target: pod/web-1, for: {matches: {status: {podIP: 10.9.9.9}}}, timeout: 300ms}",
-    );
-    let failure = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect_err("no such IP");
-    assert!(
-        failure.message.contains("status.podIP"),
-        "{}",
-        failure.message
-    );
+    )
+    .await;
+    assert_contains(&failure.message, "status.podIP");
 }
 
 #[tokio::test(start_paused = true)]
@@ -249,17 +222,14 @@ async fn a_wait_never_runs_past_the_scenario_deadline() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     ctx.deadline = Some(Instant::now() + Duration::from_millis(400));
-    let wait = step("wait: {target: pod/web-0, for: ready, timeout: 1m}");
     let started = Instant::now();
-    let failure = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect_err("no pod");
+    let failure = fails(
+        &mut ctx,
+        "wait: {target: pod/web-0, for: ready, timeout: 1m}",
+    )
+    .await;
     assert_eq!(started.elapsed(), Duration::from_millis(400));
-    assert!(
-        failure.message.contains("timed out after 0.4s"),
-        "{}",
-        failure.message
-    );
+    assert_contains(&failure.message, "timed out after 0.4s");
 }
 
 #[tokio::test]
@@ -267,19 +237,18 @@ async fn a_wait_step_counts_the_watch_calls_it_retried() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(pod("ns", "web-0", json!({})));
-    fake.handle()
-        .set_pod_ready("ns", "web-0", true, None)
-        .expect("pod updated");
+    fake.ready("ns", "web-0");
     // The first two lists fail as an overloaded server fails them; the third succeeds.
     fake.handle().fail_requests(
         RequestFilter::any().verb(Verb::List).resource("pods"),
         503,
         Lasting::Requests(2),
     );
-    let wait = step("wait: {target: pod/web-0, for: ready, timeout: 30s}");
-    let report = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect("ready once the list succeeds");
+    let report = passes(
+        &mut ctx,
+        "wait: {target: pod/web-0, for: ready, timeout: 30s}",
+    )
+    .await;
     assert!(
         report.detail.starts_with("pod/web-0 ready after ")
             && report.detail.ends_with(" (retried 2 times: 503 ×2)"),
@@ -290,9 +259,7 @@ async fn a_wait_step_counts_the_watch_calls_it_retried() {
 
 #[tokio::test]
 async fn a_watch_start_refused_with_410_lists_afresh() {
-    let fake = TestCluster::start().await;
-    fake.namespace("ns");
-    fake.create(pod("ns", "web-0", json!({})));
+    let fake = cluster_with_web0(json!({})).await;
     let handle = fake.handle();
     // The request starting the watch is itself answered 410 (API servers send it as a watch
     // event; a proxy or another server may not): resuming from the same resourceVersion
@@ -341,25 +308,18 @@ async fn a_selector_wait_with_a_count_does_not_pass_on_the_objects_left() {
     let fake = TestCluster::start().await;
     let mut ctx = fake.ctx("ns");
     fake.create(pod("ns", "web-0", json!({"app": "web"})));
-    fake.handle()
-        .set_pod_ready("ns", "web-0", true, None)
-        .expect("ready");
+    fake.ready("ns", "web-0");
     // Every pod there is ready, but two of the three the scenario set up are gone.
-    let wait = step(
+    let failure = fails(
+        &mut ctx,
         "wait: {target: {kind: pod, selector: app=web}, for: ready, count: 3, timeout: 300ms}",
-    );
-    let failure = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect_err("one pod is not three");
-    assert!(
-        failure.message.contains("1 match, want 3"),
-        "{}",
-        failure.message
-    );
-    let wait =
-        step("wait: {target: {kind: pod, selector: app=web}, for: ready, count: 1, timeout: 5s}");
-    let report = within(10, run_step(&wait, &mut ctx))
-        .await
-        .expect("the one pod is ready");
-    assert!(report.detail.contains("all 1: web-0"), "{}", report.detail);
+    )
+    .await;
+    assert_contains(&failure.message, "1 match, want 3");
+    let report = passes(
+        &mut ctx,
+        "wait: {target: {kind: pod, selector: app=web}, for: ready, count: 1, timeout: 5s}",
+    )
+    .await;
+    assert_contains(&report.detail, "all 1: web-0");
 }

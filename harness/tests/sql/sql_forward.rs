@@ -5,7 +5,7 @@
 //! returned within the step's deadline.
 
 use crate::support::mariadb::{self, Replicated};
-use crate::support::test_cluster::TestCluster;
+use crate::support::test_cluster::{TestCluster, assert_contains, assert_ends};
 use k8s_openapi::ByteString;
 use k8s_openapi::api::core::v1::Secret;
 use kube::Api;
@@ -90,6 +90,32 @@ impl World {
         })?;
         execute_sql_step(&step, &self.ctx, "test step").await
     }
+
+    /// Runs a `sql` step on `pod` as the app user ([`APP`]), with the step's other fields.
+    async fn app(&self, pod: &str, fields: &str) -> Result<StepReport, SqlError> {
+        self.run(&format!("{{target: pod/{pod}, {APP}, {fields}}}"))
+            .await
+    }
+
+    /// Runs a step that must fail and returns its error with its text (also printed, so a
+    /// failing run shows it).
+    async fn fails(&self, yaml: &str) -> Result<(SqlError, String), Box<dyn std::error::Error>> {
+        let error = self
+            .run(yaml)
+            .await
+            .err()
+            .ok_or_else(|| format!("step passed but should fail: {yaml}"))?;
+        let text = error.to_string();
+        eprintln!("{text}");
+        Ok((error, text))
+    }
+
+    /// Lets `pod` run commands sent through the fake's exec here, with the real client.
+    fn exec_here(&self, pod: &str) {
+        self.cluster
+            .server
+            .on_exec_streaming(NS, pod, None, run_locally);
+    }
 }
 
 const APP: &str = "user: app, passwordFrom: {secret: mysql-app, key: password}, database: shop";
@@ -102,19 +128,29 @@ fn assert_no_password(text: &str) {
     assert!(!text.contains(APP_PASSWORD), "password leaked: {text}");
 }
 
+/// An error with the error it comes from, as a user reads the chain.
+fn with_source(error: &SqlError) -> String {
+    let source = std::error::Error::source(error)
+        .map(|s| s.to_string())
+        .unwrap_or_default();
+    format!("{error}: {source}")
+}
+
 #[tokio::test]
 async fn write_on_the_primary_is_read_on_the_replica_with_the_lag_reported() -> TestResult {
     let world = World::start().await?;
     world
-        .run(&format!(
-            "{{target: pod/mysql-0, {APP}, statements: [\"INSERT INTO items VALUES (1, 'hello', NULL)\"]}}"
-        ))
+        .app(
+            "mysql-0",
+            "statements: [\"INSERT INTO items VALUES (1, 'hello', NULL)\"]",
+        )
         .await?;
     let report = world
-        .run(&format!(
-            "{{target: pod/mysql-1, {APP}, query: 'SELECT id, name, note FROM items', \
-             expect: {{rows: [[1, hello, null]]}}, eventually: 15s, reportAs: replication_lag}}"
-        ))
+        .app(
+            "mysql-1",
+            "query: 'SELECT id, name, note FROM items', expect: {rows: [[1, hello, null]]}, \
+             eventually: 15s, reportAs: replication_lag",
+        )
         .await?;
     let lag = figure(&report, "replication_lag").ok_or("the lag is a figure")?;
     eprintln!(
@@ -123,11 +159,7 @@ async fn write_on_the_primary_is_read_on_the_replica_with_the_lag_reported() -> 
     );
     assert_eq!(lag.unit, "ms");
     assert!(lag.value >= 0.0 && lag.value < 15_000.0);
-    assert!(
-        report.detail.contains("1 row(s) matched"),
-        "{}",
-        report.detail
-    );
+    assert_contains(&report.detail, "1 row(s) matched");
     Ok(())
 }
 
@@ -135,16 +167,13 @@ async fn write_on_the_primary_is_read_on_the_replica_with_the_lag_reported() -> 
 async fn a_plain_user_cannot_write_on_the_replica_but_root_can() -> TestResult {
     let world = World::start().await?;
     let report = world
-        .run(&format!(
-            "{{target: pod/mysql-1, {APP}, statements: [\"INSERT INTO items VALUES (2, 'no', NULL)\"], \
-             expectError: 1290, query: 'SELECT COUNT(*) FROM items', expect: {{rows: [[0]]}}}}"
-        ))
+        .app(
+            "mysql-1",
+            "statements: [\"INSERT INTO items VALUES (2, 'no', NULL)\"], expectError: 1290, \
+             query: 'SELECT COUNT(*) FROM items', expect: {rows: [[0]]}",
+        )
         .await?;
-    assert!(
-        report.detail.contains("error 1290 as expected"),
-        "{}",
-        report.detail
-    );
+    assert_contains(&report.detail, "error 1290 as expected");
 
     // MariaDB: root holds READ ONLY ADMIN, so read_only does not stop it. The step fails and
     // says the write succeeded, through the runner's entry point.
@@ -155,12 +184,8 @@ async fn a_plain_user_cannot_write_on_the_replica_but_root_can() -> TestResult {
         .await
         .err()
         .ok_or("root writes on a MariaDB replica")?;
-    assert!(failure.message.contains("succeeded"), "{}", failure.message);
-    assert!(
-        failure.message.contains("mysql-1:3306"),
-        "{}",
-        failure.message
-    );
+    assert_contains(&failure.message, "succeeded");
+    assert_contains(&failure.message, "mysql-1:3306");
     assert_eq!(failure.expected, "error 1290");
     Ok(())
 }
@@ -169,9 +194,10 @@ async fn a_plain_user_cannot_write_on_the_replica_but_root_can() -> TestResult {
 async fn a_replica_cloned_with_mariabackup_holds_the_data() -> TestResult {
     let world = World::start().await?;
     world
-        .run(&format!(
-            "{{target: pod/mysql-0, {APP}, statements: [\"INSERT INTO items VALUES (1, 'before clone', NULL), (2, 'also', 'x')\"]}}"
-        ))
+        .app(
+            "mysql-0",
+            "statements: [\"INSERT INTO items VALUES (1, 'before clone', NULL), (2, 'also', 'x')\"]",
+        )
         .await?;
     let primary_addr = world.pair.primary.addr();
     // The clone needs the primary's files, so it runs where the primary runs: here. Nothing
@@ -189,27 +215,31 @@ async fn a_replica_cloned_with_mariabackup_holds_the_data() -> TestResult {
         .forward_port(NS, "mysql-2", 3306, clone.addr());
     // No `eventually`: the rows must be there the moment the clone is up.
     world
-        .run(&format!(
-            "{{target: pod/mysql-2, {APP}, query: 'SELECT id, name FROM items', \
-             expect: {{rows: [[2, also], [1, before clone]], match: unordered}}}}"
-        ))
+        .app(
+            "mysql-2",
+            "query: 'SELECT id, name FROM items', \
+             expect: {rows: [[2, also], [1, before clone]], match: unordered}",
+        )
         .await?;
     // And it follows the primary from the recorded position.
     world
-        .run(&format!(
-            "{{target: pod/mysql-0, {APP}, statements: [\"INSERT INTO items VALUES (3, 'after clone', NULL)\"]}}"
-        ))
+        .app(
+            "mysql-0",
+            "statements: [\"INSERT INTO items VALUES (3, 'after clone', NULL)\"]",
+        )
         .await?;
     world
-        .run(&format!(
-            "{{target: pod/mysql-2, {APP}, query: 'SELECT name FROM items WHERE id = 3', \
-             expect: {{rows: [[after clone]]}}, eventually: 15s}}"
-        ))
+        .app(
+            "mysql-2",
+            "query: 'SELECT name FROM items WHERE id = 3', expect: {rows: [[after clone]]}, \
+             eventually: 15s",
+        )
         .await?;
     world
-        .run(&format!(
-            "{{target: pod/mysql-2, {APP}, query: 'SELECT @@server_id, @@read_only', expect: {{rows: [[3, 1]]}}}}"
-        ))
+        .app(
+            "mysql-2",
+            "query: 'SELECT @@server_id, @@read_only', expect: {rows: [[3, 1]]}",
+        )
         .await?;
     drop(clone);
     Ok(())
@@ -219,21 +249,15 @@ async fn a_replica_cloned_with_mariabackup_holds_the_data() -> TestResult {
 async fn a_pod_that_does_not_exist_is_unreachable() -> TestResult {
     let world = World::start().await?;
     let started = Instant::now();
-    let error = world
-        .run(&format!(
+    let (error, text) = world
+        .fails(&format!(
             "{{target: pod/mysql-9, {APP}, query: 'SELECT 1'}}"
         ))
-        .await
-        .err()
-        .ok_or("no such pod")?;
-    let text = error.to_string();
-    eprintln!("{text}");
+        .await?;
     assert!(matches!(error, SqlError::Unreachable { .. }), "{text}");
-    assert!(
-        text.contains("test step") && text.contains("mysql-9:3306"),
-        "{text}"
-    );
-    assert!(text.contains("pod mysql-9 not found"), "{text}");
+    for part in ["test step", "mysql-9:3306", "pod mysql-9 not found"] {
+        assert_contains(&text, part);
+    }
     assert!(started.elapsed() < Duration::from_secs(5));
     Ok(())
 }
@@ -247,20 +271,14 @@ async fn a_pod_port_with_nothing_listening_is_refused() -> TestResult {
         .server
         .forward_port(NS, "mysql-2", 3306, closed);
     let started = Instant::now();
-    let error = world
-        .run(&format!(
+    let (error, text) = world
+        .fails(&format!(
             "{{target: pod/mysql-2, {APP}, query: 'SELECT 1'}}"
         ))
-        .await
-        .err()
-        .ok_or("nothing listens")?;
-    let text = error.to_string();
-    eprintln!("{text}");
+        .await?;
     assert!(matches!(error, SqlError::Refused { .. }), "{text}");
-    assert!(
-        text.contains("mysql-2:3306") && text.contains("connection refused"),
-        "{text}"
-    );
+    assert_contains(&text, "mysql-2:3306");
+    assert_contains(&text, "connection refused");
     assert!(started.elapsed() < Duration::from_secs(5));
     Ok(())
 }
@@ -268,18 +286,14 @@ async fn a_pod_port_with_nothing_listening_is_refused() -> TestResult {
 #[tokio::test]
 async fn wrong_credentials_name_the_user_and_never_the_password() -> TestResult {
     let world = World::start().await?;
-    let error = world
-        .run("{target: pod/mysql-0, user: app, password: Not-the-pw-42, database: shop, query: 'SELECT 1'}")
-        .await
-        .err()
-        .ok_or("wrong password")?;
+    let (error, _) = world
+        .fails("{target: pod/mysql-0, user: app, password: Not-the-pw-42, database: shop, query: 'SELECT 1'}")
+        .await?;
     let text = format!("{error} {error:?}");
-    eprintln!("{error}");
     assert!(matches!(error, SqlError::AccessDenied { .. }), "{text}");
-    assert!(
-        text.contains("1045") && text.contains("`app`") && text.contains("mysql-0:3306"),
-        "{text}"
-    );
+    for part in ["1045", "`app`", "mysql-0:3306"] {
+        assert_contains(&text, part);
+    }
     assert!(!text.contains("Not-the-pw-42"), "{text}");
     Ok(())
 }
@@ -300,10 +314,9 @@ async fn a_server_that_goes_away_mid_step_is_reported_within_the_deadline() -> T
     let text = error.to_string();
     eprintln!("{text}");
     assert!(matches!(error, SqlError::ServerGone { .. }), "{text}");
-    assert!(
-        text.contains("went away") && text.contains("SLEEP(30)") && text.contains("mysql-0:3306"),
-        "{text}"
-    );
+    for part in ["went away", "SLEEP(30)", "mysql-0:3306"] {
+        assert_contains(&text, part);
+    }
     assert!(
         started.elapsed() < Duration::from_secs(10),
         "{:?}",
@@ -316,22 +329,17 @@ async fn a_server_that_goes_away_mid_step_is_reported_within_the_deadline() -> T
 async fn a_query_that_never_matches_fails_at_its_deadline() -> TestResult {
     let world = World::start().await?;
     let started = Instant::now();
-    let error = world
-        .run(&format!(
+    let (error, text) = world
+        .fails(&format!(
             "{{target: pod/mysql-1, {APP}, query: 'SELECT COUNT(*) FROM items', \
              expect: {{rows: [[42]]}}, eventually: 1s}}"
         ))
-        .await
-        .err()
-        .ok_or("the count is 0")?;
+        .await?;
     let took = started.elapsed();
-    let text = error.to_string();
-    eprintln!("{text}");
     assert!(matches!(error, SqlError::NeverMatched { .. }), "{text}");
-    assert!(
-        text.contains("\"42\"") && text.contains("\"0\"") && text.contains("mysql-1:3306"),
-        "{text}"
-    );
+    for part in ["\"42\"", "\"0\"", "mysql-1:3306"] {
+        assert_contains(&text, part);
+    }
     assert!(
         took >= Duration::from_secs(1) && took < Duration::from_secs(4),
         "{took:?}"
@@ -343,36 +351,18 @@ async fn a_query_that_never_matches_fails_at_its_deadline() -> TestResult {
 #[tokio::test]
 async fn a_missing_secret_or_key_is_named() -> TestResult {
     let world = World::start().await?;
-    let error = world
-        .run("{target: pod/mysql-0, user: app, passwordFrom: {secret: nope, key: password}, query: 'SELECT 1'}")
-        .await
-        .err()
-        .ok_or("no such secret")?;
-    let chain = format!(
-        "{error}: {}",
-        std::error::Error::source(&error)
-            .map(|s| s.to_string())
-            .unwrap_or_default()
-    );
-    assert!(
-        chain.contains("secret `nope`") && chain.contains(NS),
-        "{chain}"
-    );
-    let error = world
-        .run("{target: pod/mysql-0, user: app, passwordFrom: {secret: mysql-app, key: pw}, query: 'SELECT 1'}")
-        .await
-        .err()
-        .ok_or("no such key")?;
-    let chain = format!(
-        "{error}: {}",
-        std::error::Error::source(&error)
-            .map(|s| s.to_string())
-            .unwrap_or_default()
-    );
-    assert!(
-        chain.contains("key `pw`") && chain.contains("password"),
-        "{chain}"
-    );
+    let (error, _) = world
+        .fails("{target: pod/mysql-0, user: app, passwordFrom: {secret: nope, key: password}, query: 'SELECT 1'}")
+        .await?;
+    let chain = with_source(&error);
+    assert_contains(&chain, "secret `nope`");
+    assert_contains(&chain, NS);
+    let (error, _) = world
+        .fails("{target: pod/mysql-0, user: app, passwordFrom: {secret: mysql-app, key: pw}, query: 'SELECT 1'}")
+        .await?;
+    let chain = with_source(&error);
+    assert_contains(&chain, "key `pw`");
+    assert_contains(&chain, "password");
     Ok(())
 }
 
@@ -439,10 +429,7 @@ async fn round_robin(backends: Vec<SocketAddr>) -> std::io::Result<SocketAddr> {
 #[tokio::test]
 async fn in_cluster_checks_run_the_client_in_a_pod() -> TestResult {
     let world = World::start().await?;
-    world
-        .cluster
-        .server
-        .on_exec_streaming(NS, "mysql-client", None, run_locally);
+    world.exec_here("mysql-client");
     let read_service = round_robin(vec![
         world.pair.primary.addr(),
         world.pair.replicas[0].addr(),
@@ -451,58 +438,53 @@ async fn in_cluster_checks_run_the_client_in_a_pod() -> TestResult {
 
     // Many connections through the "Service" reach both servers.
     let report = world
-        .run(&format!(
-            "{{target: pod/mysql-client, via: exec, host: 127.0.0.1, port: {}, {APP}, \
-             query: 'SELECT @@server_id', repeat: 10, \
-             expect: {{rows: [[1], [2]], match: contains, distinctAtLeast: 2}}}}",
-            read_service.port()
-        ))
+        .app(
+            "mysql-client",
+            &format!(
+                "via: exec, host: 127.0.0.1, port: {}, query: 'SELECT @@server_id', repeat: 10, \
+                 expect: {{rows: [[1], [2]], match: contains, distinctAtLeast: 2}}",
+                read_service.port()
+            ),
+        )
         .await?;
-    assert!(
-        report.detail.contains("10 row(s) matched"),
-        "{}",
-        report.detail
-    );
+    assert_contains(&report.detail, "10 row(s) matched");
 
     // The replica refuses a plain user's write, seen through the client's error line.
     let replica_port = world.pair.replicas[0].port();
     world
-        .run(&format!(
-            "{{target: pod/mysql-client, via: exec, host: 127.0.0.1, port: {replica_port}, {APP}, \
-             statements: [\"INSERT INTO items VALUES (7, 'x', NULL)\"], expectError: 1290}}"
-        ))
+        .app(
+            "mysql-client",
+            &format!(
+                "via: exec, host: 127.0.0.1, port: {replica_port}, \
+                 statements: [\"INSERT INTO items VALUES (7, 'x', NULL)\"], expectError: 1290"
+            ),
+        )
         .await?;
 
     // Wrong password through the client: 1045, password absent from the message.
-    let error = world
-        .run(&format!(
+    let (error, text) = world
+        .fails(&format!(
             "{{target: pod/mysql-client, via: exec, host: 127.0.0.1, port: {replica_port}, \
              user: app, password: Wrong-pw-77, query: 'SELECT 1'}}"
         ))
-        .await
-        .err()
-        .ok_or("wrong password")?;
-    assert!(matches!(error, SqlError::AccessDenied { .. }), "{error}");
+        .await?;
+    assert!(matches!(error, SqlError::AccessDenied { .. }), "{text}");
     assert!(!format!("{error:?}").contains("Wrong-pw-77"));
 
     // A pod with no client handler, and a pod that does not exist.
-    let error = world
-        .run(&format!(
+    let (error, text) = world
+        .fails(&format!(
             "{{target: pod/mysql-0, via: exec, {APP}, query: 'SELECT 1'}}"
         ))
-        .await
-        .err()
-        .ok_or("no exec handler")?;
-    assert!(matches!(error, SqlError::Unreachable { .. }), "{error}");
-    assert!(error.to_string().contains("no exec handler"), "{error}");
-    let error = world
-        .run(&format!(
+        .await?;
+    assert!(matches!(error, SqlError::Unreachable { .. }), "{text}");
+    assert_contains(&text, "no exec handler");
+    let (_, text) = world
+        .fails(&format!(
             "{{target: pod/ghost, via: exec, {APP}, query: 'SELECT 1'}}"
         ))
-        .await
-        .err()
-        .ok_or("no such pod")?;
-    assert!(error.to_string().contains("pod ghost not found"), "{error}");
+        .await?;
+    assert_contains(&text, "pod ghost not found");
     Ok(())
 }
 
@@ -524,17 +506,18 @@ async fn the_password_stays_off_the_exec_command_line() -> TestResult {
     );
     let port = world.pair.primary.port();
     world
-        .run(&format!(
-            "{{target: pod/mysql-client, via: exec, host: 127.0.0.1, port: {port}, {APP}, \
-             statements: [\"INSERT INTO items VALUES (8, 'by exec', NULL)\"], \
-             query: 'SELECT name FROM items WHERE id = 8', expect: {{rows: [[by exec]]}}}}"
-        ))
+        .app(
+            "mysql-client",
+            &format!(
+                "via: exec, host: 127.0.0.1, port: {port}, \
+                 statements: [\"INSERT INTO items VALUES (8, 'by exec', NULL)\"], \
+                 query: 'SELECT name FROM items WHERE id = 8', expect: {{rows: [[by exec]]}}"
+            ),
+        )
         .await?;
     let seen = seen.lock().map(|s| s.join(" ")).unwrap_or_default();
-    assert!(
-        seen.contains("mariadb") && seen.contains("--protocol=TCP"),
-        "{seen}"
-    );
+    assert_contains(&seen, "mariadb");
+    assert_contains(&seen, "--protocol=TCP");
     assert_no_password(&seen);
     assert!(
         !seen.contains("INSERT"),
@@ -547,20 +530,19 @@ async fn the_password_stays_off_the_exec_command_line() -> TestResult {
 async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
     let world = World::start().await?;
     // The pod's client reaches the server as `127.0.0.1:<port>` would inside the pod.
-    world
-        .cluster
-        .server
-        .on_exec_streaming(NS, "mysql-0", None, run_locally);
+    world.exec_here("mysql-0");
     let port = world.pair.primary.port();
     world
         .cluster
         .server
         .refuse_port_forward(PortForwardRefusal::SubprotocolDropped);
     let report = world
-        .run(&format!(
-            "{{target: pod/mysql-0, port: {port}, {APP}, \
-             statements: [\"INSERT INTO items VALUES (42, 'fallback', NULL)\"]}}"
-        ))
+        .app(
+            "mysql-0",
+            &format!(
+                "port: {port}, statements: [\"INSERT INTO items VALUES (42, 'fallback', NULL)\"]"
+            ),
+        )
         .await?;
     assert_eq!(
         report.detail,
@@ -576,21 +558,17 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
         .server
         .refuse_port_forward(PortForwardRefusal::NoCommonSubprotocol);
     let report = world
-        .run(&format!(
-            "{{target: pod/mysql-0, port: {port}, {APP}, \
-             query: 'SELECT COUNT(*) FROM items WHERE id = 42', expect: {{rows: [[1]]}}, \
-             eventually: 15s}}"
-        ))
+        .app(
+            "mysql-0",
+            &format!(
+                "port: {port}, query: 'SELECT COUNT(*) FROM items WHERE id = 42', \
+                 expect: {{rows: [[1]]}}, eventually: 15s"
+            ),
+        )
         .await?;
-    assert!(
-        report.detail.contains("403 and no reason")
-            && report
-                .detail
-                .ends_with("ran through exec in pod mysql-0 instead")
-            && report.detail.contains("(1 attempts)"),
-        "{}",
-        report.detail
-    );
+    assert_contains(&report.detail, "403 and no reason");
+    assert_ends(&report.detail, "ran through exec in pod mysql-0 instead");
+    assert_contains(&report.detail, "(1 attempts)");
     assert_no_password(&report.detail);
     Ok(())
 }
@@ -600,10 +578,7 @@ async fn a_refused_port_forward_falls_back_to_exec_and_says_so() -> TestResult {
 #[tokio::test]
 async fn via_exec_works_on_every_api_server_version() -> TestResult {
     let world = World::start().await?;
-    world
-        .cluster
-        .server
-        .on_exec_streaming(NS, "mysql-client", None, run_locally);
+    world.exec_here("mysql-client");
     let primary = world.pair.primary.port();
     let replica = world.pair.replicas[0].port();
     let read_service = round_robin(vec![

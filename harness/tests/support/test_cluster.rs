@@ -5,8 +5,9 @@
 
 #![allow(dead_code)]
 
+use petset::events::Failure;
 use petset::scenario::model::Step;
-use petset::steps::StepContext;
+use petset::steps::{StepContext, StepReport, run_step};
 use petset_fakeapi::{FakeApiServer, Handle};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -87,11 +88,73 @@ impl TestCluster {
     ) -> Option<Value> {
         self.handle().get(api_version, kind, ns, name)
     }
+
+    /// Marks a pod Running and Ready (no IP), as its kubelet would.
+    pub fn ready(&self, ns: &str, name: &str) {
+        self.handle()
+            .set_pod_ready(ns, name, true, None)
+            .expect("pod made ready");
+    }
 }
 
 /// Parses one step as written in a scenario file.
 pub fn step(yaml: &str) -> Step {
     serde_saphyr::from_str(yaml).unwrap_or_else(|error| panic!("step parses: {error}\n{yaml}"))
+}
+
+/// Runs one step written as YAML, as the runner would. Bounded, so a hang fails the test
+/// instead of blocking the suite.
+pub async fn run(ctx: &mut StepContext, yaml: &str) -> Result<StepReport, Failure> {
+    let step = step(yaml);
+    tokio::time::timeout(Duration::from_secs(30), run_step(&step, ctx))
+        .await
+        .unwrap_or_else(|_| panic!("step did not finish in 30s: {yaml}"))
+}
+
+/// Runs a step that must pass and returns its report.
+pub async fn passes(ctx: &mut StepContext, yaml: &str) -> StepReport {
+    match run(ctx, yaml).await {
+        Ok(report) => report,
+        Err(failure) => panic!(
+            "step failed: {yaml}\nmessage: {}\nexpected:\n{}\nactual:\n{}",
+            failure.message, failure.expected, failure.actual
+        ),
+    }
+}
+
+/// Runs a step that must fail and returns its failure.
+pub async fn fails(ctx: &mut StepContext, yaml: &str) -> Failure {
+    match run(ctx, yaml).await {
+        Ok(report) => panic!(
+            "step passed but should fail: {yaml}\npassed with: {}",
+            report.detail
+        ),
+        Err(failure) => failure,
+    }
+}
+
+/// Asserts that `text` contains `part`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_contains(text: &str, part: &str) {
+    assert!(text.contains(part), "{part:?} is not in:\n{text}");
+}
+
+/// Asserts that `text` starts with `prefix`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_starts(text: &str, prefix: &str) {
+    assert!(
+        text.starts_with(prefix),
+        "does not start with {prefix:?}:\n{text}"
+    );
+}
+
+/// Asserts that `text` ends with `suffix`, showing the whole text when it does not.
+#[track_caller]
+pub fn assert_ends(text: &str, suffix: &str) {
+    assert!(
+        text.ends_with(suffix),
+        "does not end with {suffix:?}:\n{text}"
+    );
 }
 
 /// A pending pod with labels.
