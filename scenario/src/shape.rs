@@ -2,7 +2,7 @@
 //! and the value at fault, what was expected in plain words, and where exactly.
 
 use crate::diagnostic::{Diagnostic, SourceFile};
-use crate::model::{Kind, PATH_ERROR, PATH_HINT, SELECTOR_ERROR, Step};
+use crate::model::{Kind, PATH_ERROR, PATH_HINT, SELECTOR_ERROR, SELECTOR_HINT, Step};
 use crate::similar;
 use crate::yaml::{MAX_NODES, SyntaxError};
 use serde_saphyr::{DefaultMessageFormatter, MessageFormatter};
@@ -314,11 +314,7 @@ pub(crate) fn shape_diagnostic(
 /// their own code, as every other check of a step's values does.
 fn template_error(message: &str) -> Option<(&'static str, &'static str, &'static str)> {
     if message.starts_with(SELECTOR_ERROR) {
-        Some((
-            "step::selector",
-            "invalid selector",
-            "write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`",
-        ))
+        Some(("step::selector", "invalid selector", SELECTOR_HINT))
     } else if message.starts_with(PATH_ERROR) {
         Some(("step::http-path", "invalid path", PATH_HINT))
     } else {

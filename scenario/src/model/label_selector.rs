@@ -11,6 +11,10 @@ use std::fmt;
 /// How a selector error starts, so the loader can give it its own code and hint.
 pub(crate) const SELECTOR_ERROR: &str = "failed to parse label selector";
 
+/// What to do about a refused selector.
+pub(crate) const SELECTOR_HINT: &str =
+    "write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`";
+
 /// A label selector in kubectl's syntax (`app=web,tier!=db`, `env in (a,b)`, `!legacy`) that
 /// may hold `${...}` variables.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,8 +1,13 @@
 //! The values of a scenario's `${name}` variables while it runs, and the one substitution of
 //! them into text: templates (selectors, request paths) and plain values alike.
 
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::fmt::Display;
+use std::ops::Range;
+
+/// For each value put in a text: where its `${name}` was written and where the value went.
+pub(crate) type Moved = Vec<(Range<usize>, Range<usize>)>;
 
 /// What a `${name}` stands for when a template is checked before any value is known: a valid
 /// label name, label value, DNS label and path segment, so that a template refused with it is
@@ -59,47 +64,54 @@ impl Variables {
     /// `envsubst` given the list of variables does: fixture files carry shell scripts whose own
     /// `${VAR:-default}` expansions are not petset's.
     pub fn substitute_known(&self, text: &str) -> String {
+        self.substitute_known_tracked(text).0
+    }
+
+    /// [`Self::substitute_known`], with, for each value put in, where its `${name}` was in
+    /// `text` and where the value went in the result (byte ranges), so a problem found in the
+    /// result can be pointed at in the text as written.
+    pub(crate) fn substitute_known_tracked(&self, text: &str) -> (String, Moved) {
         let mut out = String::with_capacity(text.len());
-        let mut rest = text;
-        while let Some(start) = rest.find("${") {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + 2..];
-            match after
+        let mut moved = Vec::new();
+        let mut at = 0;
+        while let Some(found) = text[at..].find("${") {
+            let open = at + found;
+            out.push_str(&text[at..open]);
+            let name_at = open + 2;
+            let value = text[name_at..]
                 .find('}')
-                .and_then(|end| Some((end, self.get(&after[..end])?)))
-            {
-                Some((end, value)) => {
+                .and_then(|close| Some((close, self.get(&text[name_at..name_at + close])?)));
+            match value {
+                Some((close, value)) => {
+                    let end = name_at + close + 1;
+                    moved.push((open..end, out.len()..out.len() + value.len()));
                     out.push_str(value);
-                    rest = &after[end + 1..];
+                    at = end;
                 }
                 None => {
                     out.push_str("${");
-                    rest = after;
+                    at = name_at;
                 }
             }
         }
-        out.push_str(rest);
-        out
+        out.push_str(&text[at..]);
+        (out, moved)
     }
 
     /// Substitutes variables in every string inside a JSON value (manifests, partial objects).
-    pub fn substitute_value(&self, value: &serde_json::Value) -> Result<serde_json::Value, String> {
-        use serde_json::Value;
-        Ok(match value {
-            Value::String(text) => Value::String(self.substitute(text)?),
-            Value::Array(items) => Value::Array(
-                items
-                    .iter()
-                    .map(|item| self.substitute_value(item))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Value::Object(map) => Value::Object(
-                map.iter()
-                    .map(|(key, item)| Ok((self.substitute(key)?, self.substitute_value(item)?)))
-                    .collect::<Result<_, String>>()?,
-            ),
-            other => other.clone(),
-        })
+    pub fn substitute_value(&self, value: &Value) -> Result<Value, String> {
+        map_strings(value, &mut |text| self.substitute(text))
+    }
+
+    /// [`Self::substitute_value`] leaving unknown `${name}`s as written.
+    pub(crate) fn substitute_value_known(&self, value: &Value) -> Value {
+        let known = map_strings(value, &mut |text| {
+            Ok::<_, std::convert::Infallible>(self.substitute_known(text))
+        });
+        match known {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
     }
 
     /// `text` substituted and read by `parse`, for a template (`what`, e.g. `label selector`)
@@ -139,6 +151,30 @@ impl Variables {
             values.join(" and ")
         )))
     }
+}
+
+/// `value` with `map` applied to every string in it, keys included.
+fn map_strings<E>(
+    value: &Value,
+    map: &mut impl FnMut(&str) -> Result<String, E>,
+) -> Result<Value, E> {
+    Ok(match value {
+        Value::String(text) => Value::String(map(text)?),
+        Value::Array(items) => Value::Array(
+            items
+                .iter()
+                .map(|item| map_strings(item, map))
+                .collect::<Result<_, _>>()?,
+        ),
+        Value::Object(fields) => {
+            let mut out = serde_json::Map::with_capacity(fields.len());
+            for (key, item) in fields {
+                out.insert(map(key)?, map_strings(item, map)?);
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    })
 }
 
 /// `text` with every `${name}` replaced by what `value` gives for it; an unclosed `${` or a
@@ -193,6 +229,10 @@ mod tests {
         let mut vars = Variables::default();
         vars.set("namespace", "petset-x1");
         vars.set("pod", "web-0");
+        assert_eq!(
+            vars.substitute_known_tracked("a${pod}b${HOME}"),
+            ("aweb-0b${HOME}".to_owned(), vec![(1..7, 1..6)])
+        );
         assert_eq!(
             vars.substitute("${pod}.nginx.${namespace}.svc"),
             Ok("web-0.nginx.petset-x1.svc".to_owned())

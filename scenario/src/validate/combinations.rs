@@ -7,7 +7,9 @@
 use super::manifests::{Created, Fixture, check_fixture};
 use crate::diagnostic::{Diagnostic, Severity, SourceFile};
 use crate::expect::Selector;
-use crate::model::{MAX_COMBINATIONS, Matrix, Parameters, combinations, label};
+use crate::model::{
+    MAX_COMBINATIONS, Matrix, Parameters, SELECTOR_HINT, Variables, combinations, label,
+};
 use crate::yaml::Node;
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -20,6 +22,8 @@ use std::path::PathBuf;
 pub(crate) struct Combos<'a> {
     matrix: Option<&'a Node>,
     pub(crate) all: Vec<Parameters>,
+    /// Each combination's values, as the runner sets them.
+    values: Vec<Variables>,
 }
 
 impl<'a> Combos<'a> {
@@ -46,9 +50,20 @@ impl<'a> Combos<'a> {
         if matrix.is_empty() || all.len() > MAX_COMBINATIONS {
             return Self::default();
         }
+        let values = all
+            .iter()
+            .map(|parameters| {
+                let mut values = Variables::default();
+                for (name, value) in parameters {
+                    values.set(name, value);
+                }
+                values
+            })
+            .collect();
         Self {
             matrix: Some(node),
             all,
+            values,
         }
     }
 
@@ -85,42 +100,8 @@ impl<'a> Combos<'a> {
     }
 }
 
-/// For each value put in a text: where its `${name}` was written and where the value went.
-pub(crate) type Moved = Vec<(Range<usize>, Range<usize>)>;
-
 /// Where a problem is: file, line, column and code.
 type Place = (PathBuf, usize, usize, &'static str);
-
-/// `text` with the matrix variables of `parameters` put in and every other `${...}` left as
-/// written; with, for each put in, where it was and where it went (byte ranges).
-pub(crate) fn substitute(text: &str, parameters: &Parameters) -> (String, Moved) {
-    let mut out = String::with_capacity(text.len());
-    let mut moved = Vec::new();
-    let mut at = 0;
-    while let Some(found) = text[at..].find("${") {
-        let open = at + found;
-        out.push_str(&text[at..open]);
-        let value = text[open + 2..].find('}').and_then(|close| {
-            let name = &text[open + 2..open + 2 + close];
-            let value = parameters.iter().find(|(n, _)| n == name)?;
-            Some((close, value.1.as_str()))
-        });
-        match value {
-            Some((close, value)) => {
-                let end = open + 2 + close + 1;
-                moved.push((open..end, out.len()..out.len() + value.len()));
-                out.push_str(value);
-                at = end;
-            }
-            None => {
-                out.push_str("${");
-                at = open + 2;
-            }
-        }
-    }
-    out.push_str(&text[at..]);
-    (out, moved)
-}
 
 /// Where byte `at` of a substituted text was in the text as written.
 fn written_at(at: usize, moved: &[(Range<usize>, Range<usize>)]) -> usize {
@@ -298,8 +279,8 @@ fn at_the_matrix(
 pub(crate) fn fixture(scenario: &SourceFile, combos: &Combos<'_>, written: &SourceFile) -> Fixture {
     let mut found = Vec::new();
     let mut fixture = Fixture::default();
-    for (index, parameters) in combos.all.iter().enumerate() {
-        let (text, moved) = substitute(&written.text, parameters);
+    for (index, values) in combos.values.iter().enumerate() {
+        let (text, moved) = values.substitute_known_tracked(&written.text);
         let substituted = SourceFile::new(written.path.clone(), text);
         let checked = check_fixture(&substituted);
         fixture.incomplete |= checked.incomplete;
@@ -326,9 +307,9 @@ pub(crate) fn manifest(
 ) -> Option<Created> {
     let mut found = Vec::new();
     let mut first = None;
-    for (index, parameters) in combos.all.iter().enumerate() {
+    for (index, values) in combos.values.iter().enumerate() {
         let mut problems = Vec::new();
-        let created = check(&substitute_value(written, parameters), &mut problems);
+        let created = check(&values.substitute_value_known(written), &mut problems);
         if index == 0 {
             first = created;
         }
@@ -349,8 +330,8 @@ pub(crate) fn selector(
     out: &mut Vec<Diagnostic>,
 ) {
     let mut found = Vec::new();
-    for (index, parameters) in combos.all.iter().enumerate() {
-        let (selector, _) = substitute(written, parameters);
+    for (index, values) in combos.values.iter().enumerate() {
+        let selector = values.substitute_known(written);
         if selector.contains("${") {
             continue; // a captured variable is known only when the step runs
         }
@@ -359,36 +340,11 @@ pub(crate) fn selector(
                 index,
                 file.error("step::selector", span.clone(), error.to_string())
                     .label("invalid selector")
-                    .help("write it as for `kubectl get -l`: `app=web`, `app=web,tier!=db`, `env in (a,b)`"),
+                    .help(SELECTOR_HINT),
             ));
         }
     }
     let (everywhere, some) = sort_out(file, combos, found);
     out.extend(everywhere);
     out.extend(some);
-}
-
-/// `value` with the matrix variables of `parameters` put in every string, as the runner puts
-/// variables in an inline manifest.
-fn substitute_value(value: &Value, parameters: &Parameters) -> Value {
-    match value {
-        Value::String(text) => Value::String(substitute(text, parameters).0),
-        Value::Array(items) => Value::Array(
-            items
-                .iter()
-                .map(|item| substitute_value(item, parameters))
-                .collect(),
-        ),
-        Value::Object(map) => Value::Object(
-            map.iter()
-                .map(|(key, item)| {
-                    (
-                        substitute(key, parameters).0,
-                        substitute_value(item, parameters),
-                    )
-                })
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }
