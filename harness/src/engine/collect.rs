@@ -4,6 +4,7 @@
 
 use crate::api::{list_target, render_objects, with_retry};
 use crate::diagnostics::events_where;
+use crate::report::COLLECTOR_HEADER;
 use crate::scenario::model::{Collector, CommandCollector, LogsCollector, ResolvedTarget, Target};
 use crate::steps::{StepContext, run_collector_command};
 use k8s_openapi::api::core::v1::Pod;
@@ -32,7 +33,7 @@ pub(crate) async fn collect(collectors: &[Collector], ctx: &StepContext) -> Stri
             }
         };
         out.push_str(&format!(
-            "\n== onFailure: {} ==\n{}\n",
+            "\n{COLLECTOR_HEADER}{} ==\n{}\n",
             collector.summary(),
             bounded(text.trim_end())
         ));

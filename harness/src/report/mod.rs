@@ -27,6 +27,7 @@ pub use record::{
     AttemptRecord, FAILURE_BODY_CAP, Finished, OUTPUT_CAP, OUTPUT_TIMELINE_LINES, RunRecord,
     ScenarioRecord, TrialVerdict, failure_text,
 };
+pub(crate) use sections::COLLECTOR_HEADER;
 pub use terminal::{TerminalReporter, WriteDebug};
 pub use timeline_files::{FAILURES_DIR, TIMELINES_DIR, failure_file, timeline_file};
 

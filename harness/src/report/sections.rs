@@ -8,8 +8,9 @@ pub(crate) const SECTION_CAP: usize = 8 * 1024;
 /// The most the onFailure collectors' sections keep together; the rest of the body has what is
 /// left of the body's cap.
 pub(crate) const COLLECTED_CAP: usize = 16 * 1024;
-/// How the engine heads the output of each `onFailure` collector.
-const COLLECTOR_HEADER: &str = "== onFailure: ";
+/// How the engine heads the output of each `onFailure` collector, and so where the body's
+/// collected part starts.
+pub(crate) const COLLECTOR_HEADER: &str = "== onFailure: ";
 
 /// Where the whole of what a cut leaves out is.
 #[derive(Debug, Clone, Copy, Default)]
