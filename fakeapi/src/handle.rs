@@ -541,14 +541,13 @@ impl Handle {
         Fut: Future<Output = ExecOutput> + Send + 'static,
     {
         let handler = Arc::new(handler);
-        let handler: ExecHandler = Arc::new(move |mut req, stdin: ExecStdin| {
+        self.on_exec_streaming(namespace, pod, container, move |mut req, stdin| {
             let handler = handler.clone();
-            Box::pin(async move {
+            async move {
                 req.stdin = stdin.read_to_end().await;
                 handler(req).await
-            })
+            }
         });
-        lock(&self.shared.exec).insert(pod_key(namespace, pod, container), handler);
     }
 
     /// Like [`Handle::on_exec`], but the command starts at once and reads its stdin as it
